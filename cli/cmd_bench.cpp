@@ -1,0 +1,85 @@
+// kvscope-cli bench: prefill and decode speed and peak memory, measured like
+// llama.cpp's llama-bench (pp: a prompt of N tokens in one go; tg: N tokens
+// decoded one at a time after a one-token start), median over runs.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "backend/cpu_backend.h"
+#include "commands.h"
+#include "common.h"
+#include "util/process_memory.h"
+
+namespace kvscope::cli {
+namespace {
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Deterministic pseudo-random prompt tokens (llama-bench also uses random tokens).
+std::vector<TokenId> bench_tokens(int32_t n, int32_t n_vocab) {
+    std::vector<TokenId> t(static_cast<size_t>(n));
+    Rng rng(1234);
+    for (auto& id : t) id = static_cast<TokenId>(rng.next() % static_cast<uint64_t>(n_vocab));
+    return t;
+}
+
+}  // namespace
+
+int cmd_bench(const std::vector<std::string>& argv) {
+    auto options = model_value_options();
+    options.insert({"-p", "-n", "-r"});
+    Args args(argv, options, {"--json"});
+    const int32_t n_prompt = static_cast<int32_t>(args.int_or("-p", 128, 0, 1 << 20));
+    const int32_t n_gen = static_cast<int32_t>(args.int_or("-n", 128, 0, 1 << 20));
+    const int runs = static_cast<int>(args.int_or("-r", 5, 1, 1000));
+    const int threads = thread_count(args);
+    auto model = load_model(args);
+    const int32_t n_vocab = model->config().n_vocab;
+    SessionOptions so;
+    so.n_ctx = std::min(model->config().n_ctx_train, std::max(n_prompt, n_gen + 1) + 1);
+    so.prefill_batch = std::max<int32_t>(1, std::min<int32_t>(n_prompt, 512));
+    Session session(*model, std::make_unique<CpuBackend>(*model, threads), so);
+
+    std::vector<double> pp, tg;
+    // One warm-up run of each (page faults of the weights, scratch growth), as llama-bench does.
+    for (int r = -1; r < runs; ++r) {
+        if (n_prompt > 0) {
+            const auto t0 = std::chrono::steady_clock::now();
+            session.prefill(bench_tokens(n_prompt, n_vocab));
+            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            if (r >= 0) pp.push_back(n_prompt / s);
+        }
+        if (n_gen > 0) {
+            session.prefill(bench_tokens(1, n_vocab));
+            const auto t0 = std::chrono::steady_clock::now();
+            // n_gen forward passes: the first step samples from the prefill's
+            // logits, so one extra step feeds the last token.
+            for (int32_t i = 0; i <= n_gen; ++i) session.step();
+            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            if (r >= 0) tg.push_back(n_gen / s);
+        }
+    }
+    const double peak_mib = static_cast<double>(peak_rss_bytes()) / (1 << 20);
+    if (args.flag("--json")) {
+        nlohmann::json j = {{"model", model->file().source_name()}, {"threads", threads}, {"runs", runs},
+                            {"n_prompt", n_prompt}, {"n_gen", n_gen}, {"peak_rss_mib", peak_mib}};
+        if (!pp.empty()) j["pp_tokens_per_s"] = median(pp);
+        if (!tg.empty()) j["tg_tokens_per_s"] = median(tg);
+        std::printf("%s\n", j.dump().c_str());
+        return 0;
+    }
+    std::printf("model: %s, backend CPU, %d threads, %d runs (median)\n", model->file().source_name().c_str(), threads,
+                runs);
+    if (!pp.empty()) std::printf("pp%-5d %10.2f tokens/s\n", n_prompt, median(pp));
+    if (!tg.empty()) std::printf("tg%-5d %10.2f tokens/s\n", n_gen, median(tg));
+    std::printf("peak RSS %.1f MiB\n", peak_mib);
+    return 0;
+}
+
+}  // namespace kvscope::cli

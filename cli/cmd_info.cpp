@@ -1,0 +1,50 @@
+// kvscope-cli info: what a GGUF model is.
+#include <cstdio>
+#include <map>
+
+#include "commands.h"
+#include "common.h"
+#include "util/mapped_file.h"
+
+namespace kvscope::cli {
+
+int cmd_info(const std::vector<std::string>& argv) {
+    Args args(argv, model_value_options(), {"--json"});
+    auto model = load_model(args);
+    const ModelConfig& c = model->config();
+    const gguf::GgufFile& f = model->file();
+    std::map<std::string, int> type_counts;
+    uint64_t params = 0;
+    for (const auto& t : f.tensors()) {
+        type_counts[tensor_type_name(t.type)]++;
+        params += t.n_elements;
+    }
+    std::string types;
+    for (const auto& [name, count] : type_counts) types += (types.empty() ? "" : ", ") + name + " ×" + std::to_string(count);
+    const Tokenizer& tok = model->tokenizer();
+    const size_t kv_per_token_f16 = 2ull * static_cast<size_t>(c.n_layer) * static_cast<size_t>(c.kv_dim()) * 2;
+    std::printf("file:            %s (%.1f MiB, GGUF v%u, %zu tensors, %zu metadata keys)\n",
+                f.source_name().c_str(), static_cast<double>(f.file_size()) / (1 << 20), f.version(),
+                f.tensors().size(), f.metadata().size());
+    std::printf("name:            %s\n", c.name.c_str());
+    std::printf("architecture:    %s\n", c.architecture.c_str());
+    std::printf("parameters:      %.1f M\n", static_cast<double>(params) / 1e6);
+    std::printf("tensor types:    %s\n", types.c_str());
+    std::printf("layers:          %d\n", c.n_layer);
+    std::printf("embedding:       %d\n", c.n_embd);
+    std::printf("heads:           %d query, %d KV (GQA group %d), head dim %d\n", c.n_head, c.n_head_kv, c.gqa_group(),
+                c.head_dim);
+    std::printf("feed-forward:    %d\n", c.n_ff);
+    std::printf("context:         %d\n", c.n_ctx_train);
+    std::printf("rope:            %s, %d dims, base %g\n", c.rope_layout == RopeLayout::Normal ? "normal" : "neox",
+                c.rope_dim, static_cast<double>(c.rope_freq_base));
+    std::printf("rms eps:         %g\n", static_cast<double>(c.rms_eps));
+    std::printf("output head:     %s\n", model->weights().tied_output ? "tied to token_embd" : "output.weight");
+    std::printf("vocab:           %d (%s, pre-tokenizer '%s', bos %d, eos %d, add bos %s)\n", c.n_vocab,
+                tok.model_name().c_str(), tok.pre_name().c_str(), tok.bos(), tok.eos(), tok.add_bos() ? "yes" : "no");
+    std::printf("chat template:   %s\n", model->chat_template().empty() ? "absent" : "present");
+    std::printf("KV per token:    %zu bytes in f16\n", kv_per_token_f16);
+    return 0;
+}
+
+}  // namespace kvscope::cli

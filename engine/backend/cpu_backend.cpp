@@ -1,0 +1,186 @@
+#include "backend/cpu_backend.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "backend/cpu_ops.h"
+#include "util/error.h"
+#include "util/fp16.h"
+#include "util/process_memory.h"
+
+namespace kvscope {
+namespace {
+size_t sz(int64_t n) { return static_cast<size_t>(n); }
+}  // namespace
+
+CpuBackend::CpuBackend(const Model& model, int n_threads)
+    : model_(model), cfg_(model.config()), pool_(n_threads) {
+    scores_.resize(sz(pool_.size()));
+    q16_.assign(sz(pool_.size()), std::vector<uint16_t>(sz(cfg_.head_dim)));
+}
+
+void CpuBackend::ensure_scratch(int n_tokens) {
+    if (n_tokens <= scratch_tokens_) return;
+    scratch_tokens_ = n_tokens;
+    const size_t T = sz(n_tokens);
+    x_.resize(T * sz(cfg_.n_embd));
+    xn_.resize(T * sz(cfg_.n_embd));
+    q_.resize(T * sz(cfg_.q_dim()));
+    k_.resize(T * sz(cfg_.kv_dim()));
+    v_.resize(T * sz(cfg_.kv_dim()));
+    attn_out_.resize(T * sz(cfg_.q_dim()));
+    proj_.resize(T * sz(cfg_.n_embd));
+    gate_.resize(T * sz(cfg_.n_ff));
+    up_.resize(T * sz(cfg_.n_ff));
+    rope_cos_.resize(T * sz(cfg_.rope_dim / 2));
+    rope_sin_.resize(T * sz(cfg_.rope_dim / 2));
+    xq_.resize(T);
+}
+
+void CpuBackend::quantize_rows(TensorType type, const float* x, int64_t n, int n_tokens,
+                               std::vector<QuantizedVector>& out) {
+    for (int t = 0; t < n_tokens; ++t) quantize_for_dot(type, x + sz(t) * sz(n), n, out[sz(t)]);
+}
+
+void CpuBackend::matmul(const WeightMatrix& w, const std::vector<QuantizedVector>& x, int n_tokens, float* out) {
+    // Rows are split between threads; for a batch each weight row is loaded
+    // once and dotted with every token's activation while it is in cache.
+    pool_.parallel_for(w.rows, [&](int64_t r0, int64_t r1, int) {
+        if (n_tokens == 1) {
+            vec_dot_rows(w.type, w.row(r0), w.row_stride, r1 - r0, x[0], out + r0);
+            return;
+        }
+        for (int64_t r = r0; r < r1; ++r)
+            for (int t = 0; t < n_tokens; ++t) out[sz(t) * sz(w.rows) + sz(r)] = vec_dot(w.type, w.row(r), x[sz(t)]);
+    });
+}
+
+void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache) {
+    const int n_tokens = static_cast<int>(positions.size());
+    const int32_t hd = cfg_.head_dim;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    const std::vector<int32_t>& held = cache.held_slots(layer);
+    pool_.parallel_for(int64_t{n_tokens} * cfg_.n_head, [&](int64_t i0, int64_t i1, int thread) {
+        std::vector<float>& scores = scores_[sz(thread)];
+        uint16_t* q16 = q16_[sz(thread)].data();
+        for (int64_t i = i0; i < i1; ++i) {
+            const int t = static_cast<int>(i / cfg_.n_head);
+            const int32_t h = static_cast<int32_t>(i % cfg_.n_head);
+            const int32_t kv_head = h / cfg_.gqa_group();
+            // Causal: a token sees the held positions up to its own (held is ordered by position).
+            int64_t n_keys = 0;
+            while (n_keys < static_cast<int64_t>(held.size()) &&
+                   cache.position_of(layer, held[sz(n_keys)]) <= positions[sz(t)])
+                ++n_keys;
+            if (scores.size() < sz(n_keys)) scores.resize(sz(n_keys));
+            // llama.cpp multiplies Q (converted to f16) with the f16 K cache.
+            const float* q = q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
+            for (int32_t d = 0; d < hd; ++d) q16[d] = f32_to_fp16(q[d]);
+            for (int64_t j = 0; j < n_keys; ++j) {
+                const uint16_t* k = cache.k_slot(layer, held[sz(j)]) + sz(kv_head) * sz(hd);
+                scores[sz(j)] = dot_f16(q16, k, hd) * scale;
+            }
+            cpu::softmax(scores.data(), n_keys);
+            // ... and the probabilities (converted to f16) with the f16 V cache.
+            float* out = attn_out_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
+            std::fill(out, out + hd, 0.0f);
+            for (int64_t j = 0; j < n_keys; ++j) {
+                const float p = round_to_fp16(scores[sz(j)]);
+                const uint16_t* v = cache.v_slot(layer, held[sz(j)]) + sz(kv_head) * sz(hd);
+                for (int32_t d = 0; d < hd; ++d) out[d] += p * fp16_to_f32(v[d]);
+            }
+        }
+    });
+}
+
+void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<int32_t>& positions, KvCache& cache,
+                         float* logits) {
+    if (tokens.empty() || tokens.size() != positions.size()) throw Error("forward: tokens and positions must match");
+    const int T = static_cast<int>(tokens.size());
+    ensure_scratch(T);
+    const ModelWeights& W = model_.weights();
+    const int64_t E = cfg_.n_embd;
+    const int32_t half = cfg_.rope_dim / 2;
+
+    for (int t = 0; t < T; ++t) {
+        const int32_t tok = tokens[sz(t)];
+        if (tok < 0 || tok >= cfg_.n_vocab)
+            throw Error("token id " + std::to_string(tok) + " is outside the vocabulary (0.." +
+                        std::to_string(cfg_.n_vocab - 1) + ")");
+        dequantize_row(W.token_embd.type, W.token_embd.row(tok), x_.data() + sz(t) * sz(E), E);
+        cpu::rope_angles(positions[sz(t)], cfg_.rope_dim, cfg_.rope_freq_base, rope_cos_.data() + sz(t) * sz(half),
+                         rope_sin_.data() + sz(t) * sz(half));
+    }
+
+    for (int32_t l = 0; l < cfg_.n_layer; ++l) {
+        const LayerWeights& L = W.layers[sz(l)];
+        // --- attention block ---
+        for (int t = 0; t < T; ++t)
+            cpu::rms_norm(x_.data() + sz(t) * sz(E), L.attn_norm.data(), xn_.data() + sz(t) * sz(E), E, cfg_.rms_eps);
+        quantize_rows(L.wq.type, xn_.data(), E, T, xq_);
+        matmul(L.wq, xq_, T, q_.data());
+        if (L.wk.type != L.wq.type) quantize_rows(L.wk.type, xn_.data(), E, T, xq_);
+        matmul(L.wk, xq_, T, k_.data());
+        if (L.wv.type != L.wk.type) quantize_rows(L.wv.type, xn_.data(), E, T, xq_);
+        matmul(L.wv, xq_, T, v_.data());
+        for (int t = 0; t < T; ++t) {
+            const float* c = rope_cos_.data() + sz(t) * sz(half);
+            const float* s = rope_sin_.data() + sz(t) * sz(half);
+            for (int32_t h = 0; h < cfg_.n_head; ++h)
+                cpu::rope_apply(q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(cfg_.head_dim), cfg_.rope_dim,
+                                cfg_.rope_layout, c, s);
+            float* k = k_.data() + sz(t) * sz(cfg_.kv_dim());
+            const float* v = v_.data() + sz(t) * sz(cfg_.kv_dim());
+            for (int32_t h = 0; h < cfg_.n_head_kv; ++h)
+                cpu::rope_apply(k + sz(h) * sz(cfg_.head_dim), cfg_.rope_dim, cfg_.rope_layout, c, s);
+            const int32_t slot = cache.slot_of(l, positions[sz(t)]);
+            if (slot == KvCache::kEmpty)
+                throw Error("forward: position " + std::to_string(positions[sz(t)]) + " has no slot in layer " +
+                            std::to_string(l));
+            uint16_t* ks = cache.k_slot(l, slot);
+            uint16_t* vs = cache.v_slot(l, slot);
+            for (int32_t d = 0; d < cfg_.kv_dim(); ++d) {
+                ks[d] = f32_to_fp16(k[d]);
+                vs[d] = f32_to_fp16(v[d]);
+            }
+        }
+        attention(l, positions, cache);
+        quantize_rows(L.wo.type, attn_out_.data(), cfg_.q_dim(), T, xq_);
+        matmul(L.wo, xq_, T, proj_.data());
+        for (size_t i = 0; i < sz(T) * sz(E); ++i) x_[i] += proj_[i];
+
+        // --- feed-forward block (SwiGLU) ---
+        for (int t = 0; t < T; ++t)
+            cpu::rms_norm(x_.data() + sz(t) * sz(E), L.ffn_norm.data(), xn_.data() + sz(t) * sz(E), E, cfg_.rms_eps);
+        quantize_rows(L.w_gate.type, xn_.data(), E, T, xq_);
+        matmul(L.w_gate, xq_, T, gate_.data());
+        if (L.w_up.type != L.w_gate.type) quantize_rows(L.w_up.type, xn_.data(), E, T, xq_);
+        matmul(L.w_up, xq_, T, up_.data());
+        cpu::swiglu(gate_.data(), up_.data(), gate_.data(), int64_t{T} * cfg_.n_ff);
+        quantize_rows(L.w_down.type, gate_.data(), cfg_.n_ff, T, xq_);
+        matmul(L.w_down, xq_, T, proj_.data());
+        for (size_t i = 0; i < sz(T) * sz(E); ++i) x_[i] += proj_[i];
+    }
+
+    // Logits of the last token only.
+    const float* x_last = x_.data() + sz(T - 1) * sz(E);
+    cpu::rms_norm(x_last, W.output_norm.data(), xn_.data(), E, cfg_.rms_eps);
+    quantize_rows(W.output.type, xn_.data(), E, 1, xq_);
+    matmul(W.output, xq_, 1, logits);
+}
+
+BackendMemory CpuBackend::memory() const {
+    BackendMemory m;
+    m.weights_bytes = model_.weights().total_bytes;
+    const size_t floats = x_.size() + xn_.size() + q_.size() + k_.size() + v_.size() + attn_out_.size() +
+                          proj_.size() + gate_.size() + up_.size() + rope_cos_.size() + rope_sin_.size();
+    m.scratch_bytes = floats * sizeof(float);
+    for (const auto& s : scores_) m.scratch_bytes += s.capacity() * sizeof(float);
+    for (const auto& q : xq_) m.scratch_bytes += q.bytes.capacity();
+    m.device_used = current_rss_bytes();
+    m.device_total = total_ram_bytes();
+    m.device_is_host = true;
+    return m;
+}
+
+}  // namespace kvscope

@@ -1,0 +1,56 @@
+#pragma once
+// The reference backend: the llama forward pass on the CPU, multi-threaded,
+// with dot products on the quantised weight blocks (activations quantised as
+// llama.cpp does). Weights are read in place from the mapped file.
+#include <memory>
+#include <vector>
+
+#include "backend/backend.h"
+#include "model/model.h"
+#include "quant/quant.h"
+#include "util/thread_pool.h"
+
+namespace kvscope {
+
+class CpuBackend final : public Backend {
+public:
+    // n_threads >= 1; throws InvalidSetting otherwise.
+    CpuBackend(const Model& model, int n_threads);
+
+    std::string name() const override { return "CPU"; }
+    void forward(const std::vector<int32_t>& tokens, const std::vector<int32_t>& positions, KvCache& cache,
+                 float* logits) override;
+    BackendMemory memory() const override;
+    int threads() const { return pool_.size(); }
+
+private:
+    // out[t][r] = W.row(r) · x[t] for t < n_tokens (out is [n_tokens][W.rows]).
+    void matmul(const WeightMatrix& w, const std::vector<QuantizedVector>& x, int n_tokens, float* out);
+    // Quantises rows of `x` ([n_tokens][n]) for dot products with weights of `type`.
+    void quantize_rows(TensorType type, const float* x, int64_t n, int n_tokens, std::vector<QuantizedVector>& out);
+    void attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache);
+    void ensure_scratch(int n_tokens);
+
+    const Model& model_;
+    const ModelConfig& cfg_;
+    ThreadPool pool_;
+
+    // Scratch, sized for the largest batch seen (T tokens):
+    int scratch_tokens_ = 0;
+    std::vector<float> x_;        // [T][n_embd]    residual stream
+    std::vector<float> xn_;       // [T][n_embd]    normalised input of a sub-layer
+    std::vector<float> q_;        // [T][n_head][head_dim]
+    std::vector<float> k_;        // [T][n_head_kv][head_dim]
+    std::vector<float> v_;        // [T][n_head_kv][head_dim]
+    std::vector<float> attn_out_; // [T][n_head][head_dim]
+    std::vector<float> proj_;     // [T][n_embd]    output of Wo / Wdown before the residual add
+    std::vector<float> gate_;     // [T][n_ff]
+    std::vector<float> up_;       // [T][n_ff]
+    std::vector<float> rope_cos_; // [T][rope_dim / 2]
+    std::vector<float> rope_sin_; // [T][rope_dim / 2]
+    std::vector<std::vector<float>> scores_;     // [thread][positions held]  attention row
+    std::vector<std::vector<uint16_t>> q16_;     // [thread][head_dim]         query rounded to f16
+    std::vector<QuantizedVector> xq_;            // [T] quantised xn_ / attn_out_ / gate_
+};
+
+}  // namespace kvscope

@@ -1,0 +1,76 @@
+#include "model/weights.h"
+
+#include "gguf/gguf_file.h"
+#include "model/model_config.h"
+#include "quant/quant.h"
+
+namespace kvscope {
+namespace {
+
+std::string dims_text(const std::vector<uint64_t>& dims) {
+    std::string s = "[";
+    for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+    return s + "]";
+}
+
+const gguf::TensorInfo& expect_shape(const gguf::GgufFile& f, const std::string& name, std::vector<uint64_t> want) {
+    const gguf::TensorInfo& t = f.tensor(name);
+    if (t.dims != want)
+        throw gguf::GgufError("GGUF: tensor '" + name + "' has shape " + dims_text(t.dims) + " but the metadata implies " +
+                              dims_text(want));
+    return t;
+}
+
+WeightMatrix matrix(const gguf::GgufFile& f, const std::string& name, int64_t cols, int64_t rows) {
+    const gguf::TensorInfo& t =
+        expect_shape(f, name, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)});
+    if (!tensor_type_info(t.type).computable)
+        throw gguf::GgufError("GGUF: tensor '" + name + "' has type " + tensor_type_name(t.type) +
+                              ", which KVScope cannot compute with (supported: " + computable_type_names() + ")");
+    WeightMatrix m;
+    m.name = name;
+    m.type = t.type;
+    m.data = t.data;
+    m.cols = cols;
+    m.rows = rows;
+    m.row_stride = row_bytes(t.type, cols);
+    return m;
+}
+
+std::vector<float> vector_f32(const gguf::GgufFile& f, const std::string& name, int64_t n) {
+    const gguf::TensorInfo& t = expect_shape(f, name, {static_cast<uint64_t>(n)});
+    if (t.type != TensorType::F32 && t.type != TensorType::F16 && t.type != TensorType::BF16)
+        throw gguf::GgufError("GGUF: tensor '" + name + "' has type " + tensor_type_name(t.type) +
+                              " (norm weights must be F32, F16 or BF16)");
+    std::vector<float> out(static_cast<size_t>(n));
+    dequantize_row(t.type, t.data, out.data(), n);
+    return out;
+}
+
+}  // namespace
+
+ModelWeights ModelWeights::bind(const gguf::GgufFile& f, const ModelConfig& c) {
+    ModelWeights w;
+    w.token_embd = matrix(f, "token_embd.weight", c.n_embd, c.n_vocab);
+    w.output_norm = vector_f32(f, "output_norm.weight", c.n_embd);
+    w.tied_output = f.find_tensor("output.weight") == nullptr;
+    w.output = w.tied_output ? w.token_embd : matrix(f, "output.weight", c.n_embd, c.n_vocab);
+    w.layers.resize(static_cast<size_t>(c.n_layer));
+    for (int32_t l = 0; l < c.n_layer; ++l) {
+        const std::string p = "blk." + std::to_string(l) + ".";
+        LayerWeights& L = w.layers[static_cast<size_t>(l)];
+        L.attn_norm = vector_f32(f, p + "attn_norm.weight", c.n_embd);
+        L.wq = matrix(f, p + "attn_q.weight", c.n_embd, c.q_dim());
+        L.wk = matrix(f, p + "attn_k.weight", c.n_embd, c.kv_dim());
+        L.wv = matrix(f, p + "attn_v.weight", c.n_embd, c.kv_dim());
+        L.wo = matrix(f, p + "attn_output.weight", c.q_dim(), c.n_embd);
+        L.ffn_norm = vector_f32(f, p + "ffn_norm.weight", c.n_embd);
+        L.w_gate = matrix(f, p + "ffn_gate.weight", c.n_embd, c.n_ff);
+        L.w_up = matrix(f, p + "ffn_up.weight", c.n_embd, c.n_ff);
+        L.w_down = matrix(f, p + "ffn_down.weight", c.n_ff, c.n_embd);
+    }
+    for (const auto& t : f.tensors()) w.total_bytes += t.n_bytes;
+    return w;
+}
+
+}  // namespace kvscope
