@@ -85,7 +85,7 @@ void Session::prefill(const std::vector<TokenId>& prompt) {
     prefill_ms_ = ms_since(t0);
 }
 
-StepResult Session::step() {
+StepResult Session::step(std::optional<TokenId> forced) {
     if (n_prompt_ == 0) throw Error("step() before prefill(): give a prompt first");
     StepResult r;
     const auto t0 = std::chrono::steady_clock::now();
@@ -100,7 +100,10 @@ StepResult Session::step() {
     const auto t1 = std::chrono::steady_clock::now();
     const int32_t n_vocab = model_.config().n_vocab;
     r.top = top_candidates(logits_.data(), n_vocab, options_.top_k_report);
-    r.token = sampler_.sample(logits_.data(), n_vocab);
+    if (forced && (*forced < 0 || *forced >= n_vocab))
+        throw InvalidSetting("forced token " + std::to_string(*forced) + " is outside the vocabulary (0.." +
+                             std::to_string(n_vocab - 1) + ")");
+    r.token = forced ? *forced : sampler_.sample(logits_.data(), n_vocab);
     r.sample_ms = ms_since(t1);
     r.step = n_generated();
     r.position = static_cast<int32_t>(tokens_.size());

@@ -6,6 +6,7 @@
 // the model by the following step, so stopping costs no wasted forward pass.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,10 @@ public:
     // empty or longer than the context.
     void prefill(const std::vector<TokenId>& prompt);
     // Throws kvscope::Error "context full" when the next token would not fit.
-    StepResult step();
+    // With `forced`, that token is taken instead of a sampled one (replaying a
+    // recorded sequence, or comparing against a reference decoder step by step);
+    // the reported top-k still comes from the model's logits.
+    StepResult step(std::optional<TokenId> forced = std::nullopt);
 
     const Model& model() const { return model_; }
     Backend& backend() { return *backend_; }
