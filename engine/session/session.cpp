@@ -71,6 +71,10 @@ void Session::prefill(const std::vector<TokenId>& prompt) {
     if (static_cast<int64_t>(prompt.size()) > n_ctx_)
         throw InvalidSetting("the prompt has " + std::to_string(prompt.size()) + " tokens, more than the context length " +
                              std::to_string(n_ctx_));
+    for (size_t i = 0; i < prompt.size(); ++i)
+        if (prompt[i] < 0 || prompt[i] >= model_.config().n_vocab)
+            throw InvalidSetting("prompt token #" + std::to_string(i) + " = " + std::to_string(prompt[i]) +
+                                 " is outside the vocabulary (0.." + std::to_string(model_.config().n_vocab - 1) + ")");
     const auto t0 = std::chrono::steady_clock::now();
     cache_.clear();
     sampler_.reset();
