@@ -10,6 +10,8 @@
 //   "GGUF: truncated at offset 24 reading metadata key #0 length"
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +63,8 @@ struct TensorInfo {
     uint64_t row_elements() const { return dims.empty() ? 0 : dims[0]; }
 };
 
+class ByteReader;  // gguf/byte_reader.h
+
 class GgufFile {
 public:
     // Maps and parses a file. Throws kvscope::Error if it cannot be opened,
@@ -111,6 +115,15 @@ private:
     uint64_t data_offset_ = 0;
     std::vector<std::pair<std::string, Value>> metadata_;
     std::vector<TensorInfo> tensors_;
+    // Name -> index into metadata_ / tensors_ (also how duplicates are caught).
+    std::map<std::string, size_t, std::less<>> key_index_;
+    std::map<std::string, size_t, std::less<>> tensor_index_;
+
+    void parse_metadata(ByteReader& r);
+    void parse_alignment();
+    void parse_tensor_infos(ByteReader& r);
+    void locate_tensor_data();
+    [[noreturn]] void fail(const std::string& message) const;
 };
 
 }  // namespace kvscope::gguf

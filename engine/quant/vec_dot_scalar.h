@@ -1,0 +1,24 @@
+#pragma once
+// Portable kernels (internal). They mirror the generic C code of llama.cpp's
+// ggml-cpu-quants.c / ggml-cpu.c, including its float summation order, and are
+// what a build without AVX2 uses. Tests compare the SIMD kernels against them.
+//
+// Every row kernel dots `n` weights (a whole number of blocks) with an
+// activation already quantised to the weight type's vec_dot type.
+#include <cstdint>
+
+namespace kvscope::quant::scalar {
+
+float dot_q4_0_q8_0(const void* w, const void* x, int64_t n);
+float dot_q4_1_q8_1(const void* w, const void* x, int64_t n);
+float dot_q8_0_q8_0(const void* w, const void* x, int64_t n);
+float dot_q4_K_q8_K(const void* w, const void* x, int64_t n);
+float dot_q5_K_q8_K(const void* w, const void* x, int64_t n);
+float dot_q6_K_q8_K(const void* w, const void* x, int64_t n);
+
+float dot_f32(const float* a, const float* b, int64_t n);
+float dot_f16(const uint16_t* a, const uint16_t* b, int64_t n);
+float dot_bf16(const uint16_t* a, const uint16_t* b, int64_t n);
+void axpy_f32(float alpha, const float* x, float* y, int64_t n);
+
+}  // namespace kvscope::quant::scalar
