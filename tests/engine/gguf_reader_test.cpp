@@ -207,7 +207,8 @@ GgufValue nested(int levels) {
 TEST(GgufReader, ArraysNestUpTo64Levels) {
     GgufWriter ok;
     ok.add("k", nested(64));
-    const Value* v = parse(ok)->find("k");
+    const Parsed f = parse(ok);
+    const Value* v = f->find("k");
     int depth = 1;
     for (; v->array_type == ValueType::ARRAY; v = &v->array[0]) ++depth;
     EXPECT_EQ(depth, 64);
