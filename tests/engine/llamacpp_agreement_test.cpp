@@ -73,12 +73,13 @@ TEST_P(LlamaCppAgreement, TokensAndLogitsMatch) {
     std::vector<int> flipped_near_ties;
     for (size_t i = 0; i < ref_ids.size(); ++i) {
         const json& st = fx["steps"][i];
+        // step() first feeds the previous token, then chooses from the new logits.
+        const StepResult r = forced.step(ref_ids[i]);
         const float* ours = forced.logits().data();
         for (const json& cand : st["top"]) {
             const float diff = std::fabs(ours[cand[0].get<int>()] - cand[1].get<float>());
             if (diff > worst) worst = diff, worst_step = static_cast<int>(i);
         }
-        const StepResult r = forced.step(ref_ids[i]);
         const int our_argmax = r.top[0].id;
         if (our_argmax != ref_ids[i]) {
             const float gap = st["gap_top1_top2"].get<float>();
