@@ -87,5 +87,20 @@ INSTANTIATE_TEST_SUITE_P(Tokenizer, TokenizerFixtures, ::testing::Values("gpt-2"
                              return name;
                          });
 
+// Malformed UTF-8 through the SentencePiece path: bytes fall back to <0xXX>
+// tokens. Ids from llama-tokenize (c392e50) --file --no-escape --no-bos.
+TEST(TokenizerFixturesExtra, LlamaSpmMalformedUtf8) {
+#ifdef KVSCOPE_SHARED_DIR
+    const std::string vocab = std::string(KVSCOPE_SHARED_DIR) + "/data/tokenizer/ggml-vocab-llama-spm.gguf";
+    if (!std::filesystem::exists(vocab)) GTEST_SKIP() << vocab << " not found: ../shared is missing";
+    const auto file = gguf::GgufFile::open(vocab);
+    const auto tok = Tokenizer::from_gguf(*file);
+    EXPECT_EQ(tok->encode("a\xFF" "b\xC3(\xE2\x82", false, false), (std::vector<TokenId>{263, 258, 101, 198, 43, 229, 133}));
+    EXPECT_EQ(tok->encode("bad \xFF\xFE bytes", false, false), (std::vector<TokenId>{4319, 29871, 258, 257, 229, 153, 132, 13193}));
+#else
+    GTEST_SKIP() << "KVSCOPE_SHARED_DIR is not defined: ../shared is missing";
+#endif
+}
+
 }  // namespace
 }  // namespace kvscope

@@ -59,6 +59,13 @@ TEST_F(TokenizerSmolLM2, MatchesLlamaCppIds) {
     }
 }
 
+// JSON cannot carry malformed UTF-8, so these ids are spelled out here. From
+// llama-tokenize (c392e50) on this file with --file --no-escape: each bad
+// byte is read as U+FFFD (id 24211).
+TEST_F(TokenizerSmolLM2, MalformedUtf8LikeLlamaCpp) {
+    EXPECT_EQ(tok_->encode("a\xFF" "b\xC3(\xE2\x82", false, true), (std::vector<TokenId>{81, 24211, 82, 24211, 24, 24211, 24211}));
+}
+
 TEST_F(TokenizerSmolLM2, ChatPromptTokens) {
     const std::string prompt = apply_chatml({{"user", "hi"}}, true);
     const auto ids = tok_->encode(prompt, true, true);
