@@ -6,6 +6,7 @@
 #include "quant/vec_dot_avx2.h"
 
 #if KVSCOPE_QUANT_AVX2
+#include <cmath>
 #include <cstring>
 
 #include "quant/avx2_helpers.h"
@@ -222,7 +223,8 @@ float dot_q5_K_q8_K(const void* w, const void* x, int64_t n) {
         const __m256i mins_and_scales = unpack_mins_and_scales(bw[i].scales);
         const __m128i prod = mins_times_bsums(mins_and_scales, by[i]);
         const __m128i hsum = _mm_hadd_epi32(_mm_hadd_epi32(prod, mzero), mzero);
-        summs += dmin * static_cast<float>(_mm_extract_epi32(hsum, 0));
+        // GCC fuses this multiply-add in llama.cpp's build (C, -ffp-contract=fast); do it explicitly.
+        summs = std::fma(dmin, static_cast<float>(_mm_extract_epi32(hsum, 0)), summs);
 
         const __m128i sc128 = _mm256_extracti128_si256(mins_and_scales, 0);
         const __m256i scales = _mm256_inserti128_si256(_mm256_castsi128_si256(sc128), sc128, 1);
