@@ -35,7 +35,8 @@ constexpr float kLogitTolerance = 0.02f;
 
 std::vector<std::filesystem::path> fixture_files() {
     std::vector<std::filesystem::path> out;
-    for (const auto& e : std::filesystem::directory_iterator(std::string(KVSCOPE_TEST_DATA_DIR) + "/reference"))
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(std::string(KVSCOPE_TEST_DATA_DIR) + "/reference", ec))
         if (e.path().extension() == ".json") out.push_back(e.path());
     std::sort(out.begin(), out.end());
     return out;
@@ -111,6 +112,14 @@ TEST_P(LlamaCppAgreement, TokensAndLogitsMatch) {
 
 std::string fixture_name(const ::testing::TestParamInfo<std::filesystem::path>& info) {
     return info.param.stem().string();
+}
+
+TEST(LlamaCppAgreementFixtures, AtLeastFivePromptsOneLong) {
+    const auto files = fixture_files();
+    ASSERT_GE(files.size(), 5u) << "tests/data/reference must hold the llama.cpp fixtures";
+    size_t longest = 0;
+    for (const auto& f : files) longest = std::max(longest, load_json(f)["prompt_ids"].size());
+    EXPECT_GT(longest, 500u) << "one fixture prompt must be over 500 tokens";
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaCppAgreement, ::testing::ValuesIn(fixture_files()), fixture_name);
