@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "backend/cpu_ops.h"
+#include "backend/ggml_order.h"
 #include "util/error.h"
 #include "util/fp16.h"
 #include "util/process_memory.h"
@@ -15,8 +16,8 @@ size_t sz(int64_t n) { return static_cast<size_t>(n); }
 
 CpuBackend::CpuBackend(const Model& model, int n_threads)
     : model_(model), cfg_(model.config()), pool_(n_threads) {
-    scores_.resize(sz(pool_.size()));
-    q16_.assign(sz(pool_.size()), std::vector<uint16_t>(sz(cfg_.head_dim)));
+    attention_scratch_.resize(sz(pool_.size()));
+    for (auto& sc : attention_scratch_) sc.q16.resize(sz(cfg_.head_dim));
 }
 
 void CpuBackend::ensure_scratch(int n_tokens) {
@@ -60,35 +61,41 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
     const int32_t hd = cfg_.head_dim;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
     const std::vector<int32_t>& held = cache.held_slots(layer);
+    // llama.cpp computes one query token with ggml_vec_dot_f16 and a batch with
+    // tinyBLAS; ggml_order reproduces whichever it would use (see ggml_order.h).
+    const bool decode = n_tokens == 1;
+    const int n_padded = ggml_order::padded_keys(static_cast<int>(held.size()));
     pool_.parallel_for(int64_t{n_tokens} * cfg_.n_head, [&](int64_t i0, int64_t i1, int thread) {
-        std::vector<float>& scores = scores_[sz(thread)];
-        uint16_t* q16 = q16_[sz(thread)].data();
+        AttentionScratch& sc = attention_scratch_[sz(thread)];
+        sc.scores.resize(sz(n_padded));
+        sc.v_rows.resize(held.size());
+        sc.v_acc.resize(64 * sz(hd));
+        uint16_t* q16 = sc.q16.data();
+        float* scores = sc.scores.data();
         for (int64_t i = i0; i < i1; ++i) {
             const int t = static_cast<int>(i / cfg_.n_head);
             const int32_t h = static_cast<int32_t>(i % cfg_.n_head);
             const int32_t kv_head = h / cfg_.gqa_group();
             // Causal: a token sees the held positions up to its own (held is ordered by position).
-            int64_t n_keys = 0;
-            while (n_keys < static_cast<int64_t>(held.size()) &&
-                   cache.position_of(layer, held[sz(n_keys)]) <= positions[sz(t)])
-                ++n_keys;
-            if (scores.size() < sz(n_keys)) scores.resize(sz(n_keys));
-            // llama.cpp multiplies Q (converted to f16) with the f16 K cache.
+            int n_visible = 0;
+            while (n_visible < static_cast<int>(held.size()) &&
+                   cache.position_of(layer, held[sz(n_visible)]) <= positions[sz(t)])
+                ++n_visible;
+            // Q is converted to f16 to meet the f16 K cache, as llama.cpp does.
             const float* q = q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
             for (int32_t d = 0; d < hd; ++d) q16[d] = f32_to_fp16(q[d]);
-            for (int64_t j = 0; j < n_keys; ++j) {
+            for (int j = 0; j < n_visible; ++j) {
                 const uint16_t* k = cache.k_slot(layer, held[sz(j)]) + sz(kv_head) * sz(hd);
-                scores[sz(j)] = dot_f16(q16, k, hd) * scale;
+                const float dot = decode ? ggml_order::dot_f16_decode(k, q16, hd) : ggml_order::dot_f16_prefill(k, q16, hd);
+                scores[j] = dot * scale;
+                sc.v_rows[sz(j)] = cache.v_slot(layer, held[sz(j)]) + sz(kv_head) * sz(hd);
             }
-            cpu::softmax(scores.data(), n_keys);
-            // ... and the probabilities (converted to f16) with the f16 V cache.
+            std::fill(scores + n_visible, scores + n_padded, -INFINITY);  // masked and padded keys
+            ggml_order::softmax(scores, n_padded);
+            // The probabilities are converted to f16 to meet the f16 V cache.
+            for (int j = 0; j < n_visible; ++j) scores[j] = round_to_fp16(scores[j]);
             float* out = attn_out_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
-            std::fill(out, out + hd, 0.0f);
-            for (int64_t j = 0; j < n_keys; ++j) {
-                const float p = round_to_fp16(scores[sz(j)]);
-                const uint16_t* v = cache.v_slot(layer, held[sz(j)]) + sz(kv_head) * sz(hd);
-                for (int32_t d = 0; d < hd; ++d) out[d] += p * fp16_to_f32(v[d]);
-            }
+            ggml_order::weighted_sum_v(scores, sc.v_rows.data(), n_padded, hd, decode, sc.v_acc.data(), out);
         }
     });
 }
@@ -175,7 +182,9 @@ BackendMemory CpuBackend::memory() const {
     const size_t floats = x_.size() + xn_.size() + q_.size() + k_.size() + v_.size() + attn_out_.size() +
                           proj_.size() + gate_.size() + up_.size() + rope_cos_.size() + rope_sin_.size();
     m.scratch_bytes = floats * sizeof(float);
-    for (const auto& s : scores_) m.scratch_bytes += s.capacity() * sizeof(float);
+    for (const auto& sc : attention_scratch_)
+        m.scratch_bytes += sc.scores.capacity() * sizeof(float) + sc.v_acc.capacity() * sizeof(float) +
+                           sc.v_rows.capacity() * sizeof(void*) + sc.q16.capacity() * sizeof(uint16_t);
     for (const auto& q : xq_) m.scratch_bytes += q.bytes.capacity();
     m.device_used = current_rss_bytes();
     m.device_total = total_ram_bytes();

@@ -48,8 +48,13 @@ private:
     std::vector<float> up_;       // [T][n_ff]
     std::vector<float> rope_cos_; // [T][rope_dim / 2]
     std::vector<float> rope_sin_; // [T][rope_dim / 2]
-    std::vector<std::vector<float>> scores_;     // [thread][positions held]  attention row
-    std::vector<std::vector<uint16_t>> q16_;     // [thread][head_dim]         query rounded to f16
+    struct AttentionScratch {
+        std::vector<float> scores;            // [keys, padded to 32]  one attention row
+        std::vector<const uint16_t*> v_rows;  // [keys]                V of each visible key
+        std::vector<float> v_acc;             // [64][head_dim]        lane accumulators of P·V
+        std::vector<uint16_t> q16;            // [head_dim]            query rounded to f16
+    };
+    std::vector<AttentionScratch> attention_scratch_;  // [thread]
     std::vector<QuantizedVector> xq_;            // [T] quantised xn_ / attn_out_ / gate_
 };
 

@@ -9,8 +9,8 @@
 
 namespace kvscope::cpu {
 
-// y = x / sqrt(mean(x²) + eps) ⊙ weight. The sum of squares is accumulated in
-// double and the scale computed in float, as ggml_compute_forward_rms_norm_f32.
+// y = x / sqrt(mean(x²) + eps) ⊙ weight. Squares are taken in float and summed
+// in double, the scale computed in float, as ggml_compute_forward_rms_norm_f32.
 void rms_norm(const float* x, const float* weight, float* y, int64_t n, float eps);
 
 // cos/sin for one position: [rope_dim / 2] each. θ_i = p · base^(−2i/rope_dim),

@@ -1,0 +1,111 @@
+#include "backend/ggml_order.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "util/fp16.h"
+
+namespace kvscope::ggml_order {
+
+float reduce16(const float* a) {
+    float t3[8], t6[4];
+    for (int i = 0; i < 8; ++i) t3[i] = a[i + 8] + a[i];
+    for (int i = 0; i < 4; ++i) t6[i] = t3[i + 4] + t3[i];
+    const float t8_0 = t6[0] + t6[2];
+    const float t8_1 = t6[1] + t6[3];
+    return t8_0 + t8_1;
+}
+
+float expf_v(float x) {
+    const float r = 0x1.8p23f;
+    const float z = std::fma(x, 0x1.715476p+0f, r);
+    const float n = z - r;
+    const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
+    const float u = b * b;
+    const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                                      std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                             u, std::fma(0x1.ffffecp-1f, b, 1.0f));
+    if (std::fabs(n) > 192.0f) return n <= 0.0f ? 0.0f : INFINITY;
+    return std::ldexp(j, static_cast<int>(n));  // _mm512_scalef_ps(j, n): j · 2^floor(n), n integral here
+}
+
+float silu_v(float x) {
+    // ggml_v_silu: neg = 0 - x; e = expf_v(neg); x / (1 + e)
+    const float e = expf_v(0.0f - x);
+    return x / (1.0f + e);
+}
+
+float dot_f16_decode(const uint16_t* x, const uint16_t* y, int n) {
+    const int np = n & ~63;
+    float sum[4][kLanes] = {};
+    for (int i = 0; i < np; i += 64)
+        for (int j = 0; j < 4; ++j)
+            for (int l = 0; l < kLanes; ++l) {
+                const int e = i + j * kLanes + l;
+                sum[j][l] = std::fma(fp16_to_f32(x[e]), fp16_to_f32(y[e]), sum[j][l]);
+            }
+    for (int l = 0; l < kLanes; ++l) {
+        sum[0][l] += sum[2][l];
+        sum[1][l] += sum[3][l];
+    }
+    for (int l = 0; l < kLanes; ++l) sum[0][l] += sum[1][l];
+    double sumf = reduce16(sum[0]);
+    for (int i = np; i < n; ++i) sumf += static_cast<double>(fp16_to_f32(x[i]) * fp16_to_f32(y[i]));
+    return static_cast<float>(sumf);
+}
+
+float dot_f16_prefill(const uint16_t* x, const uint16_t* y, int n) {
+    float acc[kLanes] = {};
+    for (int i = 0; i < n; i += kLanes)
+        for (int l = 0; l < kLanes; ++l) acc[l] = std::fma(fp16_to_f32(x[i + l]), fp16_to_f32(y[i + l]), acc[l]);
+    return reduce16(acc);
+}
+
+void softmax(float* x, int n) {
+    float max = -INFINITY;
+    for (int i = 0; i < n; ++i) max = std::fmax(max, x[i]);  // ggml_vec_max_f32
+    double sum = 0.0;
+    for (int i = 0; i < n; i += kLanes) {
+        float val[kLanes];
+        for (int l = 0; l < kLanes; ++l) val[l] = x[i + l] = expf_v(x[i + l] - max);
+        sum += static_cast<double>(reduce16(val));
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+    for (int i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void weighted_sum_v(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim, bool decode,
+                    float* scratch, float* out) {
+    // scratch[a][d]: the accumulator of lane group a (t mod 64 for decode,
+    // t mod 16 for tinyBLAS) for output dimension d; same FMAs as llama.cpp,
+    // looped over d innermost so they vectorise.
+    const int groups = decode ? 64 : kLanes;
+    std::memset(scratch, 0, sizeof(float) * static_cast<size_t>(groups) * static_cast<size_t>(head_dim));
+    const int np = decode ? (n_keys & ~63) : n_keys;
+    for (int t = 0; t < np; ++t) {
+        if (p[t] == 0.0f) continue;  // fma(0, v, acc) == acc: masked and padded keys
+        float* acc = scratch + static_cast<size_t>(t % groups) * static_cast<size_t>(head_dim);
+        const uint16_t* v = v_rows[t];
+        for (int d = 0; d < head_dim; ++d) acc[d] = std::fma(p[t], fp16_to_f32(v[d]), acc[d]);
+    }
+    auto acc_at = [&](int group, int d) -> float& { return scratch[static_cast<size_t>(group) * static_cast<size_t>(head_dim) + static_cast<size_t>(d)]; };
+    for (int d = 0; d < head_dim; ++d) {
+        float lanes[kLanes];
+        if (decode) {
+            for (int l = 0; l < kLanes; ++l) {
+                const float s0 = acc_at(l, d) + acc_at(32 + l, d);
+                const float s1 = acc_at(16 + l, d) + acc_at(48 + l, d);
+                lanes[l] = s0 + s1;
+            }
+            double sumf = reduce16(lanes);
+            for (int t = np; t < n_keys; ++t)
+                if (p[t] != 0.0f) sumf += static_cast<double>(p[t] * fp16_to_f32(v_rows[t][d]));
+            out[d] = static_cast<float>(sumf);
+        } else {
+            for (int l = 0; l < kLanes; ++l) lanes[l] = acc_at(l, d);
+            out[d] = reduce16(lanes);
+        }
+    }
+}
+
+}  // namespace kvscope::ggml_order
