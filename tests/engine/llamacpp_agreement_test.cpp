@@ -32,8 +32,8 @@ namespace {
 // The CPU backend reproduces llama.cpp's operation order (backend/ggml_order.h)
 // and measures 0 difference on every fixture step on the machine that made
 // them; the tolerance leaves room for a CPU where the compiler fuses
-// multiply-adds differently, while staying far below the top-2 gaps that
-// decide tokens (the closest in the fixtures is 0.0023).
+// multiply-adds differently. Steps whose top-2 gap is below it are near ties
+// (listed in tests/data/reference/NOTES.md; the closest is 0.0023).
 constexpr float kLogitTolerance = 0.01f;
 
 std::vector<std::filesystem::path> fixture_files() {
