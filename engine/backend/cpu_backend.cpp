@@ -43,16 +43,34 @@ void CpuBackend::quantize_rows(TensorType type, const float* x, int64_t n, int n
     for (int t = 0; t < n_tokens; ++t) quantize_for_dot(type, x + sz(t) * sz(n), n, out[sz(t)]);
 }
 
-void CpuBackend::matmul(const WeightMatrix& w, const std::vector<QuantizedVector>& x, int n_tokens, float* out) {
-    // Rows are split between threads; for a batch each weight row is loaded
-    // once and dotted with every token's activation while it is in cache.
-    pool_.parallel_for(w.rows, [&](int64_t r0, int64_t r1, int) {
-        if (n_tokens == 1) {
-            vec_dot_rows(w.type, w.row(r0), w.row_stride, r1 - r0, x[0], out + r0);
-            return;
+void CpuBackend::matmul(std::initializer_list<MatmulTarget> targets, const std::vector<QuantizedVector>& x,
+                        int n_tokens) {
+    // All targets share the activation x, so their rows form one job: one
+    // hand-off to the threads instead of one per matrix.
+    int64_t total_rows = 0;
+    for (const MatmulTarget& t : targets) total_rows += t.w->rows;
+    pool_.parallel_for(total_rows, [&](int64_t r0, int64_t r1, int) {
+        int64_t base = 0;
+        for (const MatmulTarget& target : targets) {
+            const WeightMatrix& w = *target.w;
+            const int64_t b = std::max(r0, base) - base, e = std::min(r1, base + w.rows) - base;
+            base += w.rows;
+            if (b >= e) continue;
+            if (n_tokens == 1) {
+                vec_dot_rows(w.type, w.row(b), w.row_stride, e - b, x[0], target.out + b);
+                continue;
+            }
+            // A batch: a tile of rows stays in L1 while every token's activation passes over it.
+            constexpr int64_t kTile = 16;
+            float tile_out[kTile];
+            for (int64_t r = b; r < e; r += kTile) {
+                const int64_t n = std::min(kTile, e - r);
+                for (int t = 0; t < n_tokens; ++t) {
+                    vec_dot_rows(w.type, w.row(r), w.row_stride, n, x[sz(t)], tile_out);
+                    std::copy(tile_out, tile_out + n, target.out + sz(t) * sz(w.rows) + sz(r));
+                }
+            }
         }
-        for (int64_t r = r0; r < r1; ++r)
-            for (int t = 0; t < n_tokens; ++t) out[sz(t) * sz(w.rows) + sz(r)] = vec_dot(w.type, w.row(r), x[sz(t)]);
     });
 }
 
@@ -70,7 +88,7 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
         sc.scores.resize(sz(n_padded));
         sc.v_rows.resize(held.size());
         sc.v_acc.resize(64 * sz(hd));
-        uint16_t* q16 = sc.q16.data();
+        float* q16 = sc.q16.data();
         float* scores = sc.scores.data();
         for (int64_t i = i0; i < i1; ++i) {
             const int t = static_cast<int>(i / cfg_.n_head);
@@ -83,10 +101,10 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
                 ++n_visible;
             // Q is converted to f16 to meet the f16 K cache, as llama.cpp does.
             const float* q = q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
-            for (int32_t d = 0; d < hd; ++d) q16[d] = f32_to_fp16(q[d]);
+            for (int32_t d = 0; d < hd; ++d) q16[d] = round_to_fp16(q[d]);
             for (int j = 0; j < n_visible; ++j) {
                 const uint16_t* k = cache.k_slot(layer, held[sz(j)]) + sz(kv_head) * sz(hd);
-                const float dot = decode ? ggml_order::dot_f16_decode(k, q16, hd) : ggml_order::dot_f16_prefill(k, q16, hd);
+                const float dot = decode ? ggml_order::dot_f16_decode(q16, k, hd) : ggml_order::dot_f16_prefill(q16, k, hd);
                 scores[j] = dot * scale;
                 sc.v_rows[sz(j)] = cache.v_slot(layer, held[sz(j)]) + sz(kv_head) * sz(hd);
             }
@@ -125,11 +143,15 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
         for (int t = 0; t < T; ++t)
             cpu::rms_norm(x_.data() + sz(t) * sz(E), L.attn_norm.data(), xn_.data() + sz(t) * sz(E), E, cfg_.rms_eps);
         quantize_rows(L.wq.type, xn_.data(), E, T, xq_);
-        matmul(L.wq, xq_, T, q_.data());
-        if (L.wk.type != L.wq.type) quantize_rows(L.wk.type, xn_.data(), E, T, xq_);
-        matmul(L.wk, xq_, T, k_.data());
-        if (L.wv.type != L.wk.type) quantize_rows(L.wv.type, xn_.data(), E, T, xq_);
-        matmul(L.wv, xq_, T, v_.data());
+        if (vec_dot_type(L.wk.type) == vec_dot_type(L.wq.type) && vec_dot_type(L.wv.type) == vec_dot_type(L.wq.type)) {
+            matmul({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xq_, T);
+        } else {
+            matmul({{&L.wq, q_.data()}}, xq_, T);
+            quantize_rows(L.wk.type, xn_.data(), E, T, xq_);
+            matmul({{&L.wk, k_.data()}}, xq_, T);
+            quantize_rows(L.wv.type, xn_.data(), E, T, xq_);
+            matmul({{&L.wv, v_.data()}}, xq_, T);
+        }
         for (int t = 0; t < T; ++t) {
             const float* c = rope_cos_.data() + sz(t) * sz(half);
             const float* s = rope_sin_.data() + sz(t) * sz(half);
@@ -153,19 +175,23 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
         }
         attention(l, positions, cache);
         quantize_rows(L.wo.type, attn_out_.data(), cfg_.q_dim(), T, xq_);
-        matmul(L.wo, xq_, T, proj_.data());
+        matmul({{&L.wo, proj_.data()}}, xq_, T);
         for (size_t i = 0; i < sz(T) * sz(E); ++i) x_[i] += proj_[i];
 
         // --- feed-forward block (SwiGLU) ---
         for (int t = 0; t < T; ++t)
             cpu::rms_norm(x_.data() + sz(t) * sz(E), L.ffn_norm.data(), xn_.data() + sz(t) * sz(E), E, cfg_.rms_eps);
         quantize_rows(L.w_gate.type, xn_.data(), E, T, xq_);
-        matmul(L.w_gate, xq_, T, gate_.data());
-        if (L.w_up.type != L.w_gate.type) quantize_rows(L.w_up.type, xn_.data(), E, T, xq_);
-        matmul(L.w_up, xq_, T, up_.data());
+        if (vec_dot_type(L.w_up.type) == vec_dot_type(L.w_gate.type)) {
+            matmul({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xq_, T);
+        } else {
+            matmul({{&L.w_gate, gate_.data()}}, xq_, T);
+            quantize_rows(L.w_up.type, xn_.data(), E, T, xq_);
+            matmul({{&L.w_up, up_.data()}}, xq_, T);
+        }
         cpu::swiglu(gate_.data(), up_.data(), gate_.data(), int64_t{T} * cfg_.n_ff);
         quantize_rows(L.w_down.type, gate_.data(), cfg_.n_ff, T, xq_);
-        matmul(L.w_down, xq_, T, proj_.data());
+        matmul({{&L.w_down, proj_.data()}}, xq_, T);
         for (size_t i = 0; i < sz(T) * sz(E); ++i) x_[i] += proj_[i];
     }
 
@@ -173,7 +199,7 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
     const float* x_last = x_.data() + sz(T - 1) * sz(E);
     cpu::rms_norm(x_last, W.output_norm.data(), xn_.data(), E, cfg_.rms_eps);
     quantize_rows(W.output.type, xn_.data(), E, 1, xq_);
-    matmul(W.output, xq_, 1, logits);
+    matmul({{&W.output, logits}}, xq_, 1);
 }
 
 BackendMemory CpuBackend::memory() const {
@@ -184,7 +210,7 @@ BackendMemory CpuBackend::memory() const {
     m.scratch_bytes = floats * sizeof(float);
     for (const auto& sc : attention_scratch_)
         m.scratch_bytes += sc.scores.capacity() * sizeof(float) + sc.v_acc.capacity() * sizeof(float) +
-                           sc.v_rows.capacity() * sizeof(void*) + sc.q16.capacity() * sizeof(uint16_t);
+                           sc.v_rows.capacity() * sizeof(void*) + sc.q16.capacity() * sizeof(float);
     for (const auto& q : xq_) m.scratch_bytes += q.bytes.capacity();
     m.device_used = current_rss_bytes();
     m.device_total = total_ram_bytes();

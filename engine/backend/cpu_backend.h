@@ -2,6 +2,7 @@
 // The reference backend: the llama forward pass on the CPU, multi-threaded,
 // with dot products on the quantised weight blocks (activations quantised as
 // llama.cpp does). Weights are read in place from the mapped file.
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -24,8 +25,12 @@ public:
     int threads() const { return pool_.size(); }
 
 private:
-    // out[t][r] = W.row(r) · x[t] for t < n_tokens (out is [n_tokens][W.rows]).
-    void matmul(const WeightMatrix& w, const std::vector<QuantizedVector>& x, int n_tokens, float* out);
+    struct MatmulTarget {
+        const WeightMatrix* w;
+        float* out;  // [n_tokens][w->rows]
+    };
+    // out[t][r] = W.row(r) · x[t] for every target (all take the same activation x).
+    void matmul(std::initializer_list<MatmulTarget> targets, const std::vector<QuantizedVector>& x, int n_tokens);
     // Quantises rows of `x` ([n_tokens][n]) for dot products with weights of `type`.
     void quantize_rows(TensorType type, const float* x, int64_t n, int n_tokens, std::vector<QuantizedVector>& out);
     void attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache);
@@ -52,7 +57,7 @@ private:
         std::vector<float> scores;            // [keys, padded to 32]  one attention row
         std::vector<const uint16_t*> v_rows;  // [keys]                V of each visible key
         std::vector<float> v_acc;             // [64][head_dim]        lane accumulators of P·V
-        std::vector<uint16_t> q16;            // [head_dim]            query rounded to f16
+        std::vector<float> q16;               // [head_dim]            query rounded to f16 values
     };
     std::vector<AttentionScratch> attention_scratch_;  // [thread]
     std::vector<QuantizedVector> xq_;            // [T] quantised xn_ / attn_out_ / gate_

@@ -5,7 +5,34 @@
 
 #include "util/fp16.h"
 
+#if defined(__AVX512F__) || defined(__F16C__)
+#include <immintrin.h>
+#endif
+
 namespace kvscope::ggml_order {
+namespace {
+
+// dst[0..16) = src[0..16) converted from f16 (exact).
+inline void f16x16_to_f32(const uint16_t* src, float* dst) {
+#if defined(__AVX512F__)
+    _mm512_storeu_ps(dst, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src))));
+#elif defined(__F16C__)
+    _mm256_storeu_ps(dst, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src))));
+    _mm256_storeu_ps(dst + 8, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 8))));
+#else
+    for (int l = 0; l < kLanes; ++l) dst[l] = fp16_to_f32(src[l]);
+#endif
+}
+
+// x · 2^n for integral n (what _mm512_scalef_ps does), rounding once.
+inline float scale_by_power_of_two(float x, int n) {
+    auto pow2 = [](int e) { return bits_to_f32(static_cast<uint32_t>(e + 127) << 23); };  // normal range only
+    if (n >= -126 && n <= 127) return x * pow2(n);
+    if (n > 127) return (x * pow2(127)) * pow2(n - 127);
+    return (x * pow2(n + 100)) * pow2(-100);  // first product exact, second rounds once
+}
+
+}  // namespace
 
 float reduce16(const float* a) {
     float t3[8], t6[4];
@@ -26,7 +53,7 @@ float expf_v(float x) {
                                       std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
                              u, std::fma(0x1.ffffecp-1f, b, 1.0f));
     if (std::fabs(n) > 192.0f) return n <= 0.0f ? 0.0f : INFINITY;
-    return std::ldexp(j, static_cast<int>(n));  // _mm512_scalef_ps(j, n): j · 2^floor(n), n integral here
+    return scale_by_power_of_two(j, static_cast<int>(n));  // _mm512_scalef_ps(j, n); n is integral
 }
 
 float silu_v(float x) {
@@ -35,29 +62,33 @@ float silu_v(float x) {
     return x / (1.0f + e);
 }
 
-float dot_f16_decode(const uint16_t* x, const uint16_t* y, int n) {
+float dot_f16_decode(const float* x, const uint16_t* y, int n) {
     const int np = n & ~63;
     float sum[4][kLanes] = {};
+    float yf[kLanes];
     for (int i = 0; i < np; i += 64)
-        for (int j = 0; j < 4; ++j)
-            for (int l = 0; l < kLanes; ++l) {
-                const int e = i + j * kLanes + l;
-                sum[j][l] = std::fma(fp16_to_f32(x[e]), fp16_to_f32(y[e]), sum[j][l]);
-            }
+        for (int j = 0; j < 4; ++j) {
+            const int e = i + j * kLanes;
+            f16x16_to_f32(y + e, yf);
+            for (int l = 0; l < kLanes; ++l) sum[j][l] = std::fma(x[e + l], yf[l], sum[j][l]);
+        }
     for (int l = 0; l < kLanes; ++l) {
         sum[0][l] += sum[2][l];
         sum[1][l] += sum[3][l];
     }
     for (int l = 0; l < kLanes; ++l) sum[0][l] += sum[1][l];
     double sumf = reduce16(sum[0]);
-    for (int i = np; i < n; ++i) sumf += static_cast<double>(fp16_to_f32(x[i]) * fp16_to_f32(y[i]));
+    for (int i = np; i < n; ++i) sumf += static_cast<double>(x[i] * fp16_to_f32(y[i]));
     return static_cast<float>(sumf);
 }
 
-float dot_f16_prefill(const uint16_t* x, const uint16_t* y, int n) {
+float dot_f16_prefill(const float* x, const uint16_t* y, int n) {
     float acc[kLanes] = {};
-    for (int i = 0; i < n; i += kLanes)
-        for (int l = 0; l < kLanes; ++l) acc[l] = std::fma(fp16_to_f32(x[i + l]), fp16_to_f32(y[i + l]), acc[l]);
+    float yf[kLanes];
+    for (int i = 0; i < n; i += kLanes) {
+        f16x16_to_f32(y + i, yf);
+        for (int l = 0; l < kLanes; ++l) acc[l] = std::fma(x[i + l], yf[l], acc[l]);
+    }
     return reduce16(acc);
 }
 
@@ -77,18 +108,23 @@ void softmax(float* x, int n) {
 void weighted_sum_v(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim, bool decode,
                     float* scratch, float* out) {
     // scratch[a][d]: the accumulator of lane group a (t mod 64 for decode,
-    // t mod 16 for tinyBLAS) for output dimension d; same FMAs as llama.cpp,
-    // looped over d innermost so they vectorise.
+    // t mod 16 for tinyBLAS) for output dimension d; the same FMAs as
+    // llama.cpp, looped over d innermost so they vectorise.
     const int groups = decode ? 64 : kLanes;
-    std::memset(scratch, 0, sizeof(float) * static_cast<size_t>(groups) * static_cast<size_t>(head_dim));
     const int np = decode ? (n_keys & ~63) : n_keys;
+    const int used_groups = np < groups ? np : groups;
+    const size_t hd = static_cast<size_t>(head_dim);
+    std::memset(scratch, 0, sizeof(float) * static_cast<size_t>(used_groups) * hd);
+    float vf[256];  // one V row as floats (head_dim <= 256)
     for (int t = 0; t < np; ++t) {
         if (p[t] == 0.0f) continue;  // fma(0, v, acc) == acc: masked and padded keys
-        float* acc = scratch + static_cast<size_t>(t % groups) * static_cast<size_t>(head_dim);
-        const uint16_t* v = v_rows[t];
-        for (int d = 0; d < head_dim; ++d) acc[d] = std::fma(p[t], fp16_to_f32(v[d]), acc[d]);
+        float* acc = scratch + static_cast<size_t>(t % groups) * hd;
+        for (int d = 0; d < head_dim; d += kLanes) f16x16_to_f32(v_rows[t] + d, vf + d);
+        for (int d = 0; d < head_dim; ++d) acc[d] = std::fma(p[t], vf[d], acc[d]);
     }
-    auto acc_at = [&](int group, int d) -> float& { return scratch[static_cast<size_t>(group) * static_cast<size_t>(head_dim) + static_cast<size_t>(d)]; };
+    auto acc_at = [&](int group, int d) {
+        return group < used_groups ? scratch[static_cast<size_t>(group) * hd + static_cast<size_t>(d)] : 0.0f;
+    };
     for (int d = 0; d < head_dim; ++d) {
         float lanes[kLanes];
         if (decode) {

@@ -32,15 +32,16 @@ float expf_v(float x);
 // ggml_v_silu for one lane: x / (1 + exp(-x)).
 float silu_v(float x);
 
-// q (f16) · k (f16) over head_dim elements.
-float dot_f16_decode(const uint16_t* q, const uint16_t* k, int n);
-float dot_f16_prefill(const uint16_t* q, const uint16_t* k, int n);  // n % 16 == 0
+// q · k over n elements: q holds f16 values as floats, k is f16 (n % 16 == 0).
+float dot_f16_decode(const float* q, const uint16_t* k, int n);
+float dot_f16_prefill(const float* q, const uint16_t* k, int n);
 
 // In-place softmax of `n` scores (n a multiple of 16; masked entries -inf).
 void softmax(float* x, int n);
 
 // out[d] = Σ_t p[t] · v_t[d] for d < head_dim, t < n_keys, where v_t = v_rows[t]
-// (f16, `head_dim` values each) and p is already rounded to f16 (as values).
+// (f16, `head_dim` values each, head_dim a multiple of 16 and <= 256) and p
+// is already rounded to f16 (as values).
 // `decode` picks ggml_vec_dot_f16's order, else tinyBLAS's. n_keys is the padded count.
 // scratch: at least 64 × head_dim floats.
 void weighted_sum_v(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim, bool decode,

@@ -43,6 +43,9 @@ ModelConfig ModelConfig::from_gguf(const gguf::GgufFile& f) {
         throw gguf::GgufError("GGUF: " + a + "embedding_length is not a multiple of attention.head_count");
     if (auto vlen = f.find_u32(a + "attention.value_length"); vlen && static_cast<int32_t>(*vlen) != c.head_dim)
         throw gguf::GgufError("GGUF: " + a + "attention.value_length differs from key_length (not supported)");
+    if (c.head_dim % 16 != 0 || c.head_dim > 256)
+        throw gguf::GgufError("GGUF: head size " + std::to_string(c.head_dim) +
+                              " is not supported (KVScope needs a multiple of 16, at most 256)");
     c.rope_dim = f.find_u32(a + "rope.dimension_count") ? positive(f, a + "rope.dimension_count") : c.head_dim;
     if (c.rope_dim > c.head_dim || c.rope_dim % 2 != 0)
         throw gguf::GgufError("GGUF: " + a + "rope.dimension_count = " + std::to_string(c.rope_dim) +
