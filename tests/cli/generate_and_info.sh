@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# kvscope-cli on the real model: info, tokenize, generate (text and --json), bench.
+#   generate_and_info.sh KVSCOPE_CLI SOURCE_DIR
+# Needs the default model ($KVSCOPE_MODEL or the per-user cache); skips without
+# it (ctest shows the skip), fails without it under CI=true.
+set -u
+cli="$1"
+model="${KVSCOPE_MODEL:-${XDG_CACHE_HOME:-$HOME/.cache}/kvscope/models/SmolLM2-135M-Instruct.Q4_1.gguf}"
+if [ ! -f "$model" ]; then
+    if [ "${CI:-}" = "true" ]; then
+        echo "FAIL: model not found at $model (CI=true)" >&2
+        exit 1
+    fi
+    echo "SKIP: model not found at $model (run scripts/fetch-model)"
+    exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$cli" info "$model" >"$tmp/info" || fail "info exited $?"
+grep -q "architecture:    llama" "$tmp/info" || fail "info lacks the architecture"
+grep -q "heads:           9 query, 3 KV (GQA group 3), head dim 64" "$tmp/info" || fail "info lacks the head layout"
+grep -q "chat template:   present" "$tmp/info" || fail "info lacks the chat template line"
+
+[ "$("$cli" tokenize "$model" -p "The capital of France is" --ids)" = "[504, 3575, 282, 4649, 314]" ] ||
+    fail "tokenize --ids gave an unexpected result"
+
+"$cli" generate "$model" -p "The capital of France is" -n 4 --threads 2 >"$tmp/text" 2>"$tmp/err" ||
+    fail "generate exited $?: $(cat "$tmp/err")"
+grep -q "The capital of France is Paris" "$tmp/text" || fail "generate text: $(cat "$tmp/text")"
+
+"$cli" generate "$model" --chat -p "Hi" -n 5 --json --top 3 --temp 0.8 --seed 7 >"$tmp/json" 2>/dev/null ||
+    fail "generate --json exited $?"
+python3 - "$tmp/json" <<'PY' || fail "generate --json output is not one JSON object per step"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert 1 <= len(lines) <= 5, len(lines)
+for i, line in enumerate(lines):
+    step = json.loads(line)
+    assert step["step"] == i
+    assert set(step) >= {"step", "position", "token", "text", "top", "eog", "forward_ms"}
+    assert len(step["top"]) == 3 and all({"id", "text", "logit", "prob"} <= set(c) for c in step["top"])
+PY
+
+"$cli" bench "$model" -p 8 -n 4 -r 1 --threads 1 --json >"$tmp/bench" || fail "bench exited $?"
+python3 -c "import json,sys; b=json.load(open(sys.argv[1])); assert b['tg_tokens_per_s'] > 0 and b['pp_tokens_per_s'] > 0 and b['peak_rss_mib'] > 0" "$tmp/bench" ||
+    fail "bench --json: $(cat "$tmp/bench")"
+echo "CLI on the real model: all checks passed"
