@@ -74,6 +74,23 @@ void CpuBackend::matmul(std::initializer_list<MatmulTarget> targets, const std::
     });
 }
 
+void CpuBackend::convert_held_kv(int32_t layer, const KvCache& cache) {
+    const std::vector<int32_t>& held = cache.held_slots(layer);
+    const size_t kv_dim = sz(cfg_.kv_dim());
+    k_f32_.resize(held.size() * kv_dim);
+    v_f32_.resize(held.size() * kv_dim);
+    pool_.parallel_for(static_cast<int64_t>(held.size()), [&](int64_t j0, int64_t j1, int) {
+        for (int64_t j = j0; j < j1; ++j) {
+            const uint16_t* k = cache.k_slot(layer, held[sz(j)]);
+            const uint16_t* v = cache.v_slot(layer, held[sz(j)]);
+            for (size_t d = 0; d < kv_dim; ++d) {
+                k_f32_[sz(j) * kv_dim + d] = fp16_to_f32(k[d]);
+                v_f32_[sz(j) * kv_dim + d] = fp16_to_f32(v[d]);
+            }
+        }
+    });
+}
+
 void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache) {
     const int n_tokens = static_cast<int>(positions.size());
     const int32_t hd = cfg_.head_dim;
@@ -82,38 +99,47 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
     // llama.cpp computes one query token with ggml_vec_dot_f16 and a batch with
     // tinyBLAS; ggml_order reproduces whichever it would use (see ggml_order.h).
     const bool decode = n_tokens == 1;
+    if (!decode) convert_held_kv(layer, cache);
     const int n_padded = ggml_order::padded_keys(static_cast<int>(held.size()));
     pool_.parallel_for(int64_t{n_tokens} * cfg_.n_head, [&](int64_t i0, int64_t i1, int thread) {
         AttentionScratch& sc = attention_scratch_[sz(thread)];
         sc.scores.resize(sz(n_padded));
         sc.v_rows.resize(held.size());
+        sc.v_rows_f32.resize(held.size());
         sc.v_acc.resize(64 * sz(hd));
         float* q16 = sc.q16.data();
         float* scores = sc.scores.data();
         for (int64_t i = i0; i < i1; ++i) {
             const int t = static_cast<int>(i / cfg_.n_head);
             const int32_t h = static_cast<int32_t>(i % cfg_.n_head);
-            const int32_t kv_head = h / cfg_.gqa_group();
+            const size_t kv_offset = sz(h / cfg_.gqa_group()) * sz(hd);
             // Causal: a token sees the held positions up to its own (held is ordered by position).
-            int n_visible = 0;
-            while (n_visible < static_cast<int>(held.size()) &&
-                   cache.position_of(layer, held[sz(n_visible)]) <= positions[sz(t)])
-                ++n_visible;
+            const int n_visible = static_cast<int>(
+                std::upper_bound(held.begin(), held.end(), positions[sz(t)],
+                                 [&](int32_t pos, int32_t slot) { return pos < cache.position_of(layer, slot); }) -
+                held.begin());
             // Q is converted to f16 to meet the f16 K cache, as llama.cpp does.
             const float* q = q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
             for (int32_t d = 0; d < hd; ++d) q16[d] = round_to_fp16(q[d]);
             for (int j = 0; j < n_visible; ++j) {
-                const uint16_t* k = cache.k_slot(layer, held[sz(j)]) + sz(kv_head) * sz(hd);
-                const float dot = decode ? ggml_order::dot_f16_decode(q16, k, hd) : ggml_order::dot_f16_prefill(q16, k, hd);
-                scores[j] = dot * scale;
-                sc.v_rows[sz(j)] = cache.v_slot(layer, held[sz(j)]) + sz(kv_head) * sz(hd);
+                if (decode) {
+                    scores[j] = ggml_order::dot_f16_decode(q16, cache.k_slot(layer, held[sz(j)]) + kv_offset, hd) * scale;
+                    sc.v_rows[sz(j)] = cache.v_slot(layer, held[sz(j)]) + kv_offset;
+                } else {
+                    const size_t row = sz(j) * sz(cfg_.kv_dim()) + kv_offset;
+                    scores[j] = ggml_order::dot_prefill_f32(q16, k_f32_.data() + row, hd) * scale;
+                    sc.v_rows_f32[sz(j)] = v_f32_.data() + row;
+                }
             }
             std::fill(scores + n_visible, scores + n_padded, -INFINITY);  // masked and padded keys
             ggml_order::softmax(scores, n_padded);
             // The probabilities are converted to f16 to meet the f16 V cache.
             for (int j = 0; j < n_visible; ++j) scores[j] = round_to_fp16(scores[j]);
             float* out = attn_out_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
-            ggml_order::weighted_sum_v(scores, sc.v_rows.data(), n_padded, hd, decode, sc.v_acc.data(), out);
+            if (decode)
+                ggml_order::weighted_sum_v_decode(scores, sc.v_rows.data(), n_padded, hd, sc.v_acc.data(), out);
+            else
+                ggml_order::weighted_sum_v_prefill_f32(scores, sc.v_rows_f32.data(), n_visible, hd, sc.v_acc.data(), out);
         }
     });
 }
@@ -208,6 +234,7 @@ BackendMemory CpuBackend::memory() const {
     const size_t floats = x_.size() + xn_.size() + q_.size() + k_.size() + v_.size() + attn_out_.size() +
                           proj_.size() + gate_.size() + up_.size() + rope_cos_.size() + rope_sin_.size();
     m.scratch_bytes = floats * sizeof(float);
+    m.scratch_bytes += (k_f32_.capacity() + v_f32_.capacity()) * sizeof(float);
     for (const auto& sc : attention_scratch_)
         m.scratch_bytes += sc.scores.capacity() * sizeof(float) + sc.v_acc.capacity() * sizeof(float) +
                            sc.v_rows.capacity() * sizeof(void*) + sc.q16.capacity() * sizeof(float);

@@ -34,6 +34,8 @@ private:
     // Quantises rows of `x` ([n_tokens][n]) for dot products with weights of `type`.
     void quantize_rows(TensorType type, const float* x, int64_t n, int n_tokens, std::vector<QuantizedVector>& out);
     void attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache);
+    // Fills k_f32_/v_f32_ from the layer's held slots (a batch reads each row many times).
+    void convert_held_kv(int32_t layer, const KvCache& cache);
     void ensure_scratch(int n_tokens);
 
     const Model& model_;
@@ -55,11 +57,14 @@ private:
     std::vector<float> rope_sin_; // [T][rope_dim / 2]
     struct AttentionScratch {
         std::vector<float> scores;            // [keys, padded to 32]  one attention row
-        std::vector<const uint16_t*> v_rows;  // [keys]                V of each visible key
+        std::vector<const uint16_t*> v_rows;  // [keys]                V of each visible key (decode)
+        std::vector<const float*> v_rows_f32; // [keys]                same, converted (batch)
         std::vector<float> v_acc;             // [64][head_dim]        lane accumulators of P·V
         std::vector<float> q16;               // [head_dim]            query rounded to f16 values
     };
     std::vector<AttentionScratch> attention_scratch_;  // [thread]
+    std::vector<float> k_f32_;  // [held][n_head_kv][head_dim]  K cache of one layer as floats (batches only)
+    std::vector<float> v_f32_;  // [held][n_head_kv][head_dim]  V likewise
     std::vector<QuantizedVector> xq_;            // [T] quantised xn_ / attn_out_ / gate_
 };
 

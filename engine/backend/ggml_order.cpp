@@ -81,19 +81,33 @@ float dot_f16_decode(const float* x, const uint16_t* y, int n) {
     return static_cast<float>(sumf);
 }
 
-float dot_f16_prefill(const float* x, const uint16_t* y, int n) {
+float dot_prefill_f32(const float* x, const float* y, int n) {
     float acc[kLanes] = {};
-    float yf[kLanes];
-    for (int i = 0; i < n; i += kLanes) {
-        f16x16_to_f32(y + i, yf);
-        for (int l = 0; l < kLanes; ++l) acc[l] = std::fma(x[i + l], yf[l], acc[l]);
-    }
+    for (int i = 0; i < n; i += kLanes)
+        for (int l = 0; l < kLanes; ++l) acc[l] = std::fma(x[i + l], y[i + l], acc[l]);
     return reduce16(acc);
+}
+
+void weighted_sum_v_prefill_f32(const float* p, const float* const* v_rows, int n_keys, int head_dim, float* scratch,
+                                float* out) {
+    const size_t hd = static_cast<size_t>(head_dim);
+    std::memset(scratch, 0, sizeof(float) * kLanes * hd);
+    for (int t = 0; t < n_keys; ++t) {
+        if (p[t] == 0.0f) continue;  // fma(0, v, acc) == acc
+        float* acc = scratch + static_cast<size_t>(t % kLanes) * hd;
+        const float* v = v_rows[t];
+        for (int d = 0; d < head_dim; ++d) acc[d] = std::fma(p[t], v[d], acc[d]);
+    }
+    for (int d = 0; d < head_dim; ++d) {
+        float lanes[kLanes];
+        for (int l = 0; l < kLanes; ++l) lanes[l] = scratch[static_cast<size_t>(l) * hd + static_cast<size_t>(d)];
+        out[d] = reduce16(lanes);
+    }
 }
 
 void softmax(float* x, int n) {
     float max = -INFINITY;
-    for (int i = 0; i < n; ++i) max = std::fmax(max, x[i]);  // ggml_vec_max_f32
+    for (int i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;  // ggml_vec_max_f32 (no NaN here)
     double sum = 0.0;
     for (int i = 0; i < n; i += kLanes) {
         float val[kLanes];
@@ -104,43 +118,43 @@ void softmax(float* x, int n) {
     for (int i = 0; i < n; ++i) x[i] *= inv;
 }
 
-void weighted_sum_v(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim, bool decode,
-                    float* scratch, float* out) {
-    // scratch[a][d]: the accumulator of lane group a (t mod 64 for decode,
-    // t mod 16 for tinyBLAS) for output dimension d; the same FMAs as
-    // llama.cpp, looped over d innermost so they vectorise.
-    const int groups = decode ? 64 : kLanes;
-    const int np = decode ? (n_keys & ~63) : n_keys;
-    const int used_groups = np < groups ? np : groups;
+void weighted_sum_v_decode(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim, float* scratch,
+                           float* out) {
+    // scratch[t mod 64][d]: ggml_vec_dot_f16's lane accumulators (4 registers
+    // × 16 lanes) for output dimension d; the same FMAs as llama.cpp, looped
+    // over d innermost so they vectorise.
+    const int np = n_keys & ~63;
+    const int used_groups = np < 64 ? np : 64;
     const size_t hd = static_cast<size_t>(head_dim);
     std::memset(scratch, 0, sizeof(float) * static_cast<size_t>(used_groups) * hd);
     float vf[256];  // one V row as floats (head_dim <= 256)
     for (int t = 0; t < np; ++t) {
         if (p[t] == 0.0f) continue;  // fma(0, v, acc) == acc: masked and padded keys
-        float* acc = scratch + static_cast<size_t>(t % groups) * hd;
+        float* acc = scratch + static_cast<size_t>(t % 64) * hd;
         for (int d = 0; d < head_dim; d += kLanes) f16x16_to_f32(v_rows[t] + d, vf + d);
         for (int d = 0; d < head_dim; ++d) acc[d] = std::fma(p[t], vf[d], acc[d]);
     }
     auto acc_at = [&](int group, int d) {
         return group < used_groups ? scratch[static_cast<size_t>(group) * hd + static_cast<size_t>(d)] : 0.0f;
     };
+    // Reduce the lane accumulators, then add the leftover keys in double, in
+    // key order for each d.
+    double sumf[256];
     for (int d = 0; d < head_dim; ++d) {
         float lanes[kLanes];
-        if (decode) {
-            for (int l = 0; l < kLanes; ++l) {
-                const float s0 = acc_at(l, d) + acc_at(32 + l, d);
-                const float s1 = acc_at(16 + l, d) + acc_at(48 + l, d);
-                lanes[l] = s0 + s1;
-            }
-            double sumf = reduce16(lanes);
-            for (int t = np; t < n_keys; ++t)
-                if (p[t] != 0.0f) sumf += static_cast<double>(p[t] * fp16_to_f32(v_rows[t][d]));
-            out[d] = static_cast<float>(sumf);
-        } else {
-            for (int l = 0; l < kLanes; ++l) lanes[l] = acc_at(l, d);
-            out[d] = reduce16(lanes);
+        for (int l = 0; l < kLanes; ++l) {
+            const float s0 = acc_at(l, d) + acc_at(32 + l, d);
+            const float s1 = acc_at(16 + l, d) + acc_at(48 + l, d);
+            lanes[l] = s0 + s1;
         }
+        sumf[d] = reduce16(lanes);
     }
+    for (int t = np; t < n_keys; ++t) {
+        if (p[t] == 0.0f) continue;  // adds exactly 0
+        for (int d = 0; d < head_dim; d += kLanes) f16x16_to_f32(v_rows[t] + d, vf + d);
+        for (int d = 0; d < head_dim; ++d) sumf[d] += static_cast<double>(p[t] * vf[d]);
+    }
+    for (int d = 0; d < head_dim; ++d) out[d] = static_cast<float>(sumf[d]);
 }
 
 }  // namespace kvscope::ggml_order

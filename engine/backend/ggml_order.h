@@ -32,19 +32,25 @@ float expf_v(float x);
 // ggml_v_silu for one lane: x / (1 + exp(-x)).
 float silu_v(float x);
 
-// q · k over n elements: q holds f16 values as floats, k is f16 (n % 16 == 0).
+// q · k over n elements in ggml_vec_dot_f16's order: q holds f16 values as floats, k is f16.
 float dot_f16_decode(const float* q, const uint16_t* k, int n);
-float dot_f16_prefill(const float* q, const uint16_t* k, int n);
+
+// The prefill (tinyBLAS) forms, on K and V rows already converted to float (a
+// batch reuses every row for many queries, so it converts the cache once per
+// layer). q · k over n elements, n % 16 == 0:
+float dot_prefill_f32(const float* q, const float* k, int n);
+// out[d] = Σ_t p[t] · v_rows[t][d]; scratch: at least 16 × head_dim floats.
+void weighted_sum_v_prefill_f32(const float* p, const float* const* v_rows, int n_keys, int head_dim, float* scratch,
+                                float* out);
 
 // In-place softmax of `n` scores (n a multiple of 16; masked entries -inf).
 void softmax(float* x, int n);
 
-// out[d] = Σ_t p[t] · v_t[d] for d < head_dim, t < n_keys, where v_t = v_rows[t]
-// (f16, `head_dim` values each, head_dim a multiple of 16 and <= 256) and p
-// is already rounded to f16 (as values).
-// `decode` picks ggml_vec_dot_f16's order, else tinyBLAS's. n_keys is the padded count.
+// out[d] = Σ_t p[t] · v_t[d] for d < head_dim, t < n_keys (the padded count),
+// in ggml_vec_dot_f16's order, where v_t = v_rows[t] (f16, head_dim values, a
+// multiple of 16 and at most 256) and p is already rounded to f16 (as values).
 // scratch: at least 64 × head_dim floats.
-void weighted_sum_v(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim, bool decode,
-                    float* scratch, float* out);
+void weighted_sum_v_decode(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim, float* scratch,
+                           float* out);
 
 }  // namespace kvscope::ggml_order

@@ -32,7 +32,7 @@ enum class Variant { Llama, NeoxRope, NoRope, InterleavedGqa };
 // The llama decoder in double precision.
 class Reference {
 public:
-    Reference(const LoadedTinyModel& m, Variant variant = Variant::Llama)
+    explicit Reference(const LoadedTinyModel& m, Variant variant = Variant::Llama)
         : o_(m.source->options), m_(m), variant_(variant), hd_(static_cast<int>(test::tiny_head_dim(o_))) {}
 
     // Logits after each token of `tokens`, positions 0, 1, ...
@@ -188,33 +188,50 @@ double expect_matches(const std::vector<std::vector<float>>& got, const Logits& 
         const double e = relative_error(got[p], ref[p]);
         worst = std::max(worst, e);
         EXPECT_LE(e, tolerance) << "position " << p;
-        // The reference's top two must be further apart than the error allows,
-        // or the argmax comparison would test rounding, not the model.
-        std::vector<double> sorted = ref[p];
-        std::sort(sorted.rbegin(), sorted.rend());
-        double scale = 0;
-        for (double v : ref[p]) scale = std::max(scale, std::fabs(v));
-        EXPECT_GT(sorted[0] - sorted[1], 2 * tolerance * scale) << "near tie in the reference at position " << p;
-        EXPECT_EQ(argmax_of(got[p]), argmax_of(ref[p])) << "position " << p;
+        // Argmax: equal, unless the reference's top two are closer than the
+        // tolerance band (2 × tolerance × scale); then KVScope's choice must at
+        // least lie within that band of the reference's best.
+        double scale = 0, best = -INFINITY, second = -INFINITY;
+        for (double v : ref[p]) {
+            scale = std::max(scale, std::fabs(v));
+            if (v > best) {
+                second = best;
+                best = v;
+            } else {
+                second = std::max(second, v);
+            }
+        }
+        const double band = 2 * tolerance * scale;
+        if (best - second > band)
+            EXPECT_EQ(argmax_of(got[p]), argmax_of(ref[p])) << "position " << p;
+        else
+            EXPECT_GE(ref[p][static_cast<size_t>(argmax_of(got[p]))], best - band) << "position " << p << " (near tie)";
     }
     return worst;
 }
 
-// Tolerances (relative to the largest |logit| at that position).
-// Measured on the F32 tiny model, both paths, 1 and 2 threads: at most ~2e-4.
-// KVScope rounds Q, K, V and the attention probabilities to f16 (relative
-// step 2^-11 ≈ 4.9e-4) where the reference keeps doubles; across two layers
-// these roundings average out to a few 1e-4. 2e-3 leaves ~10× margin and is
-// still far below what a real mistake gives (RoPE layout, GQA mapping,
-// missing RoPE: ≥ 5e-2, checked in ReferenceTellsLayoutMistakesApart).
-constexpr double kF32Tolerance = 2e-3;
-// F16 weights: the reference uses the same f16 weight values; activations
-// meet them as f16 too (llama.cpp's F16 vec_dot), another 2^-11 per product.
+// Tolerances, relative to the largest |logit| at each position. Measured on
+// the default tiny model (seed 20240611), with the worst over seeds 1..40 in
+// brackets; every path (decode steps, prefills, 1 or 2 threads) alike.
+//
+// F32 weights: measured 5.7e-4 [1.4e-3]. KVScope rounds Q, K, V and the
+// attention probabilities to f16 (llama.cpp's f16 KV cache; relative step
+// 2^-11 ≈ 4.9e-4) where the reference keeps doubles. 3e-3 is 5× the
+// measurement (2× the worst seed) and still ~250× below what a real mistake
+// gives (wrong RoPE layout, no RoPE, wrong GQA mapping: ≥ 0.79, checked in
+// ReferenceTellsLayoutMistakesApart).
+constexpr double kF32Tolerance = 3e-3;
+// F16 weights (the reference uses the same f16 values): measured 7.6e-4
+// [1.7e-3]; the activations meet the weights as f16 too, in KVScope only.
 constexpr double kF16Tolerance = 4e-3;
-// Q8_0 weights: the reference uses the dequantised weights, but KVScope also
-// quantises each activation vector to Q8_0 (8 bits per 32 values, ~0.4 %
-// per element) before every product, as llama.cpp does.
-constexpr double kQ8_0Tolerance = 3e-2;
+// Q8_0 weights (the reference uses the dequantised values): measured 2.2e-2
+// [6.1e-2]. KVScope, as llama.cpp, quantises every activation vector to Q8_0
+// before its product (per element up to amax/254, ~0.5 % of a typical value),
+// and that error goes through seven products per layer. (A reference that
+// quantised its activations the same way only halves the error: KVScope's f16
+// rounding of Q, K, V moves values across Q8_0 rounding boundaries.) 0.1 is
+// 4.5× the measurement and still 8× below the smallest mistake above.
+constexpr double kQ8_0Tolerance = 0.1;
 
 }  // namespace
 
@@ -250,22 +267,20 @@ TEST(ForwardReference, TiedOutputMatchesReference) {
 
 TEST(ForwardReference, PrefillInBatchesOfThreeEqualsOneBatch) {
     const LoadedTinyModel m = load_tiny_model();
-    // Every batch of several tokens takes the same (tinyBLAS) operation order,
-    // so cutting the prompt differently changes no bit (ggml_order.h).
-    for (size_t n : {kSequence.size(), size_t{7}}) {
-        SCOPED_TRACE("prompt of " + std::to_string(n));
-        const std::vector<TokenId> prompt(kSequence.begin(), kSequence.begin() + static_cast<long>(n));
-        auto one = make_session(*m, 2, 64), threes = make_session(*m, 2, 3);
-        one->prefill(prompt);
-        threes->prefill(prompt);
-        const std::vector<float>& a = one->logits();
-        const std::vector<float>& b = threes->logits();
-        ASSERT_EQ(a.size(), b.size());
-        float worst = 0;
-        for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - b[i]));
-        EXPECT_LE(worst, 1e-6f);
-        EXPECT_EQ(a, b) << "batching changed bits (worst difference " << worst << ")";
-    }
+    auto logits_of = [&](size_t n, int32_t batch) {
+        auto s = make_session(*m, 2, batch);
+        s->prefill(std::vector<TokenId>(kSequence.begin(), kSequence.begin() + static_cast<long>(n)));
+        return s->logits();
+    };
+    // 12 tokens = 4 batches of 3: every batch of several tokens takes the same
+    // (tinyBLAS) operation order, so cutting the prompt changes no bit (ggml_order.h).
+    EXPECT_EQ(logits_of(12, 3), logits_of(12, 64));
+    // 7 tokens = 3 + 3 + 1: the last batch is one token, which takes the decode
+    // order (ggml_vec_dot_f16) for its attention, so only summation order
+    // differs: measured 3.9e-7 at most on logits of magnitude ~3.
+    const std::vector<float> a = logits_of(7, 3), b = logits_of(7, 64);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5f) << "token " << i;
     // At every length, batches of 3 also match the reference.
     expect_matches(prefix_prefill_logits(*m, kSequence, 1, 3), Reference(m).run(kSequence), kF32Tolerance);
 }
@@ -286,6 +301,7 @@ TEST(ForwardReference, F16ModelMatchesReference) {
     TinyModelOptions o;
     o.matrix_type = TensorType::F16;
     const LoadedTinyModel m = load_tiny_model(o);
+    ASSERT_EQ(m->weights().layers[1].wo.type, TensorType::F16);
     const Logits ref = Reference(m).run(kSequence);
     const double d = expect_matches(stepwise_logits(*m, kSequence, 2), ref, kF16Tolerance);
     const double p = expect_matches(prefix_prefill_logits(*m, kSequence, 2), ref, kF16Tolerance);
@@ -318,3 +334,5 @@ TEST(ForwardReference, ReferenceTellsLayoutMistakesApart) {
         std::printf("[ measured ] mistake variant %d: worst relative error %.3g\n", static_cast<int>(v), worst);
     }
 }
+
+

@@ -2,7 +2,7 @@
 // A tiny but complete llama-architecture GGUF built in memory, for tests that
 // need a whole model without the 98 MB SmolLM2 file.
 //
-//   TinyModelOptions o;                 // 32-wide, 2 layers, 4 heads, 2 KV heads (GQA), head size 16
+//   TinyModelOptions o;                 // 32-wide, 2 layers, 4 heads, 2 KV heads (GQA), head size 16, n_ff 48
 //   o.matrix_type = TensorType::Q8_0;   // F32 (default), F16 or Q8_0
 //   o.n_ff = 64;                        // (Q8_0 needs every matrix width to be a multiple of 32)
 //   TinyModel tm = build_tiny_model(o); // bytes + the weight values they hold
@@ -39,7 +39,10 @@ struct TinyModelOptions {
     uint32_t n_head_kv = 2;
     uint32_t n_ff = 48;
     uint32_t n_ctx = 64;
-    std::optional<uint32_t> key_length;  // writes <arch>.attention.key_length (head size) when set
+    // <arch>.attention.key_length (the head size), written when set. 16 by
+    // default: 4 heads of 16 on a 32-wide model, so Q/attention output (64)
+    // are wider than the residual stream, as the key allows.
+    std::optional<uint32_t> key_length = 16;
     float rope_freq_base = 10000.0f;
     float rms_eps = 1e-5f;
     TensorType matrix_type = TensorType::F32;  // every 2-D weight; norms stay F32
