@@ -9,9 +9,6 @@ std::unique_ptr<Model> Model::from_gguf(std::unique_ptr<gguf::GgufFile> file) {
     m->config_ = ModelConfig::from_gguf(*file);
     m->weights_ = ModelWeights::bind(*file, m->config_);
     m->tokenizer_ = Tokenizer::from_gguf(*file);
-    if (m->tokenizer_->n_vocab() != m->config_.n_vocab)
-        throw gguf::GgufError("GGUF: tokenizer has " + std::to_string(m->tokenizer_->n_vocab()) +
-                              " tokens but the model " + std::to_string(m->config_.n_vocab));
     m->chat_template_ = file->find_string("tokenizer.chat_template").value_or("");
     m->file_ = std::move(file);
     return m;

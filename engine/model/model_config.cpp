@@ -61,6 +61,9 @@ ModelConfig ModelConfig::from_gguf(const gguf::GgufFile& f) {
     if (tokens == nullptr) throw gguf::GgufError("GGUF: required key 'tokenizer.ggml.tokens' is missing");
     c.n_vocab = static_cast<int32_t>(tokens->array.size());
     if (c.n_vocab == 0) throw gguf::GgufError("GGUF: 'tokenizer.ggml.tokens' is empty");
+    if (auto declared = f.find_u32(a + "vocab_size"); declared && static_cast<int32_t>(*declared) != c.n_vocab)
+        throw gguf::GgufError("GGUF: " + a + "vocab_size = " + std::to_string(*declared) + " but tokenizer.ggml.tokens has " +
+                              std::to_string(c.n_vocab) + " tokens");
     return c;
 }
 

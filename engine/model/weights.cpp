@@ -26,7 +26,7 @@ WeightMatrix matrix(const gguf::GgufFile& f, const std::string& name, int64_t co
         expect_shape(f, name, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)});
     if (!tensor_type_info(t.type).computable)
         throw gguf::GgufError("GGUF: tensor '" + name + "' has type " + tensor_type_name(t.type) +
-                              ", which KVScope cannot compute with (supported: " + computable_type_names() + ")");
+                              ", which is not supported: KVScope cannot compute with it (supported: " + computable_type_names() + ")");
     WeightMatrix m;
     m.name = name;
     m.type = t.type;

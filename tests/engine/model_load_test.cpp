@@ -236,7 +236,7 @@ TEST(ModelLoad, RefusesUnsupportedMatrixType) {
     TinyModelOptions o;
     o.tensor_type_ids["blk.0.ffn_gate.weight"] = 6;  // Q5_0: the reader knows its size, the backend cannot compute it
     // The message names the tensor and its type, says it cannot be used and lists what can.
-    expect_refused(o, {"blk.0.ffn_gate.weight", "Q5_0", "cannot compute", "supported: ", "F32", "F16", "Q8_0", "Q4_K"});
+    expect_refused(o, {"blk.0.ffn_gate.weight", "Q5_0", "is not supported", "cannot compute", "supported: ", "F32", "F16", "Q8_0", "Q4_K"});
 }
 
 TEST(ModelLoad, RefusesUnsupportedArchitecture) {
@@ -280,6 +280,15 @@ TEST(ModelLoad, RefusesTokenizerSizeDifferentFromModelVocab) {
     TinyModelOptions out;
     out.tensor_dims["output.weight"] = {32, 38};
     expect_refused(out, {"output.weight", "shape", "[32, 38]", "[32, 39]"});
+}
+
+TEST(ModelLoad, RefusesDeclaredVocabSizeDifferentFromTokenList) {
+    TinyModelOptions agrees;
+    agrees.vocab_size_key = 39;
+    EXPECT_NO_THROW(load_tiny_model(agrees));
+    TinyModelOptions o;
+    o.vocab_size_key = 41;
+    expect_refused(o, {"llama.vocab_size", "41", "39 tokens"});
 }
 
 TEST(ModelLoad, RefusalsAreKvscopeErrors) {

@@ -56,6 +56,7 @@ struct TinyModelOptions {
     std::map<std::string, std::vector<uint64_t>> tensor_dims;  // written with these dims (zero data)
     std::map<std::string, uint32_t> tensor_type_ids;        // written with this type id (zero data)
     std::optional<uint32_t> tensor_vocab;  // rows of token_embd/output (default: the token count)
+    std::optional<uint32_t> vocab_size_key;  // <arch>.vocab_size, written when set
 };
 
 // The vocabulary: 26 lower-case letters, 10 digits, "Ġ" (byte-level space),
@@ -176,6 +177,7 @@ inline TinyModel build_tiny_model(const TinyModelOptions& o) {
     if (key(a + "attention.head_count_kv")) w.add_u32(a + "attention.head_count_kv", o.n_head_kv);
     if (o.key_length && key(a + "attention.key_length")) w.add_u32(a + "attention.key_length", *o.key_length);
     if (key(a + "rope.dimension_count")) w.add_u32(a + "rope.dimension_count", hd);
+    if (o.vocab_size_key) w.add_u32(a + "vocab_size", *o.vocab_size_key);
     if (key(a + "rope.freq_base")) w.add_f32(a + "rope.freq_base", o.rope_freq_base);
     if (key(a + "attention.layer_norm_rms_epsilon")) w.add_f32(a + "attention.layer_norm_rms_epsilon", o.rms_eps);
     if (key("tokenizer.ggml.model")) w.add_string("tokenizer.ggml.model", "gpt2");
