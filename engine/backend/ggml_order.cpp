@@ -126,13 +126,19 @@ void weighted_sum_v_decode(const float* p, const uint16_t* const* v_rows, int n_
     const int np = n_keys & ~63;
     const int used_groups = np < 64 ? np : 64;
     const size_t hd = static_cast<size_t>(head_dim);
-    std::memset(scratch, 0, sizeof(float) * static_cast<size_t>(used_groups) * hd);
     float vf[256];  // one V row as floats (head_dim <= 256)
     for (int t = 0; t < np; ++t) {
-        if (p[t] == 0.0f) continue;  // fma(0, v, acc) == acc: masked and padded keys
         float* acc = scratch + static_cast<size_t>(t % 64) * hd;
+        if (p[t] == 0.0f) {  // fma(0, v, acc) == acc: masked and padded keys
+            if (t < 64) std::memset(acc, 0, sizeof(float) * hd);
+            continue;
+        }
         for (int d = 0; d < head_dim; d += kLanes) f16x16_to_f32(v_rows[t] + d, vf + d);
-        for (int d = 0; d < head_dim; ++d) acc[d] = std::fma(p[t], vf[d], acc[d]);
+        if (t < 64) {
+            for (int d = 0; d < head_dim; ++d) acc[d] = p[t] * vf[d];  // == fma(p, v, 0)
+        } else {
+            for (int d = 0; d < head_dim; ++d) acc[d] = std::fma(p[t], vf[d], acc[d]);
+        }
     }
     auto acc_at = [&](int group, int d) {
         return group < used_groups ? scratch[static_cast<size_t>(group) * hd + static_cast<size_t>(d)] : 0.0f;
