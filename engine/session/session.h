@@ -13,35 +13,27 @@
 #include "backend/backend.h"
 #include "kv/kv_cache.h"
 #include "model/model.h"
+#include "kv/kv_policy.h"
 #include "session/sampler.h"
+#include "session/step_snapshot.h"
 
 namespace kvscope {
 
 struct SessionOptions {
     int32_t n_ctx = 0;           // context length; 0 = the model's training context
     int32_t top_k_report = 5;    // candidates reported per step
-    int32_t prefill_batch = 64;  // prompt tokens per forward call
+    int32_t prefill_batch = 64;  // prompt tokens per forward call (full-cache policies; others go one by one)
     SamplingParams sampling;
+    PolicyConfig policy;         // cache policy, KV value type and position mode
+    bool capture_attention = false;  // StepSnapshot::attention filled (costs a copy per step)
+    bool cache_views = true;         // StepSnapshot::layers filled
+    bool reference_run = false;      // a full-cache shadow session gives StepSnapshot::reference
 
     void validate(const ModelConfig& config) const;  // throws InvalidSetting
 };
 
-struct TokenCandidate {
-    TokenId id = 0;
-    float logit = 0;
-    float probability = 0;  // softmax of the raw logits (temperature 1)
-};
-
-struct StepResult {
-    int32_t step = 0;          // 0-based index among generated tokens
-    int32_t position = 0;      // text position of the new token
-    TokenId token = 0;
-    std::string text;          // the token's bytes (may be part of a UTF-8 character)
-    std::vector<TokenCandidate> top;  // highest logits first
-    bool end_of_generation = false;
-    double forward_ms = 0;     // running the previous token through the model
-    double sample_ms = 0;
-};
+// What a step returns (see step_snapshot.h).
+using StepResult = StepSnapshot;
 
 class Session {
 public:
@@ -68,6 +60,21 @@ public:
     const std::vector<float>& logits() const { return logits_; }
     double prefill_ms() const { return prefill_ms_; }
 
+    // The policy in force; set_policy validates (InvalidSetting naming the
+    // setting and its range) and applies it from the next step: positions the
+    // new policy no longer keeps are evicted before the next token is stored.
+    // A larger window does not bring evicted positions back; it fills as new
+    // tokens arrive. The KV value type and position mode are fixed per run:
+    // changing them takes effect at the next prefill (Replay).
+    const PolicyConfig& policy() const { return options_.policy; }
+    void set_policy(const PolicyConfig& policy);
+    // Pins or unpins one position (Global policy), from the next step.
+    void set_pinned(int32_t position, bool pinned);
+
+    // The snapshot of the prefill (its cache views, and the prompt's attention
+    // rows when capture is on); step 0's snapshot follows from step().
+    const StepSnapshot& prefill_snapshot() const { return prefill_snapshot_; }
+
 private:
     void feed(const std::vector<TokenId>& tokens, int32_t first_position);
 
@@ -82,6 +89,7 @@ private:
     int32_t n_fed_ = 0;              // tokens run through the model so far
     std::vector<float> logits_;      // [n_vocab]
     double prefill_ms_ = 0;
+    StepSnapshot prefill_snapshot_;
 };
 
 // Top-k candidates of a logit vector, highest first, with softmax probabilities.

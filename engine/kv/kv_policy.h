@@ -1,0 +1,84 @@
+#pragma once
+// Cache policies: which positions each layer keeps after each token
+// (DESIGN.md §2). A policy is plain data (PolicyConfig) that the session
+// validates and applies between steps; KvPolicy turns it into per-layer
+// eviction decisions and the role of every held position.
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace kvscope {
+
+enum class PolicyKind {
+    Full,         // keep every position
+    Window,       // the last W positions (rolling buffer: slot = p mod W)
+    SinksWindow,  // the first S positions + the last W − S (StreamingLLM); W counts the sinks
+    Global,       // pinned positions (kept until unpinned) + the last W positions
+    H2O,          // the H positions with the most accumulated attention + the R most recent
+};
+
+enum class KvValueType { F32, F16, Q8_0 };
+
+enum class PositionMode {
+    Original,  // RoPE at the text position (keys rotated once, when stored)
+    InCache,   // RoPE at the rank inside the cache (StreamingLLM): keys stored unrotated
+};
+
+enum class SlotRole : uint8_t { Window = 0, Sink = 1, Global = 2, HeavyHitter = 3 };
+
+const char* policy_kind_name(PolicyKind k);          // "full", "window", "sinks", "global", "h2o"
+const char* kv_value_type_name(KvValueType t);       // "f32", "f16", "q8_0"
+const char* position_mode_name(PositionMode m);      // "original", "in-cache"
+const char* slot_role_name(SlotRole r);              // "window", "sink", "global", "heavy"
+// Parse the names above; throw InvalidSetting listing the accepted names.
+PolicyKind parse_policy_kind(const std::string& s);
+KvValueType parse_kv_value_type(const std::string& s);
+PositionMode parse_position_mode(const std::string& s);
+
+// Window size by sequence length: the first step whose `below` exceeds the
+// length applies; window 0 = full. E.g. {{1024, 0}, {8192, 2048}, {INT32_MAX, 4096}}.
+struct DynamicWindowStep {
+    int32_t below = 0;
+    int32_t window = 0;
+};
+
+struct PolicyConfig {
+    PolicyKind kind = PolicyKind::Full;
+    int32_t window = 0;               // W (Window, SinksWindow, Global)
+    int32_t sinks = 0;                // S (SinksWindow)
+    std::set<int32_t> pins;           // pinned positions (Global)
+    int32_t pin_every = 0;            // Global: also pin every k-th position (0 = off)
+    int32_t h2o_heavy = 0;            // H (H2O)
+    int32_t h2o_recent = 0;           // R (H2O)
+    int32_t full_every = 0;           // per-layer pattern: every k-th layer (1-based) keeps everything (0 = off)
+    std::vector<DynamicWindowStep> dynamic;  // non-empty: the window follows the length (Window/SinksWindow/Global)
+    KvValueType kv_type = KvValueType::F16;
+    PositionMode positions = PositionMode::Original;
+
+    // Throws InvalidSetting naming the setting and its allowed range when the
+    // config is impossible for a context of n_ctx positions, n_layer layers
+    // and a text of `text_length` positions so far (pins must lie inside it).
+    void validate(int32_t n_ctx, int32_t n_layer, int32_t text_length) const;
+
+    // The most positions one layer can hold under this policy (<= n_ctx).
+    int32_t layer_capacity(int32_t layer, int32_t n_ctx) const;
+    // Whether `layer` keeps every position (full policy, or a full layer of the pattern).
+    bool layer_is_full(int32_t layer) const;
+    // The window in force at a sequence of `length` positions (dynamic steps applied); 0 = full.
+    int32_t window_at(int32_t length) const;
+
+    std::string describe() const;  // e.g. "sinks(4)+window(256) f16 in-cache"
+};
+
+// The decision for one layer before position `next` is stored: which held
+// positions to drop. held: the layer's positions in increasing order.
+// attention_score: accumulated attention per held position (H2O), same order.
+std::vector<int32_t> positions_to_evict(const PolicyConfig& config, int32_t layer, const std::vector<int32_t>& held,
+                                        const std::vector<double>& attention_score, int32_t next);
+
+// The role of each held position (same order as held) under the config.
+std::vector<SlotRole> position_roles(const PolicyConfig& config, int32_t layer, const std::vector<int32_t>& held,
+                                     const std::vector<double>& attention_score);
+
+}  // namespace kvscope
