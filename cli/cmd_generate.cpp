@@ -17,7 +17,7 @@ void print_step_json(const Tokenizer& tok, const StepResult& r) {
     j["token"] = r.token;
     j["text"] = r.text;
     j["eog"] = r.end_of_generation;
-    j["forward_ms"] = r.forward_ms;
+    j["forward_ms"] = r.timings.forward_ms;
     auto& top = j["top"] = nlohmann::json::array();
     for (const auto& c : r.top)
         top.push_back({{"id", c.id}, {"text", tok.token_to_piece(c.id)}, {"logit", c.logit}, {"prob", c.probability}});
@@ -49,7 +49,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
     int64_t n = 0;
     for (; n < n_predict; ++n) {
         const StepResult r = session.step();
-        decode_ms += r.forward_ms + r.sample_ms;
+        decode_ms += r.timings.forward_ms + r.timings.sample_ms;
         if (json) {
             print_step_json(model->tokenizer(), r);
         } else {

@@ -100,7 +100,7 @@ StepResult Session::step(std::optional<TokenId> forced) {
                         std::to_string(n_ctx_) + " (start again with a larger context or a shorter prompt)");
         feed({tokens_.back()}, n_fed_);
     }
-    r.forward_ms = ms_since(t0);
+    r.timings.forward_ms = ms_since(t0);
     const auto t1 = std::chrono::steady_clock::now();
     const int32_t n_vocab = model_.config().n_vocab;
     r.top = top_candidates(logits_.data(), n_vocab, options_.top_k_report);
@@ -108,7 +108,7 @@ StepResult Session::step(std::optional<TokenId> forced) {
         throw InvalidSetting("forced token " + std::to_string(*forced) + " is outside the vocabulary (0.." +
                              std::to_string(n_vocab - 1) + ")");
     r.token = forced ? *forced : sampler_.sample(logits_.data(), n_vocab);
-    r.sample_ms = ms_since(t1);
+    r.timings.sample_ms = ms_since(t1);
     r.step = n_generated();
     r.position = static_cast<int32_t>(tokens_.size());
     r.text = model_.tokenizer().token_to_piece(r.token, false);
