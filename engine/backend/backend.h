@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kv/kv_cache.h"
+#include "session/step_snapshot.h"
 
 namespace kvscope {
 
@@ -32,9 +33,11 @@ public:
     // token's keys and values go into a slot of `cache` that the caller has
     // already inserted for its position in every layer; each token attends to
     // the positions the cache holds at that moment, up to its own.
-    // `logits` receives n_vocab floats for the last token only.
+    // `logits` receives n_vocab floats for the last token only. With
+    // `capture`, it is resized to tokens.size() and receives each token's
+    // attention probabilities in every layer and head.
     virtual void forward(const std::vector<int32_t>& tokens, const std::vector<int32_t>& positions, KvCache& cache,
-                         float* logits) = 0;
+                         float* logits, std::vector<QueryAttention>* capture = nullptr) = 0;
 
     virtual BackendMemory memory() const = 0;
 };

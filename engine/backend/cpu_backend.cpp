@@ -74,33 +74,67 @@ void CpuBackend::matmul(std::initializer_list<MatmulTarget> targets, const std::
     });
 }
 
+void CpuBackend::ensure_rank_angles(int32_t n) {
+    const size_t half = sz(cfg_.rope_dim / 2);
+    const int32_t have = static_cast<int32_t>(rank_cos_.size() / std::max<size_t>(half, 1));
+    if (n <= have) return;
+    rank_cos_.resize(sz(n) * half);
+    rank_sin_.resize(sz(n) * half);
+    for (int32_t r = have; r < n; ++r)
+        cpu::rope_angles(r, cfg_.rope_dim, cfg_.rope_freq_base, rank_cos_.data() + sz(r) * half, rank_sin_.data() + sz(r) * half);
+}
+
 void CpuBackend::convert_held_kv(int32_t layer, const KvCache& cache) {
     const std::vector<int32_t>& held = cache.held_slots(layer);
     const size_t kv_dim = sz(cfg_.kv_dim());
+    const size_t half = sz(cfg_.rope_dim / 2);
+    const bool rotate = cache.position_mode() == PositionMode::InCache;
+    if (rotate) ensure_rank_angles(static_cast<int32_t>(held.size()));
     k_f32_.resize(held.size() * kv_dim);
     v_f32_.resize(held.size() * kv_dim);
     pool_.parallel_for(static_cast<int64_t>(held.size()), [&](int64_t j0, int64_t j1, int) {
         for (int64_t j = j0; j < j1; ++j) {
-            const uint16_t* k = cache.k_slot(layer, held[sz(j)]);
-            const uint16_t* v = cache.v_slot(layer, held[sz(j)]);
-            for (size_t d = 0; d < kv_dim; ++d) {
-                k_f32_[sz(j) * kv_dim + d] = fp16_to_f32(k[d]);
-                v_f32_[sz(j) * kv_dim + d] = fp16_to_f32(v[d]);
-            }
+            float* k = k_f32_.data() + sz(j) * kv_dim;
+            cache.load_k(layer, held[sz(j)], k);
+            cache.load_v(layer, held[sz(j)], v_f32_.data() + sz(j) * kv_dim);
+            if (rotate)
+                for (int32_t h = 0; h < cfg_.n_head_kv; ++h)
+                    cpu::rope_apply(k + sz(h) * sz(cfg_.head_dim), cfg_.rope_dim, cfg_.rope_layout,
+                                    rank_cos_.data() + sz(j) * half, rank_sin_.data() + sz(j) * half);
         }
     });
 }
 
-void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache) {
+void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache,
+                           std::vector<QueryAttention>* capture) {
     const int n_tokens = static_cast<int>(positions.size());
     const int32_t hd = cfg_.head_dim;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
     const std::vector<int32_t>& held = cache.held_slots(layer);
-    // llama.cpp computes one query token with ggml_vec_dot_f16 and a batch with
-    // tinyBLAS; ggml_order reproduces whichever it would use (see ggml_order.h).
-    const bool decode = n_tokens == 1;
+    const bool in_cache = cache.position_mode() == PositionMode::InCache;
+    // An f16 cache in original positions follows llama.cpp exactly: one query
+    // token takes ggml_vec_dot_f16's order, a batch tinyBLAS's (ggml_order.h).
+    // Other caches are read as floats and summed in the batch order.
+    const bool llama_order = cache.value_type() == KvValueType::F16 && !in_cache;
+    const bool decode = n_tokens == 1 && llama_order;
     if (!decode) convert_held_kv(layer, cache);
     const int n_padded = ggml_order::padded_keys(static_cast<int>(held.size()));
+    // Causal: a token sees the held positions up to its own (held is ordered by position).
+    std::vector<int>& n_visible = visible_scratch_;
+    n_visible.resize(sz(n_tokens));
+    for (int t = 0; t < n_tokens; ++t) {
+        n_visible[sz(t)] = static_cast<int>(
+            std::upper_bound(held.begin(), held.end(), positions[sz(t)],
+                             [&](int32_t pos, int32_t slot) { return pos < cache.position_of(layer, slot); }) -
+            held.begin());
+        if (capture != nullptr) {
+            LayerAttention& la = (*capture)[sz(t)].layers[sz(layer)];
+            la.key_positions.resize(sz(n_visible[sz(t)]));
+            for (int j = 0; j < n_visible[sz(t)]; ++j) la.key_positions[sz(j)] = cache.position_of(layer, held[sz(j)]);
+            la.probs.resize(sz(cfg_.n_head) * sz(n_visible[sz(t)]));
+        }
+    }
+    if (in_cache) ensure_rank_angles(static_cast<int32_t>(held.size()));
     pool_.parallel_for(int64_t{n_tokens} * cfg_.n_head, [&](int64_t i0, int64_t i1, int thread) {
         AttentionScratch& sc = attention_scratch_[sz(thread)];
         sc.scores.resize(sz(n_padded));
@@ -113,15 +147,20 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
             const int t = static_cast<int>(i / cfg_.n_head);
             const int32_t h = static_cast<int32_t>(i % cfg_.n_head);
             const size_t kv_offset = sz(h / cfg_.gqa_group()) * sz(hd);
-            // Causal: a token sees the held positions up to its own (held is ordered by position).
-            const int n_visible = static_cast<int>(
-                std::upper_bound(held.begin(), held.end(), positions[sz(t)],
-                                 [&](int32_t pos, int32_t slot) { return pos < cache.position_of(layer, slot); }) -
-                held.begin());
-            // Q is converted to f16 to meet the f16 K cache, as llama.cpp does.
+            const int visible = n_visible[sz(t)];
             const float* q = q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
-            for (int32_t d = 0; d < hd; ++d) q16[d] = round_to_fp16(q[d]);
-            for (int j = 0; j < n_visible; ++j) {
+            std::copy(q, q + hd, q16);
+            if (in_cache) {
+                // The query sits at its own rank: the last of the keys it sees.
+                const size_t half = sz(cfg_.rope_dim / 2), rank = sz(visible - 1);
+                cpu::rope_apply(q16, cfg_.rope_dim, cfg_.rope_layout, rank_cos_.data() + rank * half,
+                                rank_sin_.data() + rank * half);
+            }
+            // Q is converted to f16 to meet an f16 K cache, as llama.cpp does
+            // (and to the same precision for a q8_0 cache).
+            if (cache.value_type() != KvValueType::F32)
+                for (int32_t d = 0; d < hd; ++d) q16[d] = round_to_fp16(q16[d]);
+            for (int j = 0; j < visible; ++j) {
                 if (decode) {
                     scores[j] = ggml_order::dot_f16_decode(q16, cache.k_slot(layer, held[sz(j)]) + kv_offset, hd) * scale;
                     sc.v_rows[sz(j)] = cache.v_slot(layer, held[sz(j)]) + kv_offset;
@@ -131,27 +170,39 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
                     sc.v_rows_f32[sz(j)] = v_f32_.data() + row;
                 }
             }
-            std::fill(scores + n_visible, scores + n_padded, -INFINITY);  // masked and padded keys
+            std::fill(scores + visible, scores + n_padded, -INFINITY);  // masked and padded keys
             ggml_order::softmax(scores, n_padded);
-            // The probabilities are converted to f16 to meet the f16 V cache.
-            for (int j = 0; j < n_visible; ++j) scores[j] = round_to_fp16(scores[j]);
+            if (capture != nullptr)
+                std::copy(scores, scores + visible,
+                          (*capture)[sz(t)].layers[sz(layer)].probs.data() + sz(h) * sz(visible));
+            // The probabilities are converted to f16 to meet an f16 V cache.
+            if (cache.value_type() != KvValueType::F32)
+                for (int j = 0; j < visible; ++j) scores[j] = round_to_fp16(scores[j]);
             float* out = attn_out_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
             if (decode)
                 ggml_order::weighted_sum_v_decode(scores, sc.v_rows.data(), n_padded, hd, sc.v_acc.data(), out);
             else
-                ggml_order::weighted_sum_v_prefill_f32(scores, sc.v_rows_f32.data(), n_visible, hd, sc.v_acc.data(), out);
+                ggml_order::weighted_sum_v_prefill_f32(scores, sc.v_rows_f32.data(), visible, hd, sc.v_acc.data(), out);
         }
     });
 }
 
 void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<int32_t>& positions, KvCache& cache,
-                         float* logits) {
+                         float* logits, std::vector<QueryAttention>* capture) {
     if (tokens.empty() || tokens.size() != positions.size()) throw Error("forward: tokens and positions must match");
     const int T = static_cast<int>(tokens.size());
     ensure_scratch(T);
     const ModelWeights& W = model_.weights();
     const int64_t E = cfg_.n_embd;
     const int32_t half = cfg_.rope_dim / 2;
+    const bool rotate_at_position = cache.position_mode() == PositionMode::Original;
+    if (capture != nullptr) {
+        capture->resize(sz(T));
+        for (int t = 0; t < T; ++t) {
+            (*capture)[sz(t)].position = positions[sz(t)];
+            (*capture)[sz(t)].layers.resize(sz(cfg_.n_layer));
+        }
+    }
 
     for (int t = 0; t < T; ++t) {
         const int32_t tok = tokens[sz(t)];
@@ -181,25 +232,23 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
         for (int t = 0; t < T; ++t) {
             const float* c = rope_cos_.data() + sz(t) * sz(half);
             const float* s = rope_sin_.data() + sz(t) * sz(half);
-            for (int32_t h = 0; h < cfg_.n_head; ++h)
-                cpu::rope_apply(q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(cfg_.head_dim), cfg_.rope_dim,
-                                cfg_.rope_layout, c, s);
             float* k = k_.data() + sz(t) * sz(cfg_.kv_dim());
             const float* v = v_.data() + sz(t) * sz(cfg_.kv_dim());
-            for (int32_t h = 0; h < cfg_.n_head_kv; ++h)
-                cpu::rope_apply(k + sz(h) * sz(cfg_.head_dim), cfg_.rope_dim, cfg_.rope_layout, c, s);
+            // In-cache mode rotates Q and K at their ranks inside attention instead.
+            if (rotate_at_position) {
+                for (int32_t h = 0; h < cfg_.n_head; ++h)
+                    cpu::rope_apply(q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(cfg_.head_dim), cfg_.rope_dim,
+                                    cfg_.rope_layout, c, s);
+                for (int32_t h = 0; h < cfg_.n_head_kv; ++h)
+                    cpu::rope_apply(k + sz(h) * sz(cfg_.head_dim), cfg_.rope_dim, cfg_.rope_layout, c, s);
+            }
             const int32_t slot = cache.slot_of(l, positions[sz(t)]);
             if (slot == KvCache::kEmpty)
                 throw Error("forward: position " + std::to_string(positions[sz(t)]) + " has no slot in layer " +
                             std::to_string(l));
-            uint16_t* ks = cache.k_slot(l, slot);
-            uint16_t* vs = cache.v_slot(l, slot);
-            for (int32_t d = 0; d < cfg_.kv_dim(); ++d) {
-                ks[d] = f32_to_fp16(k[d]);
-                vs[d] = f32_to_fp16(v[d]);
-            }
+            cache.store(l, slot, k, v);
         }
-        attention(l, positions, cache);
+        attention(l, positions, cache, capture);
         quantize_rows(L.wo.type, attn_out_.data(), cfg_.q_dim(), T, xq_);
         matmul({{&L.wo, proj_.data()}}, xq_, T);
         for (size_t i = 0; i < sz(T) * sz(E); ++i) x_[i] += proj_[i];

@@ -20,7 +20,7 @@ public:
 
     std::string name() const override { return "CPU"; }
     void forward(const std::vector<int32_t>& tokens, const std::vector<int32_t>& positions, KvCache& cache,
-                 float* logits) override;
+                 float* logits, std::vector<QueryAttention>* capture = nullptr) override;
     BackendMemory memory() const override;
     int threads() const { return pool_.size(); }
 
@@ -33,9 +33,13 @@ private:
     void matmul(std::initializer_list<MatmulTarget> targets, const std::vector<QuantizedVector>& x, int n_tokens);
     // Quantises rows of `x` ([n_tokens][n]) for dot products with weights of `type`.
     void quantize_rows(TensorType type, const float* x, int64_t n, int n_tokens, std::vector<QuantizedVector>& out);
-    void attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache);
-    // Fills k_f32_/v_f32_ from the layer's held slots (a batch reads each row many times).
+    void attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache,
+                   std::vector<QueryAttention>* capture);
+    // Fills k_f32_/v_f32_ from the layer's held slots (a batch reads each row
+    // many times); in-cache position mode rotates each key at its rank.
     void convert_held_kv(int32_t layer, const KvCache& cache);
+    // rank_cos_/rank_sin_ cover ranks [0, n).
+    void ensure_rank_angles(int32_t n);
     void ensure_scratch(int n_tokens);
 
     const Model& model_;
@@ -63,8 +67,11 @@ private:
         std::vector<float> q16;               // [head_dim]            query rounded to f16 values
     };
     std::vector<AttentionScratch> attention_scratch_;  // [thread]
+    std::vector<int> visible_scratch_;                 // [T] keys each query token sees
     std::vector<float> k_f32_;  // [held][n_head_kv][head_dim]  K cache of one layer as floats (batches only)
     std::vector<float> v_f32_;  // [held][n_head_kv][head_dim]  V likewise
+    std::vector<float> rank_cos_;  // [rank][rope_dim / 2]  RoPE angles by rank in the cache (in-cache mode)
+    std::vector<float> rank_sin_;  // [rank][rope_dim / 2]
     std::vector<QuantizedVector> xq_;            // [T] quantised xn_ / attn_out_ / gate_
 };
 

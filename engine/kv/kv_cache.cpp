@@ -3,14 +3,31 @@
 #include <algorithm>
 #include <string>
 
+#include "quant/quant.h"
 #include "util/error.h"
+#include "util/fp16.h"
 
 namespace kvscope {
 
-KvCache::KvCache(const KvCacheShape& shape, int32_t capacity) : shape_(shape), capacity_(capacity) {
+namespace {
+TensorType storage_type(KvValueType t) {
+    switch (t) {
+        case KvValueType::F32: return TensorType::F32;
+        case KvValueType::F16: return TensorType::F16;
+        case KvValueType::Q8_0: return TensorType::Q8_0;
+    }
+    return TensorType::F16;
+}
+}  // namespace
+
+KvCache::KvCache(const KvCacheShape& shape, int32_t capacity, KvValueType type, PositionMode positions)
+    : shape_(shape), capacity_(capacity), type_(type), positions_(positions) {
     if (capacity < 1) throw InvalidSetting("KV cache capacity must be at least 1 slot, got " + std::to_string(capacity));
     if (shape.n_layer < 1 || shape.n_head_kv < 1 || shape.head_dim < 1)
         throw InvalidSetting("KV cache shape must have at least one layer, head and dimension");
+    if (type == KvValueType::Q8_0 && shape.head_dim % 32 != 0)
+        throw InvalidSetting("KV type q8_0 needs a head size that is a multiple of 32, got " + std::to_string(shape.head_dim));
+    row_bytes_ = kvscope::row_bytes(storage_type(type), shape.kv_dim());
     layers_.resize(idx(shape.n_layer));
     for (auto& l : layers_) l.slot_position.assign(idx(capacity), kEmpty);
 }
@@ -28,7 +45,7 @@ int32_t KvCache::insert(int32_t layer, int32_t position) {
         l.free_slots.pop_back();
     } else {
         slot = l.allocated++;
-        const size_t need = idx(l.allocated) * idx(shape_.kv_dim());
+        const size_t need = idx(l.allocated) * row_bytes_;
         l.k.resize(need);
         l.v.resize(need);
     }
@@ -71,6 +88,56 @@ size_t KvCache::bytes_held() const {
     size_t held = 0;
     for (const auto& l : layers_) held += l.held_slots.size();
     return held * bytes_per_slot();
+}
+
+}  // namespace kvscope
+
+namespace kvscope {
+
+double KvCache::bytes_per_value() const {
+    return static_cast<double>(row_bytes_) / static_cast<double>(shape_.kv_dim());
+}
+
+void KvCache::store(int32_t layer, int32_t slot, const float* k, const float* v) {
+    const int64_t n = shape_.kv_dim();
+    switch (type_) {
+        case KvValueType::F32:
+            std::copy(k, k + n, reinterpret_cast<float*>(k_row(layer, slot)));
+            std::copy(v, v + n, reinterpret_cast<float*>(v_row(layer, slot)));
+            break;
+        case KvValueType::F16: {
+            auto* kd = reinterpret_cast<uint16_t*>(k_row(layer, slot));
+            auto* vd = reinterpret_cast<uint16_t*>(v_row(layer, slot));
+            for (int64_t i = 0; i < n; ++i) {
+                kd[i] = f32_to_fp16(k[i]);
+                vd[i] = f32_to_fp16(v[i]);
+            }
+            break;
+        }
+        case KvValueType::Q8_0: {
+            // Q8_0 blocks as llama.cpp's quantised cache: the same format as the
+            // activations quantised for Q8_0 weights.
+            QuantizedVector q;
+            quantize_for_dot(TensorType::Q8_0, k, n, q);
+            std::copy(q.bytes.begin(), q.bytes.end(), k_row(layer, slot));
+            quantize_for_dot(TensorType::Q8_0, v, n, q);
+            std::copy(q.bytes.begin(), q.bytes.end(), v_row(layer, slot));
+            break;
+        }
+    }
+}
+
+void KvCache::load_k(int32_t layer, int32_t slot, float* out) const {
+    dequantize_row(storage_type(type_), k_row(layer, slot), out, shape_.kv_dim());
+}
+
+void KvCache::load_v(int32_t layer, int32_t slot, float* out) const {
+    dequantize_row(storage_type(type_), v_row(layer, slot), out, shape_.kv_dim());
+}
+
+int32_t KvCache::next_free_slot(int32_t layer) const {
+    const Layer& l = layers_.at(idx(layer));
+    return l.free_slots.empty() ? l.allocated : l.free_slots.back();
 }
 
 }  // namespace kvscope

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "util/error.h"
+#include "util/process_memory.h"
 
 namespace kvscope {
 namespace {
@@ -52,17 +53,96 @@ Session::Session(const Model& model, std::unique_ptr<Backend> backend, const Ses
       backend_(std::move(backend)),
       options_((options.validate(model.config()), options)),
       n_ctx_(options.n_ctx == 0 ? model.config().n_ctx_train : options.n_ctx),
-      cache_(cache_shape(model.config()), n_ctx_),
+      cache_(cache_shape(model.config()), n_ctx_, options.policy.kv_type, options.policy.positions),
       sampler_(options.sampling),
-      logits_(static_cast<size_t>(model.config().n_vocab)) {}
+      logits_(static_cast<size_t>(model.config().n_vocab)) {
+    options_.policy.validate(n_ctx_, model.config().n_layer, n_ctx_);
+}
+
+bool Session::needs_capture() const {
+    return options_.capture_attention || options_.reference_run || options_.policy.kind == PolicyKind::H2O;
+}
+
+std::vector<int32_t> Session::held_positions(int32_t layer) const {
+    const auto& slots = cache_.held_slots(layer);
+    std::vector<int32_t> out(slots.size());
+    for (size_t i = 0; i < slots.size(); ++i) out[i] = cache_.position_of(layer, slots[i]);
+    return out;
+}
+
+std::vector<double> Session::scores_of(int32_t layer, const std::vector<int32_t>& positions) const {
+    std::vector<double> out(positions.size(), 0.0);
+    if (h2o_scores_.empty()) return out;
+    const auto& s = h2o_scores_[static_cast<size_t>(layer)];
+    for (size_t i = 0; i < positions.size(); ++i)
+        if (static_cast<size_t>(positions[i]) < s.size()) out[i] = s[static_cast<size_t>(positions[i])];
+    return out;
+}
+
+void Session::accumulate_h2o(const std::vector<QueryAttention>& rows) {
+    if (options_.policy.kind != PolicyKind::H2O) return;
+    const int32_t n_layer = model_.config().n_layer, n_head = model_.config().n_head;
+    h2o_scores_.resize(static_cast<size_t>(n_layer));
+    for (const QueryAttention& q : rows)
+        for (int32_t l = 0; l < n_layer; ++l) {
+            const LayerAttention& la = q.layers[static_cast<size_t>(l)];
+            auto& s = h2o_scores_[static_cast<size_t>(l)];
+            const size_t n_keys = la.key_positions.size();
+            for (size_t j = 0; j < n_keys; ++j) {
+                const auto p = static_cast<size_t>(la.key_positions[j]);
+                if (s.size() <= p) s.resize(p + 1, 0.0);
+                for (int32_t h = 0; h < n_head; ++h) s[p] += la.probs[static_cast<size_t>(h) * n_keys + j];
+            }
+        }
+}
 
 void Session::feed(const std::vector<TokenId>& tokens, int32_t first_position) {
-    std::vector<int32_t> positions(tokens.size());
-    for (size_t i = 0; i < tokens.size(); ++i) {
-        positions[i] = first_position + static_cast<int32_t>(i);
-        for (int32_t l = 0; l < model_.config().n_layer; ++l) cache_.insert(l, positions[i]);
+    const int32_t n_layer = model_.config().n_layer;
+    const bool capture = needs_capture();
+    std::vector<QueryAttention> rows;
+    auto run = [&](const std::vector<TokenId>& batch, const std::vector<int32_t>& positions) {
+        const auto t0 = std::chrono::steady_clock::now();
+        backend_->forward(batch, positions, cache_, logits_.data(), capture ? &rows : nullptr);
+        pending_timings_.forward_ms += ms_since(t0);
+        if (capture) {
+            accumulate_h2o(rows);
+            for (auto& r : rows) captured_.push_back(std::move(r));
+        }
+        if (reference_) {
+            const auto t1 = std::chrono::steady_clock::now();
+            for (int32_t p : positions)
+                for (int32_t l = 0; l < n_layer; ++l) reference_->cache.insert(l, p);
+            reference_captured_.clear();
+            backend_->forward(batch, positions, reference_->cache, reference_->logits.data(), &reference_captured_);
+            pending_timings_.reference_ms += ms_since(t1);
+        }
+    };
+    if (options_.policy.kind == PolicyKind::Full) {
+        // Nothing is evicted: the whole batch goes in at once.
+        std::vector<int32_t> positions(tokens.size());
+        for (size_t i = 0; i < tokens.size(); ++i) {
+            positions[i] = first_position + static_cast<int32_t>(i);
+            for (int32_t l = 0; l < n_layer; ++l) cache_.insert(l, positions[i]);
+        }
+        run(tokens, positions);
+    } else {
+        // A policy may evict after any token: one token at a time, each seeing
+        // exactly what the cache holds when it arrives.
+        for (size_t i = 0; i < tokens.size(); ++i) {
+            const int32_t position = first_position + static_cast<int32_t>(i);
+            const auto t0 = std::chrono::steady_clock::now();
+            for (int32_t l = 0; l < n_layer; ++l) {
+                const std::vector<int32_t> held = held_positions(l);
+                for (int32_t p : positions_to_evict(options_.policy, l, held, scores_of(l, held), position)) {
+                    cache_.evict(l, p);
+                    pending_evicted_[static_cast<size_t>(l)].push_back(p);
+                }
+                cache_.insert(l, position);
+            }
+            pending_timings_.policy_ms += ms_since(t0);
+            run({tokens[i]}, {position});
+        }
     }
-    backend_->forward(tokens, positions, cache_, logits_.data());
     n_fed_ += static_cast<int32_t>(tokens.size());
 }
 
@@ -75,9 +155,21 @@ void Session::prefill(const std::vector<TokenId>& prompt) {
         if (prompt[i] < 0 || prompt[i] >= model_.config().n_vocab)
             throw InvalidSetting("prompt token #" + std::to_string(i) + " = " + std::to_string(prompt[i]) +
                                  " is outside the vocabulary (0.." + std::to_string(model_.config().n_vocab - 1) + ")");
+    options_.policy.validate(n_ctx_, model_.config().n_layer, static_cast<int32_t>(prompt.size()));
     const auto t0 = std::chrono::steady_clock::now();
+    const ModelConfig& c = model_.config();
+    if (cache_.value_type() != options_.policy.kv_type || cache_.position_mode() != options_.policy.positions)
+        cache_ = KvCache(cache_shape(c), n_ctx_, options_.policy.kv_type, options_.policy.positions);
     cache_.clear();
+    reference_.reset();
+    if (options_.reference_run) {
+        reference_ = std::make_unique<Reference>(Reference{KvCache(cache_shape(c), n_ctx_), std::vector<float>(logits_.size())});
+    }
     sampler_.reset();
+    h2o_scores_.clear();
+    captured_.clear();
+    pending_evicted_.assign(static_cast<size_t>(c.n_layer), {});
+    pending_timings_ = {};
     tokens_ = prompt;
     n_prompt_ = static_cast<int32_t>(prompt.size());
     n_fed_ = 0;
@@ -87,12 +179,75 @@ void Session::prefill(const std::vector<TokenId>& prompt) {
              static_cast<int32_t>(i));
     }
     prefill_ms_ = ms_since(t0);
+    prefill_snapshot_ = StepSnapshot{};
+    prefill_snapshot_.step = -1;
+    prefill_snapshot_.position = n_prompt_ - 1;
+    prefill_snapshot_.token = prompt.back();
+    fill_snapshot(prefill_snapshot_);
+}
+
+void Session::set_policy(const PolicyConfig& policy) {
+    policy.validate(n_ctx_, model_.config().n_layer, std::max<int32_t>(1, static_cast<int32_t>(tokens_.size())));
+    const bool h2o_before = options_.policy.kind == PolicyKind::H2O;
+    options_.policy = policy;
+    if (policy.kind == PolicyKind::H2O && !h2o_before) h2o_scores_.clear();  // scores start from the switch
+}
+
+void Session::set_pinned(int32_t position, bool pinned) {
+    PolicyConfig p = options_.policy;
+    if (p.kind != PolicyKind::Global)
+        throw InvalidSetting(std::string("pinning needs the global policy (policy is ") + policy_kind_name(p.kind) + ")");
+    if (pinned) p.pins.insert(position);
+    else p.pins.erase(position);
+    set_policy(p);
+}
+
+void Session::fill_snapshot(StepSnapshot& snap) {
+    const ModelConfig& c = model_.config();
+    const auto t0 = std::chrono::steady_clock::now();
+    snap.policy = options_.policy.describe();
+    snap.gqa_groups.assign(static_cast<size_t>(c.n_head_kv), {});
+    for (int32_t h = 0; h < c.n_head; ++h) snap.gqa_groups[static_cast<size_t>(h / c.gqa_group())].push_back(h);
+    if (options_.cache_views) {
+        snap.layers.resize(static_cast<size_t>(c.n_layer));
+        const int32_t next = static_cast<int32_t>(tokens_.size());  // the position the next fed token takes
+        for (int32_t l = 0; l < c.n_layer; ++l) {
+            LayerCacheView& v = snap.layers[static_cast<size_t>(l)];
+            v.held_positions = held_positions(l);
+            const std::vector<double> scores = scores_of(l, v.held_positions);
+            v.held_slots = cache_.held_slots(l);
+            v.held_roles = position_roles(options_.policy, l, v.held_positions, scores);
+            v.evicted = std::move(pending_evicted_[static_cast<size_t>(l)]);
+            pending_evicted_[static_cast<size_t>(l)].clear();
+            v.block_table.clear();
+            for (size_t i = 0; i < v.held_slots.size(); i += kPageSize) v.block_table.push_back(v.held_slots[i] / kPageSize);
+            v.capacity = options_.policy.layer_capacity(l, n_ctx_);
+            const auto evict_next = options_.policy.kind == PolicyKind::Full
+                                        ? std::vector<int32_t>{}
+                                        : positions_to_evict(options_.policy, l, v.held_positions, scores, next);
+            v.next_slot = evict_next.empty() ? cache_.next_free_slot(l) : cache_.slot_of(l, evict_next.back());
+        }
+    }
+    snap.memory.kv_bytes = cache_.bytes_held();
+    snap.memory.kv_full_bytes = static_cast<uint64_t>(c.n_layer) * static_cast<uint64_t>(n_fed_) * cache_.bytes_per_slot();
+    const BackendMemory bm = backend_->memory();
+    snap.memory.weights_bytes = bm.weights_bytes;
+    snap.memory.scratch_bytes = bm.scratch_bytes;
+    snap.memory.process_rss = current_rss_bytes();
+    snap.memory.device_used = bm.device_used;
+    snap.memory.device_total = bm.device_total;
+    snap.memory.device_is_host = bm.device_is_host;
+    if (reference_) snap.reference = reference_metrics();
+    if (options_.capture_attention) snap.attention = std::move(captured_);
+    captured_.clear();
+    snap.timings = pending_timings_;
+    snap.timings.capture_ms = ms_since(t0);
+    pending_timings_ = {};
 }
 
 StepResult Session::step(std::optional<TokenId> forced) {
     if (n_prompt_ == 0) throw Error("step() before prefill(): give a prompt first");
     StepResult r;
-    const auto t0 = std::chrono::steady_clock::now();
     if (n_fed_ < static_cast<int32_t>(tokens_.size())) {
         // The token chosen by the previous step enters the model now.
         if (n_fed_ >= n_ctx_)
@@ -100,7 +255,6 @@ StepResult Session::step(std::optional<TokenId> forced) {
                         std::to_string(n_ctx_) + " (start again with a larger context or a shorter prompt)");
         feed({tokens_.back()}, n_fed_);
     }
-    r.timings.forward_ms = ms_since(t0);
     const auto t1 = std::chrono::steady_clock::now();
     const int32_t n_vocab = model_.config().n_vocab;
     r.top = top_candidates(logits_.data(), n_vocab, options_.top_k_report);
@@ -108,13 +262,24 @@ StepResult Session::step(std::optional<TokenId> forced) {
         throw InvalidSetting("forced token " + std::to_string(*forced) + " is outside the vocabulary (0.." +
                              std::to_string(n_vocab - 1) + ")");
     r.token = forced ? *forced : sampler_.sample(logits_.data(), n_vocab);
-    r.timings.sample_ms = ms_since(t1);
+    r.chosen_logprob = static_cast<float>(log_softmax_at(logits_.data(), n_vocab, r.token));
+    const double sample_ms = ms_since(t1);
     r.step = n_generated();
     r.position = static_cast<int32_t>(tokens_.size());
     r.text = model_.tokenizer().token_to_piece(r.token, false);
     r.end_of_generation = model_.tokenizer().is_end_of_generation(r.token);
     tokens_.push_back(r.token);
+    fill_snapshot(r);
+    r.timings.sample_ms = sample_ms;
     return r;
+}
+
+double log_softmax_at(const float* logits, int32_t n, int32_t index) {
+    float max = logits[0];
+    for (int32_t i = 1; i < n; ++i) max = std::max(max, logits[i]);
+    double sum = 0.0;
+    for (int32_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i] - max));
+    return static_cast<double>(logits[index] - max) - std::log(sum);
 }
 
 }  // namespace kvscope

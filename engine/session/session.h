@@ -76,7 +76,17 @@ public:
     const StepSnapshot& prefill_snapshot() const { return prefill_snapshot_; }
 
 private:
+    struct Reference {       // the full-cache shadow run
+        KvCache cache;
+        std::vector<float> logits;  // [n_vocab]
+    };
     void feed(const std::vector<TokenId>& tokens, int32_t first_position);
+    bool needs_capture() const;
+    std::vector<int32_t> held_positions(int32_t layer) const;
+    std::vector<double> scores_of(int32_t layer, const std::vector<int32_t>& positions) const;
+    void accumulate_h2o(const std::vector<QueryAttention>& rows);
+    void fill_snapshot(StepSnapshot& snap);
+    ReferenceMetrics reference_metrics() const;
 
     const Model& model_;
     std::unique_ptr<Backend> backend_;
@@ -90,7 +100,16 @@ private:
     std::vector<float> logits_;      // [n_vocab]
     double prefill_ms_ = 0;
     StepSnapshot prefill_snapshot_;
+    std::vector<std::vector<double>> h2o_scores_;     // [layer][position] accumulated attention (H2O)
+    std::vector<std::vector<int32_t>> pending_evicted_;  // [layer] positions evicted since the last snapshot
+    std::vector<QueryAttention> captured_;            // attention rows fed since the last snapshot
+    StepTimings pending_timings_;
+    std::unique_ptr<Reference> reference_;
+    std::vector<QueryAttention> reference_captured_;  // the reference run's rows of the last forward
 };
+
+// log softmax(logits)[index], in double.
+double log_softmax_at(const float* logits, int32_t n, int32_t index);
 
 // Top-k candidates of a logit vector, highest first, with softmax probabilities.
 std::vector<TokenCandidate> top_candidates(const float* logits, int32_t n_vocab, int32_t k);

@@ -56,9 +56,10 @@ void ThreadPool::run_chunk(int index) {
 void ThreadPool::worker_loop(int index) {
     uint64_t seen = 0;
     for (;;) {
-        // Spin for a short while: the next job usually follows within microseconds.
+        // Spin for a short while (tens of microseconds): the next job of a token
+        // follows within microseconds; past that, sleep and leave the core to others.
         uint64_t gen = generation_.load(std::memory_order_acquire);
-        for (int spin = 0; gen == seen && spin < 200000; ++spin) {
+        for (int spin = 0; gen == seen && spin < 4096; ++spin) {
             cpu_relax();
             gen = generation_.load(std::memory_order_acquire);
         }

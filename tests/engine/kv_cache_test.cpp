@@ -46,15 +46,37 @@ TEST(KvCache, EvictedSlotIsReusedAndOrderKept) {
     EXPECT_EQ(c.position_of(0, held[2]), 3);
 }
 
-TEST(KvCache, StoresValuesPerSlot) {
-    KvCache c(kShape, 4);
-    const int32_t s0 = c.insert(1, 0), s1 = c.insert(1, 1);
-    for (int i = 0; i < 12; ++i) {
-        c.k_slot(1, s0)[i] = static_cast<uint16_t>(i);
-        c.v_slot(1, s1)[i] = static_cast<uint16_t>(100 + i);
+TEST(KvCache, StoresAndLoadsEveryValueType) {
+    const KvCacheShape shape{2, 2, 32};  // kv_dim 64: two q8_0 blocks
+    std::vector<float> k(64), v(64), k_back(64), v_back(64);
+    for (int i = 0; i < 64; ++i) {
+        k[static_cast<size_t>(i)] = 0.37f * static_cast<float>(i - 30);
+        v[static_cast<size_t>(i)] = -0.11f * static_cast<float>(i) + 1.0f;
     }
-    EXPECT_EQ(c.k_slot(1, s0)[11], 11);
-    EXPECT_EQ(c.v_slot(1, s1)[0], 100);
+    for (KvValueType type : {KvValueType::F32, KvValueType::F16, KvValueType::Q8_0}) {
+        KvCache c(shape, 4, type);
+        c.insert(1, 0);
+        const int32_t slot = c.insert(1, 1);
+        c.store(1, slot, k.data(), v.data());
+        c.load_k(1, slot, k_back.data());
+        c.load_v(1, slot, v_back.data());
+        // f32 exact; f16 within half an f16 step; q8_0 within half a step of its block scale.
+        const float tolerance = type == KvValueType::F32 ? 0.0f : type == KvValueType::F16 ? 0.01f : 0.06f;
+        for (size_t i = 0; i < 64; ++i) {
+            EXPECT_NEAR(k_back[i], k[i], tolerance) << kv_value_type_name(type) << " k[" << i << "]";
+            EXPECT_NEAR(v_back[i], v[i], tolerance) << kv_value_type_name(type) << " v[" << i << "]";
+        }
+    }
+}
+
+TEST(KvCache, BytesPerValueFollowTheType) {
+    const KvCacheShape shape{3, 2, 64};
+    EXPECT_EQ(KvCache(shape, 4, KvValueType::F32).bytes_per_slot(), 2u * 2 * 64 * 4);
+    EXPECT_EQ(KvCache(shape, 4, KvValueType::F16).bytes_per_slot(), 2u * 2 * 64 * 2);
+    // q8_0: 34 bytes per 32 values.
+    EXPECT_EQ(KvCache(shape, 4, KvValueType::Q8_0).bytes_per_slot(), 2u * 2 * 64 * 34 / 32);
+    EXPECT_DOUBLE_EQ(KvCache(shape, 4, KvValueType::Q8_0).bytes_per_value(), 34.0 / 32.0);
+    EXPECT_THROW(KvCache(KvCacheShape{1, 1, 16}, 4, KvValueType::Q8_0), InvalidSetting);
 }
 
 TEST(KvCache, RejectsDuplicatePositionAndBadCapacity) {

@@ -1,0 +1,218 @@
+#include "kv/kv_policy.h"
+
+#include <algorithm>
+#include <climits>
+#include <numeric>
+
+#include "util/error.h"
+
+namespace kvscope {
+namespace {
+
+std::string range_message(const std::string& setting, int64_t lo, int64_t hi, int64_t got, const std::string& why = "") {
+    return setting + " must be between " + std::to_string(lo) + " and " + std::to_string(hi) + (why.empty() ? "" : " (" + why + ")") +
+           ", got " + std::to_string(got);
+}
+
+bool is_pinned(const PolicyConfig& c, int32_t p) {
+    return c.pins.count(p) != 0 || (c.pin_every > 0 && p % c.pin_every == 0);
+}
+
+}  // namespace
+
+const char* policy_kind_name(PolicyKind k) {
+    switch (k) {
+        case PolicyKind::Full: return "full";
+        case PolicyKind::Window: return "window";
+        case PolicyKind::SinksWindow: return "sinks";
+        case PolicyKind::Global: return "global";
+        case PolicyKind::H2O: return "h2o";
+    }
+    return "?";
+}
+
+const char* kv_value_type_name(KvValueType t) {
+    switch (t) {
+        case KvValueType::F32: return "f32";
+        case KvValueType::F16: return "f16";
+        case KvValueType::Q8_0: return "q8_0";
+    }
+    return "?";
+}
+
+const char* position_mode_name(PositionMode m) { return m == PositionMode::Original ? "original" : "in-cache"; }
+
+const char* slot_role_name(SlotRole r) {
+    switch (r) {
+        case SlotRole::Window: return "window";
+        case SlotRole::Sink: return "sink";
+        case SlotRole::Global: return "global";
+        case SlotRole::HeavyHitter: return "heavy";
+    }
+    return "?";
+}
+
+PolicyKind parse_policy_kind(const std::string& s) {
+    for (PolicyKind k : {PolicyKind::Full, PolicyKind::Window, PolicyKind::SinksWindow, PolicyKind::Global, PolicyKind::H2O})
+        if (s == policy_kind_name(k)) return k;
+    throw InvalidSetting("policy must be one of full, window, sinks, global, h2o; got '" + s + "'");
+}
+
+KvValueType parse_kv_value_type(const std::string& s) {
+    for (KvValueType t : {KvValueType::F32, KvValueType::F16, KvValueType::Q8_0})
+        if (s == kv_value_type_name(t)) return t;
+    throw InvalidSetting("KV type must be one of f32, f16, q8_0; got '" + s + "'");
+}
+
+PositionMode parse_position_mode(const std::string& s) {
+    if (s == "original") return PositionMode::Original;
+    if (s == "in-cache") return PositionMode::InCache;
+    throw InvalidSetting("position mode must be original or in-cache; got '" + s + "'");
+}
+
+void PolicyConfig::validate(int32_t n_ctx, int32_t n_layer, int32_t text_length) const {
+    const bool windowed = kind == PolicyKind::Window || kind == PolicyKind::SinksWindow || kind == PolicyKind::Global;
+    if (windowed && dynamic.empty()) {
+        const int32_t lo = kind == PolicyKind::SinksWindow ? 2 : 1;
+        if (window < lo || window > n_ctx)
+            throw InvalidSetting(range_message("window W", lo, n_ctx, window, "the context length is " + std::to_string(n_ctx)));
+    }
+    if (kind == PolicyKind::SinksWindow) {
+        const int32_t w = dynamic.empty() ? window : window_at(INT32_MAX);
+        if (sinks < 0 || (w > 0 && sinks >= w))
+            throw InvalidSetting(range_message("sinks S", 0, std::max(0, w - 1), sinks, "S must be smaller than the window W = " + std::to_string(w)));
+    }
+    if (kind == PolicyKind::Global) {
+        for (int32_t p : pins)
+            if (p < 0 || p >= text_length)
+                throw InvalidSetting(range_message("pinned position", 0, std::max(0, text_length - 1), p,
+                                                   "the text has " + std::to_string(text_length) + " positions"));
+        if (pin_every < 0 || pin_every > n_ctx) throw InvalidSetting(range_message("pin-every k", 0, n_ctx, pin_every, "0 = off"));
+    } else if (!pins.empty() || pin_every != 0) {
+        throw InvalidSetting(std::string("pins apply to the global policy only (policy is ") + policy_kind_name(kind) + ")");
+    }
+    if (kind == PolicyKind::H2O) {
+        if (h2o_heavy < 0) throw InvalidSetting(range_message("h2o heavy hitters H", 0, n_ctx - 1, h2o_heavy));
+        if (h2o_recent < 1) throw InvalidSetting(range_message("h2o recent R", 1, n_ctx, h2o_recent));
+        if (static_cast<int64_t>(h2o_heavy) + h2o_recent > n_ctx)
+            throw InvalidSetting(range_message("h2o H + R", 2, n_ctx, int64_t{h2o_heavy} + h2o_recent, "the cache capacity"));
+    }
+    if (full_every < 0 || full_every > n_layer)
+        throw InvalidSetting(range_message("layer pattern (every k-th layer full)", 0, n_layer, full_every, "0 = off"));
+    if (!dynamic.empty()) {
+        if (!windowed) throw InvalidSetting("a dynamic window needs the window, sinks or global policy");
+        int32_t previous = 0;
+        for (const auto& step : dynamic) {
+            if (step.below <= previous)
+                throw InvalidSetting("dynamic window steps must have increasing lengths, got " + std::to_string(step.below) +
+                                     " after " + std::to_string(previous));
+            if (step.window < 0 || step.window > n_ctx)
+                throw InvalidSetting(range_message("dynamic window size", 0, n_ctx, step.window, "0 = full"));
+            if (kind == PolicyKind::SinksWindow && step.window != 0 && step.window <= sinks)
+                throw InvalidSetting("dynamic window size " + std::to_string(step.window) + " must exceed the sinks S = " +
+                                     std::to_string(sinks));
+            previous = step.below;
+        }
+    }
+}
+
+int32_t PolicyConfig::window_at(int32_t length) const {
+    if (dynamic.empty()) return window;
+    for (const auto& step : dynamic)
+        if (length < step.below) return step.window;
+    return dynamic.back().window;
+}
+
+bool PolicyConfig::layer_is_full(int32_t layer) const {
+    if (kind == PolicyKind::Full) return true;
+    return full_every > 0 && (layer + 1) % full_every == 0;
+}
+
+int32_t PolicyConfig::layer_capacity(int32_t layer, int32_t n_ctx) const {
+    if (layer_is_full(layer)) return n_ctx;
+    int64_t cap = n_ctx;
+    switch (kind) {
+        case PolicyKind::Full: break;
+        case PolicyKind::Window:
+        case PolicyKind::SinksWindow:
+        case PolicyKind::Global: {
+            int32_t w = window;
+            for (const auto& step : dynamic) w = step.window == 0 ? n_ctx : std::max(w, step.window);
+            cap = w;
+            if (kind == PolicyKind::Global)
+                cap += static_cast<int64_t>(pins.size()) + (pin_every > 0 ? n_ctx / pin_every + 1 : 0);
+            break;
+        }
+        case PolicyKind::H2O: cap = int64_t{h2o_heavy} + h2o_recent; break;
+    }
+    return static_cast<int32_t>(std::min<int64_t>(cap, n_ctx));
+}
+
+std::string PolicyConfig::describe() const {
+    std::string s;
+    switch (kind) {
+        case PolicyKind::Full: s = "full"; break;
+        case PolicyKind::Window: s = "window(" + std::to_string(window) + ")"; break;
+        case PolicyKind::SinksWindow: s = "sinks(" + std::to_string(sinks) + ")+window(" + std::to_string(window) + ")"; break;
+        case PolicyKind::Global:
+            s = "global(" + std::to_string(pins.size()) + " pins" + (pin_every ? ", every " + std::to_string(pin_every) : "") +
+                ")+window(" + std::to_string(window) + ")";
+            break;
+        case PolicyKind::H2O: s = "h2o(" + std::to_string(h2o_heavy) + "," + std::to_string(h2o_recent) + ")"; break;
+    }
+    if (!dynamic.empty()) {
+        s += " dynamic[";
+        for (size_t i = 0; i < dynamic.size(); ++i)
+            s += (i ? "," : "") + std::string(dynamic[i].below == INT32_MAX ? "" : std::to_string(dynamic[i].below) + ":") +
+                 (dynamic[i].window == 0 ? "full" : std::to_string(dynamic[i].window));
+        s += "]";
+    }
+    if (full_every > 0) s += " full-every-" + std::to_string(full_every);
+    return s + " " + kv_value_type_name(kv_type) + " " + position_mode_name(positions);
+}
+
+std::vector<int32_t> positions_to_evict(const PolicyConfig& c, int32_t layer, const std::vector<int32_t>& held,
+                                        const std::vector<double>& score, int32_t next) {
+    std::vector<int32_t> out;
+    if (c.layer_is_full(layer)) return out;
+    if (c.kind == PolicyKind::H2O) {
+        // The R most recent positions (the new one included) stay; of the
+        // others, the H with the most accumulated attention stay (ties: older first).
+        const int32_t first_recent = next - c.h2o_recent + 1;
+        std::vector<size_t> older;
+        for (size_t i = 0; i < held.size(); ++i)
+            if (held[i] < first_recent) older.push_back(i);
+        if (static_cast<int32_t>(older.size()) <= c.h2o_heavy) return out;
+        std::stable_sort(older.begin(), older.end(), [&](size_t a, size_t b) { return score[a] > score[b]; });
+        for (size_t k = static_cast<size_t>(c.h2o_heavy); k < older.size(); ++k) out.push_back(held[older[k]]);
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+    const int32_t w = c.window_at(next + 1);
+    if (w == 0) return out;  // the dynamic window is full at this length
+    const int32_t recent = c.kind == PolicyKind::SinksWindow ? w - c.sinks : w;
+    const int32_t first_recent = next - recent + 1;
+    for (int32_t p : held) {
+        if (p >= first_recent) continue;
+        if (c.kind == PolicyKind::SinksWindow && p < c.sinks) continue;
+        if (c.kind == PolicyKind::Global && is_pinned(c, p)) continue;
+        out.push_back(p);
+    }
+    return out;
+}
+
+std::vector<SlotRole> position_roles(const PolicyConfig& c, int32_t layer, const std::vector<int32_t>& held,
+                                     const std::vector<double>& /*score*/) {
+    std::vector<SlotRole> roles(held.size(), SlotRole::Window);
+    if (c.layer_is_full(layer) || held.empty()) return roles;
+    const int32_t last = held.back();
+    for (size_t i = 0; i < held.size(); ++i) {
+        const int32_t p = held[i];
+        if (c.kind == PolicyKind::SinksWindow && p < c.sinks) roles[i] = SlotRole::Sink;
+        else if (c.kind == PolicyKind::Global && is_pinned(c, p)) roles[i] = SlotRole::Global;
+        else if (c.kind == PolicyKind::H2O && p <= last - c.h2o_recent) roles[i] = SlotRole::HeavyHitter;
+    }
+    return roles;
+}
+
+}  // namespace kvscope
