@@ -1,0 +1,118 @@
+#pragma once
+// Trace: every snapshot of a session (the prefill and each step) kept within
+// a memory budget, enough to redraw every view afterwards (DESIGN.md §2).
+//
+// Storage (docs/trace.md): tokens, top-k, texts, flags, memory figures,
+// timings, reference metrics and the policy string as they are; cache views
+// and attention key positions as run lists; attention probabilities as 8-bit
+// logarithmic codes (attention_codec.h: relative error <= 3.33 %, values
+// below 2^-24 read back as 0). About 9·30·n_keys bytes per SmolLM2 step, so
+// 2,048 steps with a full cache take ~0.57 GiB.
+//
+// Budget rule: once bytes_used() passes the budget, ATTENTION is dropped and
+// nothing else (tokens, top-k, metrics, memory and cache maps of every step
+// are small and always kept). Attention goes in this order:
+//   1. the middle layers (1 .. n_layer-2, from the centre outward) of the
+//      oldest entry that still has them (the prefill counts as the oldest);
+//   2. once every entry but the newest holds only layers 0 and n_layer-1:
+//      those two layers, oldest entry first.
+// The newest entry is never dropped, so the trace exceeds the budget by at
+// most one step's attention. Rationale: users look at the latest steps and at
+// the first and last layer (sinks and the output layer) most; a middle layer
+// of an old step is what they need least.
+// A dropped layer reads back with its key_positions and EMPTY probs.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kv/kv_policy.h"
+#include "session/sampler.h"
+#include "session/step_snapshot.h"
+#include "session/trace_storage.h"
+
+namespace kvscope {
+
+struct TraceHeader {
+    std::string model_name;
+    std::string model_path;
+    int32_t n_layer = 0;
+    int32_t n_head = 0;
+    int32_t n_head_kv = 0;
+    int32_t head_dim = 0;
+    int32_t n_ctx = 0;                       // every position lies in [0, n_ctx)
+    std::vector<int32_t> prompt_tokens;      // [n_prompt]
+    std::vector<std::string> prompt_texts;   // [n_prompt] text of each prompt token
+    std::string policy;                      // PolicyConfig::describe() at the start
+    KvValueType kv_type = KvValueType::F16;
+    PositionMode positions = PositionMode::Original;
+    SamplingParams sampling;
+    std::string tool_version = KVSCOPE_VERSION;
+
+    // Throws InvalidSetting unless n_layer, n_head, n_head_kv and n_ctx are >= 1
+    // and the prompt's tokens and texts have the same length.
+    void validate() const;
+};
+
+struct TraceOptions {
+    uint64_t budget_bytes = 1ull << 30;  // memory for the whole trace; at least 1 MiB
+
+    void validate() const;  // throws InvalidSetting
+};
+
+class Trace {
+public:
+    Trace(TraceHeader header, TraceOptions options = {});  // validates both
+
+    const TraceHeader& header() const { return header_; }
+    const TraceOptions& options() const { return options_; }
+
+    // The prompt's snapshot (cache views after the prompt and its attention rows).
+    void set_prefill(const StepSnapshot& snapshot);
+    bool has_prefill() const { return prefill_.has_value(); }
+    StepSnapshot prefill() const;  // throws Error when there is none
+
+    // Stores a step, then applies the budget rule. Throws Error naming the
+    // step, layer and value when a position, slot or size does not fit the header.
+    void add(const StepSnapshot& snapshot);
+    size_t size() const { return steps_.size(); }
+    StepSnapshot step(size_t i) const;  // decoded; throws Error when i >= size()
+    // Whether step i (or the prefill) still holds layer `layer`'s attention.
+    bool attention_kept(size_t i, int32_t layer) const;
+
+    uint64_t bytes_used() const { return bytes_; }
+    bool budget_reached() const { return reached_; }
+    int32_t budget_reached_at() const { return reached_at_; }  // step index when first reached; -1 = the prefill
+    std::string budget_message() const;  // one line: "" until the budget is reached
+
+    // For trace_io: the stored form, and rebuilding a trace from it (no budget
+    // rule applied: the data is taken as it was exported).
+    const trace_detail::StoredEntry* stored_prefill() const { return prefill_ ? &*prefill_ : nullptr; }
+    const trace_detail::StoredEntry& stored_step(size_t i) const { return steps_.at(i); }
+    void restore(std::optional<trace_detail::StoredEntry> prefill, std::vector<trace_detail::StoredEntry> steps,
+                 bool reached, int32_t reached_at);
+
+private:
+    trace_detail::StoredEntry encode(const StepSnapshot& snapshot, const char* what) const;
+    StepSnapshot decode(const trace_detail::StoredEntry& entry) const;
+    size_t n_entries() const { return steps_.size() + (prefill_ ? 1 : 0); }
+    trace_detail::StoredEntry& entry(size_t g);  // g: 0 = oldest (prefill if any)
+    void enforce_budget();
+    bool drop_one(size_t& cursor, bool interior);
+
+    TraceHeader header_;
+    TraceOptions options_;
+    std::optional<trace_detail::StoredEntry> prefill_;
+    std::vector<trace_detail::StoredEntry> steps_;
+    std::vector<int32_t> interior_order_;  // middle layers, centre outward: the drop order within an entry
+    uint64_t bytes_ = 0;
+    bool reached_ = false;
+    int32_t reached_at_ = -1;
+    size_t interior_cursor_ = 0;  // entries before it hold no middle-layer attention
+    size_t edge_cursor_ = 0;      // entries before it hold no attention at all
+};
+
+// Bytes one stored entry takes (vector capacities plus the fixed parts).
+uint64_t stored_bytes(const trace_detail::StoredEntry& entry);
+
+}  // namespace kvscope

@@ -1,0 +1,28 @@
+#pragma once
+// The attention file of an exported trace (<prefix>.attn.bin), little-endian:
+//
+//   char[4] "KVSA"; u32 version = 1; u32 codec = 1 (attention_codec.h)
+//   u32 n_layer; u32 n_head; u32 has_prefill (0/1); u32 n_steps
+//   then per entry (the prefill first when present, then each step):
+//     u32 n_queries
+//     per query: i32 position
+//       per layer [n_layer]: u32 n_runs; i32 runs[n_runs][2] (first, count);
+//                            u32 n_codes (0 = dropped, else n_head * n_keys);
+//                            u8 codes[n_codes] ([n_head][n_keys])
+//   char[4] "KVSE"
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "session/trace.h"
+
+namespace kvscope::trace_detail {
+
+void write_attention_file(const Trace& trace, const std::string& path);
+
+// Fills the queries of `prefill` and `steps` (whose count must match the
+// file's). Throws Error naming the file and the problem.
+void read_attention_file(const std::string& path, const TraceHeader& header, std::optional<StoredEntry>& prefill,
+                         std::vector<StoredEntry>& steps);
+
+}  // namespace kvscope::trace_detail

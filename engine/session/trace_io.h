@@ -1,0 +1,30 @@
+#pragma once
+// Export and import of a Trace (docs/trace.md has the formats):
+//   <prefix>.json      header, budget, and per entry (prefill, steps): token,
+//                      top-k, text, flags, metrics, memory, timings, policy,
+//                      cache maps (run lists)
+//   <prefix>.attn.bin  attention: per entry per query per layer the key
+//                      positions (run list) and the 8-bit codes
+// Export then import gives identical data (attention codes included).
+// Files are written atomically; failures throw kvscope::Error naming the path
+// and the OS error, and leave no partial file. Import refuses malformed files
+// with a one-line message naming the file and what is wrong.
+#include <cstdint>
+#include <string>
+
+#include "session/trace.h"
+
+namespace kvscope {
+
+void export_trace(const Trace& trace, const std::string& prefix);
+Trace import_trace(const std::string& prefix);
+
+// Attention of one layer as a matrix: a header row of key positions, then
+// one row per query position (prefill queries, then each step's), the first
+// cell the query position, then the decoded probability of head `head`, or
+// the mean over heads when head is -1. Cells are empty where the key was not
+// held, and the whole row where that attention was dropped for the budget.
+// Throws InvalidSetting for a layer or head outside the model.
+void export_attention_csv(const Trace& trace, int32_t layer, int32_t head, const std::string& path);
+
+}  // namespace kvscope
