@@ -21,6 +21,12 @@ const char* kUsage =
     "                               --temp T, --top-k K, --top-p P, --seed S, --threads N, --ctx N,\n"
     "                               --top N (candidates reported), --json: one JSON object per step)\n"
     "  bench [MODEL]                prefill and decode tokens/s, peak RSS (-p N, -n N, -r RUNS, --threads N, --json)\n"
+    "  ppl [MODEL] TEXTFILE         perplexity fed token by token under a cache policy (--policy P, --window W,\n"
+    "                               --sinks S, --h2o H,R, --kv-type T, --positions M, --max-tokens N, --reference)\n"
+    "  sweep [MODEL] TEXTFILE       perplexity over a grid (--windows 128,256 --sinks 0,4 --policies full,window,sinks\n"
+    "                               --kv-types f16,q8_0 --csv OUT --max-tokens N --no-reference)\n"
+    "  passkey [MODEL]              passkey retrieval accuracy (--lengths 512,1024 --depths 0,0.5,1 --windows 0,256\n"
+    "                               --sinks 0,4 --trials N --seed S)\n"
     "\n"
     "MODEL is a .gguf path; without it: -m PATH, $KVSCOPE_MODEL, or the default model fetched by scripts/fetch-model.\n";
 
@@ -38,6 +44,9 @@ int main(int argc, char** argv) {
         if (command == "tokenize") return kvscope::cli::cmd_tokenize(rest);
         if (command == "generate") return kvscope::cli::cmd_generate(rest);
         if (command == "bench") return kvscope::cli::cmd_bench(rest);
+        if (command == "ppl") return kvscope::cli::cmd_ppl(rest);
+        if (command == "sweep") return kvscope::cli::cmd_sweep(rest);
+        if (command == "passkey") return kvscope::cli::cmd_passkey(rest);
         if (command == "help" || command == "--help" || command == "-h") {
             std::fputs(kUsage, stdout);
             return 0;

