@@ -3,34 +3,15 @@
 #include <algorithm>
 #include <cmath>
 
+#include "eval/metrics.h"
 #include "session/session.h"
 
 namespace kvscope {
-namespace {
-
-// KL(softmax(p) || softmax(q)) in double.
-double kl_of_logits(const std::vector<float>& p, const std::vector<float>& q) {
-    const double pmax = *std::max_element(p.begin(), p.end()), qmax = *std::max_element(q.begin(), q.end());
-    double pz = 0, qz = 0;
-    for (size_t i = 0; i < p.size(); ++i) {
-        pz += std::exp(p[i] - pmax);
-        qz += std::exp(q[i] - qmax);
-    }
-    const double plog = std::log(pz), qlog = std::log(qz);
-    double kl = 0;
-    for (size_t i = 0; i < p.size(); ++i) {
-        const double lp = p[i] - pmax - plog, lq = q[i] - qmax - qlog;
-        kl += std::exp(lp) * (lp - lq);
-    }
-    return std::max(0.0, kl);
-}
-
-}  // namespace
 
 ReferenceMetrics Session::reference_metrics() const {
     ReferenceMetrics m;
     const ModelConfig& c = model_.config();
-    m.kl_full_policy = kl_of_logits(reference_->logits, logits_);
+    m.kl_full_policy = kl_divergence(reference_->logits.data(), logits_.data(), c.n_vocab);
     m.top1_agrees = std::max_element(reference_->logits.begin(), reference_->logits.end()) - reference_->logits.begin() ==
                     std::max_element(logits_.begin(), logits_.end()) - logits_.begin();
     if (reference_captured_.empty() || captured_.empty()) return m;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "eval/metrics.h"
 #include "util/error.h"
 #include "util/process_memory.h"
 
@@ -272,14 +273,6 @@ StepResult Session::step(std::optional<TokenId> forced) {
     fill_snapshot(r);
     r.timings.sample_ms = sample_ms;
     return r;
-}
-
-double log_softmax_at(const float* logits, int32_t n, int32_t index) {
-    float max = logits[0];
-    for (int32_t i = 1; i < n; ++i) max = std::max(max, logits[i]);
-    double sum = 0.0;
-    for (int32_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i] - max));
-    return static_cast<double>(logits[index] - max) - std::log(sum);
 }
 
 }  // namespace kvscope

@@ -108,9 +108,6 @@ private:
     std::vector<QueryAttention> reference_captured_;  // the reference run's rows of the last forward
 };
 
-// log softmax(logits)[index], in double.
-double log_softmax_at(const float* logits, int32_t n, int32_t index);
-
 // Top-k candidates of a logit vector, highest first, with softmax probabilities.
 std::vector<TokenCandidate> top_candidates(const float* logits, int32_t n_vocab, int32_t k);
 
