@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "common.h"
-#include "eval/config_names.h"
+#include "kv/kv_policy.h"
 #include "eval/perplexity.h"
 #include "eval_common.h"
 #include "policy_args.h"
@@ -31,8 +31,8 @@ int cmd_ppl(const std::vector<std::string>& argv) {
         line.update(done, total);
         return true;
     });
-    std::printf("policy      %s (W=%d, S=%d) kv=%s positions=%s\n", eval_policy_name(so.policy.kind), so.policy.window,
-                so.policy.sinks, eval_kv_type_name(so.policy.kv_type), eval_positions_name(so.policy.positions));
+    std::printf("policy      %s (W=%d, S=%d) kv=%s positions=%s\n", policy_kind_name(so.policy.kind), so.policy.window,
+                so.policy.sinks, kv_value_type_name(so.policy.kv_type), position_mode_name(so.policy.positions));
     std::printf("tokens      %zu (%d scored)\n", tokens.size(), r.n_scored);
     std::printf("perplexity  %.4f\n", r.ppl);
     std::printf("mean_nll    %.6f\n", r.mean_nll);

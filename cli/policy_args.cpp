@@ -6,19 +6,20 @@
 #include <utility>
 #include <vector>
 
-#include "eval/config_names.h"
+#include "kv/kv_policy.h"
+#include "util/error.h"
 
 namespace kvscope::cli {
 namespace {
 
-template <typename T>
-T named(const std::string& flag, const std::string& value, const std::vector<std::pair<const char*, T>>& names) {
-    std::string accepted;
-    for (const auto& [name, v] : names) {
-        if (value == name) return v;
-        accepted += (accepted.empty() ? "" : ", ") + std::string(name);
+// Runs one of kv_policy's name parsers, reporting a bad name as a usage error of `flag`.
+template <typename Parse>
+auto named(const std::string& flag, const std::string& value, Parse parse) {
+    try {
+        return parse(value);
+    } catch (const InvalidSetting& e) {
+        throw UsageError("option " + flag + ": " + e.what());
     }
-    throw UsageError("option " + flag + " must be one of " + accepted + ", got '" + value + "'");
 }
 
 // A whole non-negative int32 ("full" allowed as 0 where full_ok).
@@ -98,19 +99,12 @@ PolicyConfig policy_from_args(const Args& args) {
     }
     if (auto v = args.value("--dynamic-window")) p.dynamic = dynamic_steps(*v);
     if (auto v = args.value("--kv-type"))
-        p.kv_type = named<KvValueType>("--kv-type", *v,
-                                       {{"f32", KvValueType::F32}, {"f16", KvValueType::F16}, {"q8_0", KvValueType::Q8_0}});
+        p.kv_type = named("--kv-type", *v, parse_kv_value_type);
     if (auto v = args.value("--positions"))
-        p.positions = named<PositionMode>("--positions", *v,
-                                          {{"original", PositionMode::Original}, {"in-cache", PositionMode::InCache}});
+        p.positions = named("--positions", *v, parse_position_mode);
 
     if (auto v = args.value("--policy")) {
-        p.kind = named<PolicyKind>("--policy", *v,
-                                   {{"full", PolicyKind::Full},
-                                    {"window", PolicyKind::Window},
-                                    {"sinks", PolicyKind::SinksWindow},
-                                    {"global", PolicyKind::Global},
-                                    {"h2o", PolicyKind::H2O}});
+        p.kind = named("--policy", *v, parse_policy_kind);
     } else if (args.value("--h2o")) {
         p.kind = PolicyKind::H2O;
     } else if (args.value("--pin") || args.value("--pin-every")) {
@@ -124,7 +118,7 @@ PolicyConfig policy_from_args(const Args& args) {
     const bool windowed =
         p.kind == PolicyKind::Window || p.kind == PolicyKind::SinksWindow || p.kind == PolicyKind::Global;
     if (windowed && p.window == 0 && p.dynamic.empty())
-        throw UsageError(std::string("option --window is needed with --policy ") + eval_policy_name(p.kind) +
+        throw UsageError(std::string("option --window is needed with --policy ") + policy_kind_name(p.kind) +
                          " (or --dynamic-window)");
     if (p.kind == PolicyKind::H2O && !args.value("--h2o"))
         throw UsageError("option --h2o HEAVY,RECENT is needed with --policy h2o");

@@ -24,7 +24,6 @@ SessionOptions perplexity_session_options(const ModelConfig& config, SessionOpti
     options.top_k_report = 1;
     options.capture_attention = false;
     options.cache_views = false;
-    options.reference_run = false;  // perplexity() runs its own reference when asked
     return options;
 }
 
@@ -32,33 +31,25 @@ PerplexityResult perplexity(const Model& model, const std::vector<TokenId>& toke
                             int threads, const EvalProgress& progress) {
     const SessionOptions so = perplexity_session_options(model.config(), options, tokens.size());
     Session session(model, std::make_unique<CpuBackend>(model, threads), so);
-    std::unique_ptr<Session> reference;
-    if (options.reference_run) {
-        SessionOptions ro = so;
-        ro.policy = PolicyConfig{};
-        reference = std::make_unique<Session>(model, std::make_unique<CpuBackend>(model, threads), ro);
-    }
 
     const int32_t n_vocab = model.config().n_vocab;
     const int32_t total = static_cast<int32_t>(tokens.size()) - 1;
     PerplexityResult r;
     r.nll_per_token.reserve(static_cast<size_t>(total));
     session.prefill({tokens[0]});
-    if (reference) reference->prefill({tokens[0]});
     double nll_sum = 0.0, kl_sum = 0.0;
     int32_t agree = 0;
     for (int32_t i = 1; i <= total; ++i) {
         const TokenId next = tokens[static_cast<size_t>(i)];
-        session.step(next);  // logits() now predict `next` from the cache the policy left
+        const StepSnapshot snap = session.step(next);  // logits() now predict `next` from the cache the policy left
         // The log-probability is taken from the logits in double (the same value
         // as the snapshot's chosen_logprob, which is single precision).
         const double nll = -log_softmax_at(session.logits().data(), n_vocab, next);
         nll_sum += nll;
         r.nll_per_token.push_back(static_cast<float>(nll));
-        if (reference) {
-            reference->step(next);
-            kl_sum += kl_divergence(reference->logits().data(), session.logits().data(), n_vocab);
-            agree += argmax(reference->logits().data(), n_vocab) == argmax(session.logits().data(), n_vocab) ? 1 : 0;
+        if (snap.reference) {  // the session's full-cache shadow run
+            kl_sum += snap.reference->kl_full_policy;
+            agree += snap.reference->top1_agrees ? 1 : 0;
         }
         r.final_kv_bytes = session.cache().bytes_held();
         r.peak_kv_bytes = std::max(r.peak_kv_bytes, r.final_kv_bytes);
@@ -68,8 +59,8 @@ PerplexityResult perplexity(const Model& model, const std::vector<TokenId>& toke
     r.mean_nll = nll_sum / total;
     r.ppl = std::exp(r.mean_nll);
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    r.mean_kl = reference ? kl_sum / total : nan;
-    r.top1_agreement = reference ? static_cast<double>(agree) / total : nan;
+    r.mean_kl = so.reference_run ? kl_sum / total : nan;
+    r.top1_agreement = so.reference_run ? static_cast<double>(agree) / total : nan;
     return r;
 }
 

@@ -19,7 +19,7 @@ struct PerplexityResult {
     std::vector<float> nll_per_token;  // [n_scored] nll of tokens[1..]
     uint64_t peak_kv_bytes = 0;      // most K/V bytes held at any step
     uint64_t final_kv_bytes = 0;     // K/V bytes held after the last token fed
-    // With SessionOptions::reference_run: a full-cache session (f16, original
+    // With SessionOptions::reference_run: the session's full-cache shadow run (f16, original
     // positions) is fed the same tokens in lock-step. NaN when it is off.
     double mean_kl = 0;              // mean KL(p_full ‖ p_policy) over scored tokens
     double top1_agreement = 0;       // fraction of scored tokens whose argmax agrees

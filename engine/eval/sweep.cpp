@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "eval/config_names.h"
+#include "kv/kv_policy.h"
 #include "util/atomic_write.h"
 #include "util/error.h"
 
@@ -30,7 +30,7 @@ void check_grid(const SweepGrid& grid) {
     for (PolicyKind k : grid.policies)
         if (k != PolicyKind::Full && k != PolicyKind::Window && k != PolicyKind::SinksWindow)
             throw InvalidSetting(std::string("the sweep runs the policies full, window and sinks, not ") +
-                                 eval_policy_name(k));
+                                 policy_kind_name(k));
     const bool windowed = contains(grid.policies, PolicyKind::Window) || contains(grid.policies, PolicyKind::SinksWindow);
     if (windowed && grid.windows.empty()) throw InvalidSetting("the sweep needs at least one window for window/sinks");
     for (int32_t w : grid.windows)
@@ -117,8 +117,8 @@ std::string sweep_csv(const std::vector<SweepRow>& rows) {
     std::ostringstream out;
     out << "policy,window,sinks,kv_type,positions,kv_bytes,ppl,mean_kl,top1,n_scored,note\n";
     for (const SweepRow& r : rows) {
-        out << eval_policy_name(r.policy.kind) << ',' << r.policy.window << ',' << r.policy.sinks << ','
-            << eval_kv_type_name(r.policy.kv_type) << ',' << eval_positions_name(r.policy.positions) << ',';
+        out << policy_kind_name(r.policy.kind) << ',' << r.policy.window << ',' << r.policy.sinks << ','
+            << kv_value_type_name(r.policy.kv_type) << ',' << position_mode_name(r.policy.positions) << ',';
         if (r.ran()) {
             out << r.kv_bytes << ',' << number(r.ppl, 4) << ',' << number(r.mean_kl, 6) << ',' << number(r.top1, 4)
                 << ',' << r.n_scored;
