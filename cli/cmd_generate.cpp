@@ -6,6 +6,7 @@
 #include "backend/cpu_backend.h"
 #include "commands.h"
 #include "common.h"
+#include "policy_args.h"
 
 namespace kvscope::cli {
 namespace {
@@ -21,6 +22,26 @@ void print_step_json(const Tokenizer& tok, const StepResult& r) {
     auto& top = j["top"] = nlohmann::json::array();
     for (const auto& c : r.top)
         top.push_back({{"id", c.id}, {"text", tok.token_to_piece(c.id)}, {"logit", c.logit}, {"prob", c.probability}});
+    // The cache after this step: held positions as [first, last] runs per layer, what was evicted.
+    auto& layers = j["layers"] = nlohmann::json::array();
+    for (const LayerCacheView& v : r.layers) {
+        nlohmann::json runs = nlohmann::json::array();
+        for (size_t i = 0; i < v.held_positions.size();) {
+            size_t e = i;
+            while (e + 1 < v.held_positions.size() && v.held_positions[e + 1] == v.held_positions[e] + 1) ++e;
+            runs.push_back({v.held_positions[i], v.held_positions[e]});
+            i = e + 1;
+        }
+        layers.push_back({{"held", v.held_positions.size()}, {"runs", runs}, {"evicted", v.evicted}});
+    }
+    j["kv_bytes"] = r.memory.kv_bytes;
+    j["kv_full_bytes"] = r.memory.kv_full_bytes;
+    j["policy"] = r.policy;
+    if (r.reference)
+        j["reference"] = {{"kl", r.reference->kl_full_policy},
+                          {"top1_agrees", r.reference->top1_agrees},
+                          {"evicted_attention_mass", r.reference->evicted_attention_mass},
+                          {"attention_cosine", r.reference->attention_cosine}};
     std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
@@ -30,12 +51,16 @@ int cmd_generate(const std::vector<std::string>& argv) {
     auto options = model_value_options();
     options.insert({"-p", "--prompt", "--prompt-file", "--system", "-n", "--temp", "--top-k", "--top-p", "--seed",
                     "--ctx", "--top"});
-    Args args(argv, options, {"--chat", "--json", "--ignore-eos"});
+    for (const auto& o : policy_value_options()) options.insert(o);
+    Args args(argv, options, {"--chat", "--json", "--ignore-eos", "--reference"});
     const int64_t n_predict = args.int_or("-n", 64, 0, 1 << 24);
     SessionOptions so;
     so.sampling = sampling_params(args);
     so.n_ctx = static_cast<int32_t>(args.int_or("--ctx", 0, 0, 1 << 30));
     so.top_k_report = static_cast<int32_t>(args.int_or("--top", 5, 1, 1000));
+    so.policy = policy_from_args(args);
+    so.reference_run = args.flag("--reference");
+    so.cache_views = args.flag("--json");
     const int threads = thread_count(args);
     const std::string prompt = prompt_text(args);  // usage errors before the (slow) model load
 
