@@ -14,10 +14,10 @@ ReferenceMetrics Session::reference_metrics() const {
     m.kl_full_policy = kl_divergence(reference_->logits.data(), logits_.data(), c.n_vocab);
     m.top1_agrees = std::max_element(reference_->logits.begin(), reference_->logits.end()) - reference_->logits.begin() ==
                     std::max_element(logits_.begin(), logits_.end()) - logits_.begin();
-    if (reference_captured_.empty() || captured_.empty()) return m;
+    if (reference_captured_.empty() || last_row_.layers.empty()) return m;
     // The latest query token in both runs.
     const QueryAttention& full = reference_captured_.back();
-    const QueryAttention& ours = captured_.back();
+    const QueryAttention& ours = last_row_;
     m.evicted_mass_per_layer.assign(static_cast<size_t>(c.n_layer), 0.0);
     m.cosine_per_layer_head.assign(static_cast<size_t>(c.n_layer) * static_cast<size_t>(c.n_head), 0.0);
     double mass_sum = 0, cos_sum = 0;

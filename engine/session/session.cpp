@@ -60,6 +60,14 @@ Session::Session(const Model& model, std::unique_ptr<Backend> backend, const Ses
     options_.policy.validate(n_ctx_, model.config().n_layer, n_ctx_);
 }
 
+bool Session::policy_bounds_every_layer() const {
+    const PolicyConfig& p = options_.policy;
+    if (p.kind == PolicyKind::Full || p.full_every > 0 || p.pin_every > 0) return false;
+    for (const auto& step : p.dynamic)
+        if (step.window == 0) return false;
+    return true;
+}
+
 bool Session::needs_capture() const {
     return options_.capture_attention || options_.reference_run || options_.policy.kind == PolicyKind::H2O;
 }
@@ -107,6 +115,7 @@ void Session::feed(const std::vector<TokenId>& tokens, int32_t first_position) {
         pending_timings_.forward_ms += ms_since(t0);
         if (capture) {
             accumulate_h2o(rows);
+            last_row_ = rows.back();
             for (auto& r : rows) captured_.push_back(std::move(r));
         }
         if (reference_) {
@@ -169,6 +178,7 @@ void Session::prefill(const std::vector<TokenId>& prompt) {
     sampler_.reset();
     h2o_scores_.clear();
     captured_.clear();
+    last_row_ = QueryAttention{};
     pending_evicted_.assign(static_cast<size_t>(c.n_layer), {});
     pending_timings_ = {};
     tokens_ = prompt;
@@ -211,7 +221,7 @@ void Session::fill_snapshot(StepSnapshot& snap) {
     for (int32_t h = 0; h < c.n_head; ++h) snap.gqa_groups[static_cast<size_t>(h / c.gqa_group())].push_back(h);
     if (options_.cache_views) {
         snap.layers.resize(static_cast<size_t>(c.n_layer));
-        const int32_t next = static_cast<int32_t>(tokens_.size());  // the position the next fed token takes
+        const int32_t next = n_fed_;  // the position the next fed token takes
         for (int32_t l = 0; l < c.n_layer; ++l) {
             LayerCacheView& v = snap.layers[static_cast<size_t>(l)];
             v.held_positions = held_positions(l);
@@ -251,7 +261,9 @@ StepResult Session::step(std::optional<TokenId> forced) {
     StepResult r;
     if (n_fed_ < static_cast<int32_t>(tokens_.size())) {
         // The token chosen by the previous step enters the model now.
-        if (n_fed_ >= n_ctx_)
+        // A policy that bounds every layer never fills the cache: the text may
+        // run past the context length (StreamingLLM). Otherwise it is the limit.
+        if (n_fed_ >= n_ctx_ && !policy_bounds_every_layer())
             throw Error("context full: " + std::to_string(n_fed_) + " tokens fill the context length " +
                         std::to_string(n_ctx_) + " (start again with a larger context or a shorter prompt)");
         feed({tokens_.back()}, n_fed_);

@@ -82,6 +82,7 @@ private:
     };
     void feed(const std::vector<TokenId>& tokens, int32_t first_position);
     bool needs_capture() const;
+    bool policy_bounds_every_layer() const;
     std::vector<int32_t> held_positions(int32_t layer) const;
     std::vector<double> scores_of(int32_t layer, const std::vector<int32_t>& positions) const;
     void accumulate_h2o(const std::vector<QueryAttention>& rows);
@@ -103,6 +104,7 @@ private:
     std::vector<std::vector<double>> h2o_scores_;     // [layer][position] accumulated attention (H2O)
     std::vector<std::vector<int32_t>> pending_evicted_;  // [layer] positions evicted since the last snapshot
     std::vector<QueryAttention> captured_;            // attention rows fed since the last snapshot
+    QueryAttention last_row_;                         // the latest token's attention (reference metrics)
     StepTimings pending_timings_;
     std::unique_ptr<Reference> reference_;
     std::vector<QueryAttention> reference_captured_;  // the reference run's rows of the last forward
