@@ -17,13 +17,14 @@ namespace kvscope::render {
 
 namespace {
 
-const char* extension_of(ImageFormat format) {
+// The extension, without its dot.
+QString extension_of(ImageFormat format) {
     switch (format) {
-        case ImageFormat::Png: return ".png";
-        case ImageFormat::Svg: return ".svg";
-        case ImageFormat::Pdf: return ".pdf";
+        case ImageFormat::Png: return QStringLiteral("png");
+        case ImageFormat::Svg: return QStringLiteral("svg");
+        case ImageFormat::Pdf: return QStringLiteral("pdf");
     }
-    return "";
+    return {};
 }
 
 std::string write_error(const std::string& path, const QString& reason) {
@@ -54,9 +55,9 @@ ImageFormat format_from_path(const std::string& path, std::initializer_list<Imag
     const QString suffix = QFileInfo(QString::fromStdString(path)).suffix().toLower();
     std::string supported;
     for (ImageFormat format : allowed) {
-        if (suffix == QString::fromLatin1(extension_of(format) + 1)) return format;
-        supported += supported.empty() ? "" : ", ";
-        supported += extension_of(format);
+        if (suffix == extension_of(format)) return format;
+        supported += supported.empty() ? "." : ", .";
+        supported += extension_of(format).toStdString();
     }
     throw std::runtime_error("cannot tell the image format of " + path + ": supported extensions are " + supported);
 }
