@@ -9,6 +9,7 @@ int cmd_info(const std::vector<std::string>& argv);
 int cmd_tokenize(const std::vector<std::string>& argv);
 int cmd_generate(const std::vector<std::string>& argv);
 int cmd_bench(const std::vector<std::string>& argv);
+int cmd_heatmap(const std::vector<std::string>& argv);
 int cmd_ppl(const std::vector<std::string>& argv);
 int cmd_sweep(const std::vector<std::string>& argv);
 int cmd_passkey(const std::vector<std::string>& argv);

@@ -23,7 +23,9 @@ const char* kUsage =
     "                               policy flags (--policy, --window, --sinks, --pin, --pin-every, --h2o H,R,\n"
     "                               --layer-pattern full:K, --dynamic-window SPEC, --kv-type, --positions),\n"
     "                               --reference: compare with a full cache step by step)\n"
-    "  bench [MODEL]                prefill and decode tokens/s, peak RSS (-p N, -n N, -r RUNS, --threads N, --json)\n"
+    "  bench [MODEL]                prefill and decode tokens/s, peak RSS (-p N, -n N, -r RUNS, --threads N, --json)\n"    "  heatmap [MODEL] -p TEXT      attention heatmap of a run: --layer L --head H|mean|max --out F.png|.svg|.pdf\n"
+    "                               --csv F.csv, -n N, --log, --width/--height, policy flags\n"
+
     "  ppl [MODEL] TEXTFILE         perplexity fed token by token under a cache policy (--policy P, --window W,\n"
     "                               --sinks S, --h2o H,R, --kv-type T, --positions M, --max-tokens N, --reference)\n"
     "  sweep [MODEL] TEXTFILE       perplexity over a grid (--windows 128,256 --sinks 0,4 --policies full,window,sinks\n"
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
         if (command == "tokenize") return kvscope::cli::cmd_tokenize(rest);
         if (command == "generate") return kvscope::cli::cmd_generate(rest);
         if (command == "bench") return kvscope::cli::cmd_bench(rest);
+        if (command == "heatmap") return kvscope::cli::cmd_heatmap(rest);
         if (command == "ppl") return kvscope::cli::cmd_ppl(rest);
         if (command == "sweep") return kvscope::cli::cmd_sweep(rest);
         if (command == "passkey") return kvscope::cli::cmd_passkey(rest);

@@ -46,4 +46,27 @@ PY
 "$cli" bench "$model" -p 8 -n 4 -r 1 --threads 1 --json >"$tmp/bench" || fail "bench exited $?"
 python3 -c "import json,sys; b=json.load(open(sys.argv[1])); assert b['tg_tokens_per_s'] > 0 and b['pp_tokens_per_s'] > 0 and b['peak_rss_mib'] > 0" "$tmp/bench" ||
     fail "bench --json: $(cat "$tmp/bench")"
+# heatmap: PNG, SVG and CSV of a windowed run; the CSV has one row per query position.
+"$cli" heatmap "$model" -p "One two three four five six seven eight" -n 6 --window 6 --sinks 2 --layer 1 --head 2 \
+    --out "$tmp/h.png" --csv "$tmp/h.csv" 2>"$tmp/err" || fail "heatmap exited $?: $(cat "$tmp/err")"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "heatmap wrote more than one line on stderr: $(cat "$tmp/err")"
+[ "$(head -c 8 "$tmp/h.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "heatmap PNG signature"
+python3 - "$tmp/h.csv" <<'PY' || fail "heatmap CSV shape"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+header, body = rows[0], rows[1:]
+assert header[0] == "query\\key" and len(body) == len(header) - 1, (header[:3], len(body))
+for r in body:
+    q = int(r[0])
+    cells = [c for c in r[1:]]
+    held = [i for i, c in enumerate(cells) if c != ""]
+    assert len(held) <= 6 and all(i <= q for i in held), (q, held)
+    assert abs(sum(float(cells[i]) for i in held) - 1.0) < 1e-4, q
+PY
+"$cli" heatmap "$model" -p "Hi" -n 1 --out "$tmp/h.svg" 2>/dev/null && grep -q "<svg" "$tmp/h.svg" || fail "heatmap SVG"
+"$cli" heatmap "$model" -p "Hi" -n 1 --out "$tmp/h.bmp" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q ".png, .svg, .pdf" "$tmp/err" || fail "heatmap with an unknown format: $(cat "$tmp/err")"
+"$cli" heatmap "$model" -p "Hi" -n 1 --out /nonexistent-dir/h.png 2>"$tmp/err"
+[ $? -eq 1 ] && [ ! -e /nonexistent-dir/h.png ] || fail "heatmap to an unwritable path: $(cat "$tmp/err")"
+
 echo "CLI on the real model: all checks passed"
