@@ -10,6 +10,7 @@
 #include "backend/cpu_backend.h"
 #include "commands.h"
 #include "common.h"
+#include "policy_args.h"
 #include "util/process_memory.h"
 
 namespace kvscope::cli {
@@ -34,7 +35,8 @@ std::vector<TokenId> bench_tokens(int32_t n, int32_t n_vocab) {
 int cmd_bench(const std::vector<std::string>& argv) {
     auto options = model_value_options();
     options.insert({"-p", "-n", "-r"});
-    Args args(argv, options, {"--json"});
+    for (const auto& o : policy_value_options()) options.insert(o);
+    Args args(argv, options, {"--json", "--capture", "--reference", "--cache-views"});
     const int32_t n_prompt = static_cast<int32_t>(args.int_or("-p", 128, 0, 1 << 20));
     const int32_t n_gen = static_cast<int32_t>(args.int_or("-n", 128, 0, 1 << 20));
     const int runs = static_cast<int>(args.int_or("-r", 5, 1, 1000));
@@ -44,6 +46,11 @@ int cmd_bench(const std::vector<std::string>& argv) {
     SessionOptions so;
     so.n_ctx = std::min(model->config().n_ctx_train, std::max(n_prompt, n_gen + 1) + 1);
     so.prefill_batch = std::max<int32_t>(1, std::min<int32_t>(n_prompt, 512));
+    so.policy = policy_from_args(args);
+    // What a step costs beyond decoding: attention capture, cache views, the reference run.
+    so.capture_attention = args.flag("--capture");
+    so.cache_views = args.flag("--cache-views") || args.flag("--capture");
+    so.reference_run = args.flag("--reference");
     Session session(*model, std::make_unique<CpuBackend>(*model, threads), so);
 
     std::vector<double> pp, tg;
@@ -68,14 +75,17 @@ int cmd_bench(const std::vector<std::string>& argv) {
     const double peak_mib = static_cast<double>(peak_rss_bytes()) / (1 << 20);
     if (args.flag("--json")) {
         nlohmann::json j = {{"model", model->file().source_name()}, {"threads", threads}, {"runs", runs},
+                            {"policy", so.policy.describe()}, {"capture", so.capture_attention},
+                            {"reference", so.reference_run},
                             {"n_prompt", n_prompt}, {"n_gen", n_gen}, {"peak_rss_mib", peak_mib}};
         if (!pp.empty()) j["pp_tokens_per_s"] = median(pp);
         if (!tg.empty()) j["tg_tokens_per_s"] = median(tg);
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
-    std::printf("model: %s, backend CPU, %d threads, %d runs (median)\n", model->file().source_name().c_str(), threads,
-                runs);
+    std::printf("model: %s, backend CPU, %d threads, %d runs (median), %s%s%s\n", model->file().source_name().c_str(),
+                threads, runs, so.policy.describe().c_str(), so.capture_attention ? ", capture on" : "",
+                so.reference_run ? ", reference on" : "");
     if (!pp.empty()) std::printf("pp%-5d %10.2f tokens/s\n", n_prompt, median(pp));
     if (!tg.empty()) std::printf("tg%-5d %10.2f tokens/s\n", n_gen, median(tg));
     std::printf("peak RSS %.1f MiB\n", peak_mib);

@@ -23,7 +23,9 @@ const char* kUsage =
     "                               policy flags (--policy, --window, --sinks, --pin, --pin-every, --h2o H,R,\n"
     "                               --layer-pattern full:K, --dynamic-window SPEC, --kv-type, --positions),\n"
     "                               --reference: compare with a full cache step by step)\n"
-    "  bench [MODEL]                prefill and decode tokens/s, peak RSS (-p N, -n N, -r RUNS, --threads N, --json)\n"    "  heatmap [MODEL] -p TEXT      attention heatmap of a run: --layer L --head H|mean|max --out F.png|.svg|.pdf\n"
+    "  bench [MODEL]                prefill and decode tokens/s, peak RSS (-p N, -n N, -r RUNS, --threads N, --json,\n"
+    "                               --capture, --cache-views, --reference, policy flags)\n"
+    "  heatmap [MODEL] -p TEXT      attention heatmap of a run: --layer L --head H|mean|max --out F.png|.svg|.pdf\n"
     "                               --csv F.csv, -n N, --log, --width/--height, policy flags\n"
 
     "  ppl [MODEL] TEXTFILE         perplexity fed token by token under a cache policy (--policy P, --window W,\n"
