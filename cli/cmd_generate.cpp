@@ -7,6 +7,8 @@
 #include "commands.h"
 #include "common.h"
 #include "policy_args.h"
+#include "session/trace.h"
+#include "session/trace_io.h"
 
 namespace kvscope::cli {
 namespace {
@@ -50,7 +52,7 @@ void print_step_json(const Tokenizer& tok, const StepResult& r) {
 int cmd_generate(const std::vector<std::string>& argv) {
     auto options = model_value_options();
     options.insert({"-p", "--prompt", "--prompt-file", "--system", "-n", "--temp", "--top-k", "--top-p", "--seed",
-                    "--ctx", "--top"});
+                    "--ctx", "--top", "--trace", "--trace-budget"});
     for (const auto& o : policy_value_options()) options.insert(o);
     Args args(argv, options, {"--chat", "--json", "--ignore-eos", "--reference"});
     const int64_t n_predict = args.int_or("-n", 64, 0, 1 << 24);
@@ -60,7 +62,11 @@ int cmd_generate(const std::vector<std::string>& argv) {
     so.top_k_report = static_cast<int32_t>(args.int_or("--top", 5, 1, 1000));
     so.policy = policy_from_args(args);
     so.reference_run = args.flag("--reference");
-    so.cache_views = args.flag("--json");
+    const auto trace_prefix = args.value("--trace");
+    so.cache_views = args.flag("--json") || trace_prefix.has_value();
+    so.capture_attention = trace_prefix.has_value();
+    TraceOptions trace_options;
+    trace_options.budget_bytes = static_cast<uint64_t>(args.int_or("--trace-budget", 1024, 1, 1 << 20)) << 20;
     const int threads = thread_count(args);
     const std::string prompt = prompt_text(args);  // usage errors before the (slow) model load
 
@@ -68,12 +74,34 @@ int cmd_generate(const std::vector<std::string>& argv) {
     const auto ids = model->tokenizer().encode(prompt, true, true);
     Session session(*model, std::make_unique<CpuBackend>(*model, threads), so);
     session.prefill(ids);
+    std::unique_ptr<Trace> trace;
+    if (trace_prefix) {
+        // The whole run, within the memory budget, for kvscope-cli heatmap / the app to redraw later.
+        TraceHeader h;
+        const ModelConfig& c = model->config();
+        h.model_name = c.name;
+        h.model_path = model->file().source_name();
+        h.n_layer = c.n_layer;
+        h.n_head = c.n_head;
+        h.n_head_kv = c.n_head_kv;
+        h.head_dim = c.head_dim;
+        h.n_ctx = std::max<int32_t>(session.n_ctx(), static_cast<int32_t>(ids.size() + static_cast<size_t>(n_predict) + 1));
+        h.prompt_tokens = ids;
+        for (TokenId id : ids) h.prompt_texts.push_back(model->tokenizer().token_to_piece(id));
+        h.policy = so.policy.describe();
+        h.kv_type = so.policy.kv_type;
+        h.positions = so.policy.positions;
+        h.sampling = so.sampling;
+        trace = std::make_unique<Trace>(h, trace_options);
+        trace->set_prefill(session.prefill_snapshot());
+    }
     const bool json = args.flag("--json");
     if (!json) std::fwrite(prompt.data(), 1, prompt.size(), stdout);
     double decode_ms = 0;
     int64_t n = 0;
     for (; n < n_predict; ++n) {
         const StepResult r = session.step();
+        if (trace) trace->add(r);
         decode_ms += r.timings.forward_ms + r.timings.sample_ms;
         if (json) {
             print_step_json(model->tokenizer(), r);
@@ -87,6 +115,12 @@ int cmd_generate(const std::vector<std::string>& argv) {
         }
     }
     if (!json) std::printf("\n");
+    if (trace) {
+        export_trace(*trace, *trace_prefix);
+        std::fprintf(stderr, "trace: %zu steps in %s.json and %s.attn.bin%s%s\n", trace->size(), trace_prefix->c_str(),
+                     trace_prefix->c_str(), trace->budget_reached() ? "; " : "",
+                     trace->budget_reached() ? trace->budget_message().c_str() : "");
+    }
     std::fprintf(stderr, "prompt %d tokens in %.1f ms (%.1f tok/s); %lld tokens generated, %.1f tok/s\n",
                  session.n_prompt(), session.prefill_ms(), session.n_prompt() * 1000.0 / session.prefill_ms(),
                  static_cast<long long>(n), n > 1 ? (static_cast<double>(n) - 1) * 1000.0 / decode_ms : 0.0);

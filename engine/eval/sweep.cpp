@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "kv/kv_policy.h"
-#include "util/atomic_write.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace kvscope {

@@ -1,5 +1,7 @@
 #include "util/atomic_file.h"
 
+#include <sys/stat.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
         temp_.clear();
         throw Error("cannot write " + path_ + ": " + std::strerror(err));
     }
+    ::fchmod(fd_, 0644);  // mkstemp creates 0600; the result is an ordinary rw-r--r-- file
     buffer_.reserve(kBufferBytes);
 }
 
@@ -85,6 +88,16 @@ void AtomicFile::commit() {
         ::fsync(dir);  // best effort: the rename is durable once the directory is
         ::close(dir);
     }
+}
+
+}  // namespace kvscope
+
+namespace kvscope {
+
+void write_file_atomically(const std::string& path, std::string_view content) {
+    AtomicFile f(path);
+    f.write(content);
+    f.commit();
 }
 
 }  // namespace kvscope

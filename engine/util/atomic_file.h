@@ -35,4 +35,7 @@ private:
     std::vector<char> buffer_;  // [<= kBufferBytes] bytes not yet written
 };
 
+// The whole content at once.
+void write_file_atomically(const std::string& path, std::string_view content);
+
 }  // namespace kvscope

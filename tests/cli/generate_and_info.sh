@@ -69,4 +69,13 @@ PY
 "$cli" heatmap "$model" -p "Hi" -n 1 --out /nonexistent-dir/h.png 2>"$tmp/err"
 [ $? -eq 1 ] && [ ! -e /nonexistent-dir/h.png ] || fail "heatmap to an unwritable path: $(cat "$tmp/err")"
 
+# generate --trace: every step saved as JSON + attention binary.
+"$cli" generate "$model" -p "Hello there" -n 5 --window 4 --trace "$tmp/run" >/dev/null 2>&1 || fail "generate --trace"
+python3 - "$tmp/run.json" <<'PY' || fail "trace JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["steps"]) == 5 and d["header"]["n_layer"] == 30, (len(d["steps"]), d["header"].get("n_layer"))
+PY
+[ "$(head -c 4 "$tmp/run.attn.bin")" = "KVSA" ] || fail "trace attention file magic"
+
 echo "CLI on the real model: all checks passed"
