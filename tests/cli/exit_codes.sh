@@ -4,25 +4,7 @@
 #   exit_codes.sh KVSCOPE_CLI SOURCE_DIR
 set -u
 cli="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-# expect CODE PATTERN -- ARGS...: runs the CLI, checks the exit code and that
-# stderr is one line matching PATTERN.
-expect() {
-    local code="$1" pattern="$2"
-    shift 3
-    "$cli" "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    local lines
-    lines=$(wc -l <"$tmp/err")
-    if [ "$got" -ne "$code" ] || [ "$lines" -ne 1 ] || ! grep -q -- "$pattern" "$tmp/err"; then
-        echo "FAIL: kvscope-cli $* -> exit $got (want $code), stderr ($lines lines):" >&2
-        cat "$tmp/err" >&2
-        failures=$((failures + 1))
-    fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/expect.sh"
 
 expect 2 "unknown command" -- frobnicate
 expect 2 "unknown option --bogus" -- info --bogus

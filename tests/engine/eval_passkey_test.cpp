@@ -12,13 +12,6 @@ using namespace kvscope;
 
 namespace {
 
-#define REQUIRE_SHARED_MODEL(var)                                                      \
-    const Model* var = ::kvscope::test::shared_model();                               \
-    if (var == nullptr) {                                                              \
-        if (::kvscope::test::running_in_ci()) FAIL() << test::model_missing_message(); \
-        GTEST_SKIP() << test::model_missing_message();                                \
-    }
-
 std::string detokenize(const Tokenizer& tok, const std::vector<TokenId>& ids, size_t begin, size_t end) {
     std::string s;
     for (size_t i = begin; i < end; ++i) s += tok.token_to_piece(ids[i], false);

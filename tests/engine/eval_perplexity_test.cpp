@@ -14,13 +14,6 @@ using namespace kvscope;
 
 namespace {
 
-#define REQUIRE_SHARED_MODEL(var)                                                      \
-    const Model* var = ::kvscope::test::shared_model();                               \
-    if (var == nullptr) {                                                              \
-        if (::kvscope::test::running_in_ci()) FAIL() << test::model_missing_message(); \
-        GTEST_SKIP() << test::model_missing_message();                                \
-    }
-
 // About 100 tokens of ordinary English.
 const char* kText =
     "The history of the printing press begins in the fifteenth century, when Johannes Gutenberg combined "

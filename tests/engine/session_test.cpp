@@ -14,13 +14,6 @@ using namespace kvscope;
 
 namespace {
 
-#define REQUIRE_SHARED_MODEL(var)                                                   \
-    const Model* var = ::kvscope::test::shared_model();                            \
-    if (var == nullptr) {                                                           \
-        if (::kvscope::test::running_in_ci()) FAIL() << test::model_missing_message(); \
-        GTEST_SKIP() << test::model_missing_message();                             \
-    }
-
 std::unique_ptr<Session> make_session(const Model& m, SessionOptions so = {}, int threads = 2) {
     return std::make_unique<Session>(m, std::make_unique<CpuBackend>(m, threads), so);
 }

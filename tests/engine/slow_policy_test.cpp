@@ -16,13 +16,6 @@ using namespace kvscope;
 
 namespace {
 
-#define REQUIRE_SHARED_MODEL(var)                                                        \
-    const Model* var = ::kvscope::test::shared_model();                                 \
-    if (var == nullptr) {                                                                \
-        if (::kvscope::test::running_in_ci()) FAIL() << test::model_missing_message();  \
-        GTEST_SKIP() << test::model_missing_message();                                  \
-    }
-
 constexpr const char* kLongText = "/usr/share/common-licenses/GPL-3";  // ~8,000 tokens, on every Debian system
 
 std::vector<TokenId> long_text_tokens(const Model& m, size_t n) {

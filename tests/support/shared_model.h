@@ -1,6 +1,8 @@
 #pragma once
 // The real SmolLM2 model, loaded once per test process and shared by every
 // test that needs it (loading maps 98 MB and builds the tokenizer).
+#include <gtest/gtest.h>
+
 #include <memory>
 
 #include "model/model.h"
@@ -18,3 +20,12 @@ inline const Model* shared_model() {
 }
 
 }  // namespace kvscope::test
+
+// Declares `const Model* var`, the shared model, or ends the test: skipped
+// normally, failed under CI (where the model must be there).
+#define REQUIRE_SHARED_MODEL(var)                                                                   \
+    const ::kvscope::Model* var = ::kvscope::test::shared_model();                                  \
+    if (var == nullptr) {                                                                           \
+        if (::kvscope::test::running_in_ci()) FAIL() << ::kvscope::test::model_missing_message();   \
+        GTEST_SKIP() << ::kvscope::test::model_missing_message();                                   \
+    }
