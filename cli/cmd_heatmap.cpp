@@ -9,12 +9,9 @@
 #include "commands.h"
 #include "common.h"
 #include "policy_args.h"
+#include "qt_runtime.h"
 
 #if KVSCOPE_HAVE_RENDER
-#include <unistd.h>
-
-#include <filesystem>
-
 #include "render/heatmap_data.h"
 #include "render/heatmap_render.h"
 #endif
@@ -36,17 +33,6 @@ float reduce_heads(const LayerAttention& la, size_t key, int32_t n_head, HeadRed
         acc = how == HeadReduce::Max ? std::max(acc, p) : acc + p;
     }
     return how == HeadReduce::Mean ? acc / static_cast<float>(n_head) : acc;
-}
-
-// Qt's offscreen platform wants a private runtime directory; without one it
-// prints a warning on stderr, which would break the one-line error contract.
-void ensure_runtime_dir() {
-    if (std::getenv("XDG_RUNTIME_DIR") != nullptr) return;
-    const std::string dir = "/tmp/kvscope-runtime-" + std::to_string(::getuid());
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
-    ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 0);
 }
 
 }  // namespace

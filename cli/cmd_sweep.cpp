@@ -9,6 +9,10 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "qt_runtime.h"
+#if KVSCOPE_HAVE_RENDER
+#include "render/scatter_render.h"
+#endif
 #include "common.h"
 #include "kv/kv_policy.h"
 #include "eval/sweep.h"
@@ -50,7 +54,7 @@ void check_writable(const std::string& path) {
 
 int cmd_sweep(const std::vector<std::string>& argv) {
     auto options = model_value_options();
-    options.insert({"--windows", "--sinks", "--policies", "--kv-types", "--positions", "--csv", "--max-tokens"});
+    options.insert({"--windows", "--sinks", "--policies", "--kv-types", "--positions", "--csv", "--png", "--max-tokens"});
     Args args(argv, options, {"--no-reference"});
     const std::string text_path = text_file_arg(args);
     SweepGrid grid;
@@ -78,6 +82,7 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     }
 
     if (auto csv = args.value("--csv")) check_writable(*csv);
+    if (auto png = args.value("--png")) check_writable(*png);
 
     auto model = load_model_for_text(args);
     const auto tokens = text_file_tokens(*model, text_path, args);
@@ -103,6 +108,22 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     if (auto csv = args.value("--csv")) {
         write_sweep_csv(rows, *csv);
         std::fprintf(stderr, "sweep: wrote %s\n", csv->c_str());
+    }
+    if (auto png = args.value("--png")) {
+#if KVSCOPE_HAVE_RENDER
+        // KV bytes against perplexity, the Pareto front (least memory for the quality) drawn through.
+        std::vector<render::ScatterPoint> points;
+        for (const SweepRow& r : rows)
+            if (r.ran()) {
+                const std::string d = r.policy.describe();
+                points.push_back({d.substr(0, d.find(' ')), static_cast<double>(r.kv_bytes), r.ppl});
+            }
+        ensure_runtime_dir();
+        render::render_pareto_scatter(points, *png, "KV bytes vs perplexity (" + std::to_string(tokens.size()) + " tokens)");
+        std::fprintf(stderr, "sweep: wrote %s\n", png->c_str());
+#else
+        throw Error("this kvscope-cli was built without Qt: --png needs the render library");
+#endif
     }
     return 0;
 }

@@ -32,7 +32,7 @@ const char* kUsage =
     "  ppl [MODEL] TEXTFILE         perplexity fed token by token under a cache policy (--policy P, --window W,\n"
     "                               --sinks S, --h2o H,R, --kv-type T, --positions M, --max-tokens N, --reference)\n"
     "  sweep [MODEL] TEXTFILE       perplexity over a grid (--windows 128,256 --sinks 0,4 --policies full,window,sinks\n"
-    "                               --kv-types f16,q8_0 --csv OUT --max-tokens N --no-reference)\n"
+    "                               --kv-types f16,q8_0 --csv OUT --png PLOT.png --max-tokens N --no-reference)\n"
     "  passkey [MODEL]              passkey retrieval accuracy (--lengths 512,1024 --depths 0,0.5,1 --windows 0,256\n"
     "                               --sinks 0,4 --trials N --seed S)\n"
     "\n"

@@ -66,10 +66,14 @@ if [ -f "$model" ]; then
     fi
     expect 1 "cannot write '$tmp/no/such/dir/out.csv'" -- \
         sweep "$model" "$t" --policies full --max-tokens 6 --no-reference --threads 1 --csv "$tmp/no/such/dir/out.csv"
-    if "$cli" sweep "$model" "$t" --policies full --max-tokens 6 --no-reference --threads 1 --csv "$tmp/out.csv" \
-        >/dev/null 2>"$tmp/err"; then
+    if "$cli" sweep "$model" "$t" --policies full,window,sinks --windows 3 --sinks 0,1 --max-tokens 6 --no-reference \
+        --threads 1 --csv "$tmp/out.csv" --png "$tmp/out.png" >/dev/null 2>"$tmp/err"; then
         head -1 "$tmp/out.csv" | grep -q "^policy,window,sinks,kv_type" ||
             { echo "FAIL: sweep CSV lacks its header" >&2; failures=$((failures + 1)); }
+        [ "$(wc -l <"$tmp/out.csv")" -eq 4 ] ||
+            { echo "FAIL: sweep CSV should have 3 rows: $(cat "$tmp/out.csv")" >&2; failures=$((failures + 1)); }
+        [ "$(head -c 4 "$tmp/out.png" | od -An -c | tr -d ' ')" = "211PNG" ] ||
+            { echo "FAIL: sweep --png is not a PNG" >&2; failures=$((failures + 1)); }
     else
         echo "FAIL: sweep exited $?: $(cat "$tmp/err")" >&2
         failures=$((failures + 1))
