@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <numeric>
+#include <sstream>
 
 #include "util/error.h"
 
@@ -149,26 +150,33 @@ int32_t PolicyConfig::layer_capacity(int32_t layer, int32_t n_ctx) const {
 }
 
 std::string PolicyConfig::describe() const {
-    std::string s;
+    // Built with << rather than string + string: GCC 12 at -O3 warns (-Wrestrict)
+    // on some chains of operator+ (a false positive, but the build uses -Werror).
+    std::ostringstream s;
     switch (kind) {
-        case PolicyKind::Full: s = "full"; break;
-        case PolicyKind::Window: s = "window(" + std::to_string(window) + ")"; break;
-        case PolicyKind::SinksWindow: s = "sinks(" + std::to_string(sinks) + ")+window(" + std::to_string(window) + ")"; break;
+        case PolicyKind::Full: s << "full"; break;
+        case PolicyKind::Window: s << "window(" << window << ")"; break;
+        case PolicyKind::SinksWindow: s << "sinks(" << sinks << ")+window(" << window << ")"; break;
         case PolicyKind::Global:
-            s = "global(" + std::to_string(pins.size()) + " pins" + (pin_every ? ", every " + std::to_string(pin_every) : "") +
-                ")+window(" + std::to_string(window) + ")";
+            s << "global(" << pins.size() << " pins";
+            if (pin_every) s << ", every " << pin_every;
+            s << ")+window(" << window << ")";
             break;
-        case PolicyKind::H2O: s = "h2o(" + std::to_string(h2o_heavy) + "," + std::to_string(h2o_recent) + ")"; break;
+        case PolicyKind::H2O: s << "h2o(" << h2o_heavy << "," << h2o_recent << ")"; break;
     }
     if (!dynamic.empty()) {
-        s += " dynamic[";
-        for (size_t i = 0; i < dynamic.size(); ++i)
-            s += (i ? "," : "") + std::string(dynamic[i].below == INT32_MAX ? "" : std::to_string(dynamic[i].below) + ":") +
-                 (dynamic[i].window == 0 ? "full" : std::to_string(dynamic[i].window));
-        s += "]";
+        s << " dynamic[";
+        for (size_t i = 0; i < dynamic.size(); ++i) {
+            if (i) s << ",";
+            if (dynamic[i].below != INT32_MAX) s << dynamic[i].below << ":";
+            if (dynamic[i].window == 0) s << "full";
+            else s << dynamic[i].window;
+        }
+        s << "]";
     }
-    if (full_every > 0) s += " full-every-" + std::to_string(full_every);
-    return s + " " + kv_value_type_name(kv_type) + " " + position_mode_name(positions);
+    if (full_every > 0) s << " full-every-" << full_every;
+    s << " " << kv_value_type_name(kv_type) << " " << position_mode_name(positions);
+    return s.str();
 }
 
 std::vector<int32_t> positions_to_evict(const PolicyConfig& c, int32_t layer, const std::vector<int32_t>& held,
