@@ -115,6 +115,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
         }
     }
     if (!json) std::printf("\n");
+    std::fflush(stdout);  // the text before the statistics on stderr, also when both go to one pipe
     if (trace) {
         export_trace(*trace, *trace_prefix);
         std::fprintf(stderr, "trace: %zu steps in %s.json and %s.attn.bin%s%s\n", trace->size(), trace_prefix->c_str(),
