@@ -165,37 +165,73 @@ StoredEntry Trace::encode(const StepSnapshot& s, const char* what) const {
     return e;
 }
 
+namespace {
+
+LayerCacheView decode_view(const std::vector<StoredLayerView>& views, size_t layer) {
+    const StoredLayerView* sv = &views[layer];
+    if (sv->same_as >= 0) sv = &views[static_cast<size_t>(sv->same_as)];  // same_as always names a layer with data
+    LayerCacheView v;
+    v.held_positions = int_runs::decode(sv->held);
+    v.held_slots = int_runs::decode(sv->slots);
+    for (int32_t r : int_runs::rle_decode(sv->roles)) v.held_roles.push_back(static_cast<SlotRole>(r));
+    v.evicted = int_runs::decode(sv->evicted);
+    v.block_table = int_runs::decode(sv->blocks);
+    v.capacity = sv->capacity;
+    v.next_slot = sv->next_slot;
+    return v;
+}
+
+LayerAttention decode_attention(const StoredLayerAttention& sl) {
+    LayerAttention la;
+    la.key_positions = int_runs::decode(sl.keys);
+    la.probs.resize(sl.codes.size());
+    attention_codec::decode(sl.codes.data(), sl.codes.size(), la.probs.data());
+    return la;
+}
+
+}  // namespace
+
 StepSnapshot Trace::decode(const StoredEntry& e) const {
     StepSnapshot s = e.meta;
     s.layers.resize(e.views.size());
     for (size_t l = 0; l < e.views.size(); ++l) {
-        const StoredLayerView& sv = e.views[l];
-        if (sv.same_as >= 0) {
-            s.layers[l] = s.layers[static_cast<size_t>(sv.same_as)];
-            continue;
-        }
-        LayerCacheView& v = s.layers[l];
-        v.held_positions = int_runs::decode(sv.held);
-        v.held_slots = int_runs::decode(sv.slots);
-        for (int32_t r : int_runs::rle_decode(sv.roles)) v.held_roles.push_back(static_cast<SlotRole>(r));
-        v.evicted = int_runs::decode(sv.evicted);
-        v.block_table = int_runs::decode(sv.blocks);
-        v.capacity = sv.capacity;
-        v.next_slot = sv.next_slot;
+        const int32_t same = e.views[l].same_as;
+        s.layers[l] = same >= 0 ? s.layers[static_cast<size_t>(same)] : decode_view(e.views, l);
     }
     s.attention.resize(e.queries.size());
     for (size_t q = 0; q < e.queries.size(); ++q) {
         QueryAttention& qa = s.attention[q];
         qa.position = e.queries[q].position;
         qa.layers.resize(e.queries[q].layers.size());
-        for (size_t l = 0; l < qa.layers.size(); ++l) {
-            const StoredLayerAttention& sl = e.queries[q].layers[l];
-            qa.layers[l].key_positions = int_runs::decode(sl.keys);
-            qa.layers[l].probs.resize(sl.codes.size());
-            attention_codec::decode(sl.codes.data(), sl.codes.size(), qa.layers[l].probs.data());
-        }
+        for (size_t l = 0; l < qa.layers.size(); ++l) qa.layers[l] = decode_attention(e.queries[q].layers[l]);
     }
     return s;
+}
+
+const StoredEntry& Trace::entry_at(int64_t entry) const {
+    if (entry == -1) {
+        if (!prefill_) throw Error("trace: no prefill recorded");
+        return *prefill_;
+    }
+    if (entry < 0 || static_cast<size_t>(entry) >= steps_.size())
+        throw Error("trace: step " + std::to_string(entry) + " requested, the trace has " +
+                    std::to_string(steps_.size()));
+    return steps_[static_cast<size_t>(entry)];
+}
+
+StepSnapshot Trace::meta(int64_t entry) const { return entry_at(entry).meta; }
+
+Trace::LayerSlice Trace::layer_slice(int64_t entry, int32_t layer) const {
+    if (layer < 0 || layer >= header_.n_layer)
+        throw InvalidSetting("trace: layer " + std::to_string(layer) + " outside 0.." +
+                             std::to_string(header_.n_layer - 1));
+    const StoredEntry& e = entry_at(entry);
+    LayerSlice out;
+    out.view = decode_view(e.views, static_cast<size_t>(layer));
+    out.queries.reserve(e.queries.size());
+    for (const StoredQuery& q : e.queries)
+        out.queries.emplace_back(q.position, decode_attention(q.layers[static_cast<size_t>(layer)]));
+    return out;
 }
 
 void Trace::set_prefill(const StepSnapshot& snapshot) {

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kv/kv_policy.h"
@@ -77,6 +78,19 @@ public:
     void add(const StepSnapshot& snapshot);
     size_t size() const { return steps_.size(); }
     StepSnapshot step(size_t i) const;  // decoded; throws Error when i >= size()
+    // Entries by index: -1 = the prefill, 0.. = steps. Both throw Error for an
+    // entry that does not exist.
+    // meta: the snapshot without cache views and attention (cheap: no decoding).
+    StepSnapshot meta(int64_t entry) const;
+    // One layer of one entry decoded alone: its cache view and each query's
+    // attention in that layer (probs empty where dropped for the budget). A view
+    // that needs one layer of many steps (the heatmap) reads this instead of step().
+    struct LayerSlice {
+        LayerCacheView view;
+        std::vector<std::pair<int32_t, LayerAttention>> queries;  // (query position, attention) per query fed
+    };
+    LayerSlice layer_slice(int64_t entry, int32_t layer) const;  // throws InvalidSetting for a bad layer
+
     // Whether step i (or the prefill) still holds layer `layer`'s attention.
     bool attention_kept(size_t i, int32_t layer) const;
 
@@ -95,6 +109,7 @@ public:
 private:
     trace_detail::StoredEntry encode(const StepSnapshot& snapshot, const char* what) const;
     StepSnapshot decode(const trace_detail::StoredEntry& entry) const;
+    const trace_detail::StoredEntry& entry_at(int64_t entry) const;
     size_t n_entries() const { return steps_.size() + (prefill_ ? 1 : 0); }
     trace_detail::StoredEntry& entry(size_t g);  // g: 0 = oldest (prefill if any)
     void enforce_budget();

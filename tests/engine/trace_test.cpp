@@ -299,6 +299,37 @@ TEST(TraceStore, KeepsEverythingWithinCodecPrecision) {
     EXPECT_THROW(t.step(60), Error);
 }
 
+// layer_slice and meta give exactly what step()/prefill() give for that layer.
+TEST(TraceStore, LayerSliceAndMetaMatchTheFullDecode) {
+    Trace t = small_trace({}, 12);
+    for (int64_t e = -1; e < static_cast<int64_t>(t.size()); ++e) {
+        const StepSnapshot full = e < 0 ? t.prefill() : t.step(static_cast<size_t>(e));
+        const StepSnapshot m = t.meta(e);
+        EXPECT_EQ(m.token, full.token);
+        EXPECT_EQ(m.position, full.position);
+        EXPECT_TRUE(m.layers.empty());
+        EXPECT_TRUE(m.attention.empty());
+        for (int32_t l = 0; l < t.header().n_layer; ++l) {
+            const Trace::LayerSlice slice = t.layer_slice(e, l);
+            const LayerCacheView& v = full.layers[static_cast<size_t>(l)];
+            EXPECT_EQ(slice.view.held_positions, v.held_positions);
+            EXPECT_EQ(slice.view.held_slots, v.held_slots);
+            EXPECT_EQ(slice.view.held_roles, v.held_roles);
+            EXPECT_EQ(slice.view.evicted, v.evicted);
+            EXPECT_EQ(slice.view.next_slot, v.next_slot);
+            ASSERT_EQ(slice.queries.size(), full.attention.size());
+            for (size_t q = 0; q < slice.queries.size(); ++q) {
+                EXPECT_EQ(slice.queries[q].first, full.attention[q].position);
+                EXPECT_EQ(slice.queries[q].second.key_positions, full.attention[q].layers[static_cast<size_t>(l)].key_positions);
+                EXPECT_EQ(slice.queries[q].second.probs, full.attention[q].layers[static_cast<size_t>(l)].probs);
+            }
+        }
+    }
+    EXPECT_THROW(t.layer_slice(0, 4), InvalidSetting);
+    EXPECT_THROW(t.layer_slice(12, 0), Error);
+    EXPECT_THROW(t.meta(-2), Error);
+}
+
 TEST(TraceRoundTrip, ExportThenImportGivesIdenticalData) {
     Trace t = small_trace({}, 60);
     const fs::path dir = temp_dir("roundtrip");
