@@ -45,7 +45,7 @@ uint64_t string_heap_bytes(const std::string& s) {
 }
 
 bool same_view(const StoredLayerView& a, const StoredLayerView& b) {
-    return a.held == b.held && a.slots == b.slots && a.roles == b.roles && a.evicted == b.evicted &&
+    return a.held == b.held && a.slot_runs == b.slot_runs && a.roles == b.roles && a.evicted == b.evicted &&
            a.blocks == b.blocks && a.capacity == b.capacity && a.next_slot == b.next_slot;
 }
 
@@ -64,7 +64,7 @@ uint64_t stored_bytes(const StoredEntry& e) {
     if (m.reference) n += vec_bytes(m.reference->evicted_mass_per_layer) + vec_bytes(m.reference->cosine_per_layer_head);
     n += vec_bytes(e.views);
     for (const auto& v : e.views)
-        n += vec_bytes(v.held) + vec_bytes(v.slots) + vec_bytes(v.roles) + vec_bytes(v.evicted) + vec_bytes(v.blocks);
+        n += vec_bytes(v.held) + vec_bytes(v.slot_runs) + vec_bytes(v.roles) + vec_bytes(v.evicted) + vec_bytes(v.blocks);
     n += vec_bytes(e.queries);
     for (const auto& q : e.queries) {
         n += vec_bytes(q.layers);
@@ -120,7 +120,7 @@ StoredEntry Trace::encode(const StepSnapshot& s, const char* what) const {
             fail(where, "held positions, slots and roles differ in length");
         StoredLayerView& sv = e.views[l];
         sv.held = runs(v.held_positions, n_ctx, true, where + " held positions");
-        sv.slots = runs(v.held_slots, n_ctx, false, where + " held slots");
+        sv.slot_runs = runs(v.held_slots, n_ctx, false, where + " held slots");
         std::vector<int32_t> roles;  // [held]
         roles.reserve(v.held_roles.size());
         for (SlotRole r : v.held_roles) roles.push_back(static_cast<int32_t>(r));
@@ -172,7 +172,7 @@ LayerCacheView decode_view(const std::vector<StoredLayerView>& views, size_t lay
     if (sv->same_as >= 0) sv = &views[static_cast<size_t>(sv->same_as)];  // same_as always names a layer with data
     LayerCacheView v;
     v.held_positions = int_runs::decode(sv->held);
-    v.held_slots = int_runs::decode(sv->slots);
+    v.held_slots = int_runs::decode(sv->slot_runs);
     for (int32_t r : int_runs::rle_decode(sv->roles)) v.held_roles.push_back(static_cast<SlotRole>(r));
     v.evicted = int_runs::decode(sv->evicted);
     v.block_table = int_runs::decode(sv->blocks);

@@ -114,7 +114,7 @@ TraceHeader header_from(const json& j) {
 
 json view_json(const StoredLayerView& v) {
     if (v.same_as >= 0) return {{"same_as", v.same_as}};
-    return {{"held", v.held}, {"slots", v.slots}, {"roles", v.roles}, {"evicted", v.evicted},
+    return {{"held", v.held}, {"slots", v.slot_runs}, {"roles", v.roles}, {"evicted", v.evicted},
             {"blocks", v.blocks}, {"capacity", v.capacity}, {"next_slot", v.next_slot}};
 }
 
@@ -133,14 +133,14 @@ StoredLayerView view_from(const json& j, size_t layer, const TraceHeader& h) {
         return r;
     };
     v.held = runs("held", h.n_ctx, true);
-    v.slots = runs("slots", h.n_ctx, false);
+    v.slot_runs = runs("slots", h.n_ctx, false);
     v.evicted = runs("evicted", h.n_ctx, false);
     v.blocks = runs("blocks", (h.n_ctx + kPageSize - 1) / kPageSize, false);
     v.roles = j.at("roles").get<std::vector<int32_t>>();
     std::string problem = int_runs::rle_check(v.roles, static_cast<int32_t>(SlotRole::HeavyHitter) + 1, h.n_ctx);
     if (!problem.empty()) throw Error("layer " + std::to_string(layer) + " roles: " + problem);
     const int64_t held = int_runs::length(v.held);
-    if (int_runs::length(v.slots) != held || int_runs::length(v.roles) != held)
+    if (int_runs::length(v.slot_runs) != held || int_runs::length(v.roles) != held)
         throw Error("layer " + std::to_string(layer) + ": held positions, slots and roles differ in length");
     v.capacity = j.at("capacity").get<int32_t>();
     v.next_slot = j.at("next_slot").get<int32_t>();

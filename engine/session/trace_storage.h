@@ -12,7 +12,7 @@ namespace kvscope::trace_detail {
 struct StoredLayerView {
     int32_t same_as = -1;          // an earlier layer of the same step with an identical view; then the rest is empty
     std::vector<int32_t> held;     // runs of held_positions
-    std::vector<int32_t> slots;    // runs of held_slots
+    std::vector<int32_t> slot_runs;  // runs of held_slots (not "slots": Qt defines that word as a macro)
     std::vector<int32_t> roles;    // rle of held_roles
     std::vector<int32_t> evicted;  // runs of evicted
     std::vector<int32_t> blocks;   // runs of block_table
