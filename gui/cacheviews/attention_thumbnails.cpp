@@ -1,0 +1,111 @@
+#include "cacheviews/attention_thumbnails.h"
+
+#include <QCoreApplication>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "render/colors.h"
+
+namespace kvscope::gui {
+
+namespace {
+
+// render::viridis builds a gradient per call; sample it once into a table.
+const std::array<QRgb, 256>& viridisTable() {
+    static const std::array<QRgb, 256> table = [] {
+        std::array<QRgb, 256> t{};
+        for (size_t i = 0; i < t.size(); ++i) {
+            const render::Rgb c = render::viridis(static_cast<double>(i) / 255.0);
+            t[i] = qRgb(c.r, c.g, c.b);
+        }
+        return t;
+    }();
+    return table;
+}
+
+size_t index4(const PooledAttention& p, int32_t layer, int32_t head, int32_t row, int32_t column) {
+    return ((static_cast<size_t>(layer) * static_cast<size_t>(p.n_head) + static_cast<size_t>(head)) *
+                static_cast<size_t>(p.n_rows) + static_cast<size_t>(row)) * static_cast<size_t>(p.n_columns) +
+           static_cast<size_t>(column);
+}
+
+}  // namespace
+
+int32_t PooledAttention::columnOf(int32_t position) const {
+    return static_cast<int32_t>(static_cast<int64_t>(position) * n_columns / n_positions);
+}
+
+float PooledAttention::at(int32_t layer, int32_t head, int32_t row, int32_t column) const {
+    return values[index4(*this, layer, head, row, column)];
+}
+
+QString poolAttention(const std::vector<QueryAttention>& rows, int32_t n_layer, int32_t n_head, int32_t max_columns,
+                      PooledAttention& out) {
+    out = PooledAttention{};
+    const auto tr = [](const char* s) { return QCoreApplication::translate("HeadGridView", s); };
+    if (n_layer <= 0 || n_head <= 0) return tr("layer x head grid: %1 layers x %2 heads is not a grid").arg(n_layer).arg(n_head);
+    if (max_columns <= 0) return tr("layer x head grid: %1 columns").arg(max_columns);
+    int32_t n_positions = 0;
+    for (size_t r = 0; r < rows.size(); ++r) {
+        const QueryAttention& q = rows[r];
+        if (static_cast<int32_t>(q.layers.size()) != n_layer)
+            return tr("attention row %1 (position %2) has %3 layers, expected %4")
+                .arg(r).arg(q.position).arg(q.layers.size()).arg(n_layer);
+        for (int32_t l = 0; l < n_layer; ++l) {
+            const LayerAttention& la = q.layers[static_cast<size_t>(l)];
+            if (la.probs.size() != static_cast<size_t>(n_head) * la.key_positions.size())
+                return tr("attention row %1 layer %2: %3 probabilities for %4 heads x %5 keys")
+                    .arg(r).arg(l).arg(la.probs.size()).arg(n_head).arg(la.key_positions.size());
+            for (const int32_t p : la.key_positions) {
+                if (p < 0) return tr("attention row %1 layer %2: negative key position %3").arg(r).arg(l).arg(p);
+                n_positions = std::max(n_positions, p + 1);
+            }
+        }
+    }
+    out.n_layer = n_layer;
+    out.n_head = n_head;
+    out.n_rows = static_cast<int32_t>(rows.size());
+    out.n_positions = std::max(n_positions, 1);
+    out.n_columns = std::min(max_columns, out.n_positions);
+    out.values.assign(static_cast<size_t>(n_layer) * static_cast<size_t>(n_head) * rows.size() *
+                          static_cast<size_t>(out.n_columns),
+                      std::numeric_limits<float>::quiet_NaN());
+    out.max.assign(static_cast<size_t>(n_layer) * static_cast<size_t>(n_head), 0.0f);
+    for (int32_t r = 0; r < out.n_rows; ++r)
+        for (int32_t l = 0; l < n_layer; ++l) {
+            const LayerAttention& la = rows[static_cast<size_t>(r)].layers[static_cast<size_t>(l)];
+            const size_t n_keys = la.key_positions.size();
+            for (int32_t h = 0; h < n_head; ++h) {
+                const float* probs = la.probs.data() + static_cast<size_t>(h) * n_keys;  // [n_keys]
+                float& m = out.max[static_cast<size_t>(l) * static_cast<size_t>(n_head) + static_cast<size_t>(h)];
+                for (size_t k = 0; k < n_keys; ++k) {
+                    float& cell = out.values[index4(out, l, h, r, out.columnOf(la.key_positions[k]))];
+                    if (std::isnan(cell) || probs[k] > cell) cell = probs[k];
+                    m = std::max(m, probs[k]);
+                }
+            }
+        }
+    return {};
+}
+
+QRgb thumbnailColor(float value, float max) {
+    if (std::isnan(value)) return qRgb(render::kNotHeldGrey.r, render::kNotHeldGrey.g, render::kNotHeldGrey.b);
+    const double t = max > 0 ? std::sqrt(std::clamp(static_cast<double>(value) / max, 0.0, 1.0)) : 0.0;
+    return viridisTable()[static_cast<size_t>(std::lround(t * 255.0))];
+}
+
+QImage thumbnailImage(const PooledAttention& pooled, int32_t layer, int32_t head) {
+    if (pooled.n_rows == 0 || pooled.n_columns == 0) return {};
+    QImage img(pooled.n_columns, pooled.n_rows, QImage::Format_RGB32);
+    const float m = pooled.max[static_cast<size_t>(layer) * static_cast<size_t>(pooled.n_head) + static_cast<size_t>(head)];
+    for (int32_t r = 0; r < pooled.n_rows; ++r) {
+        auto* line = reinterpret_cast<QRgb*>(img.scanLine(r));
+        for (int32_t c = 0; c < pooled.n_columns; ++c) line[c] = thumbnailColor(pooled.at(layer, head, r, c), m);
+    }
+    return img;
+}
+
+}  // namespace kvscope::gui

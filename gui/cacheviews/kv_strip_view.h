@@ -1,0 +1,109 @@
+// The KV cache strip (DESIGN.md §3): one row per layer showing its cache slots
+// in PHYSICAL slot order, coloured by the role of the position each holds,
+// with the ring-buffer write pointer, paged-block boundaries every kPageSize
+// slots and the positions evicted at the shown step. The selected layer's row
+// is enlarged and labels each slot with its position and token text.
+#pragma once
+
+#include <QImage>
+#include <QString>
+#include <QWidget>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "session/step_snapshot.h"
+
+namespace kvscope::gui {
+
+class KvStripView : public QWidget {
+    Q_OBJECT
+public:
+    explicit KvStripView(QWidget* parent = nullptr);
+
+    // layers: the step's LayerCacheView per layer (StepSnapshot::layers);
+    // token_text(position) gives a slot's label. It is called here, once per
+    // distinct position shown, and not kept. Inconsistent views (size
+    // mismatches, negative or duplicate slots, unknown roles) are refused:
+    // the strip then shows lastError() instead.
+    void setCacheViews(const std::vector<LayerCacheView>& layers, std::function<std::string(int32_t)> token_text);
+    void setSelectedLayer(int32_t layer);  // -1: none; a layer past the data is kept for the next views
+    int32_t selectedLayer() const { return selected_; }
+    void clear();
+    QString lastError() const { return error_; }  // "" when the shown views were accepted
+
+    // Writes the strip as shown (current size, or sizeHint() when never laid
+    // out) to `path` as PNG, atomically (QSaveFile). Returns "" or the error.
+    QString exportPng(const QString& path) const;
+
+    // Geometry for tests and tooltips (widget coordinates), empty if none:
+    // the rectangle of physical slot `slot` in row `layer`,
+    QRect slotRect(int32_t layer, int32_t slot) const;
+    // the write-pointer mark of row `layer` (at the left edge of next_slot),
+    QRect writePointerRect(int32_t layer) const;
+    // the red mark of `position` evicted from `layer` at this step (marks
+    // that do not fit beside the row share the last one),
+    QRect evictedMarkRect(int32_t layer, int32_t position) const;
+    // and the whole row of `layer` (label, slots and evicted marks).
+    QRect rowRect(int32_t layer) const;
+
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+
+signals:
+    void layerSelected(int32_t layer);  // a click on a layer's row
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    bool event(QEvent* event) override;
+
+private:
+    // One layer's cache as drawn.
+    struct Row {
+        int32_t slot_count = 0;                  // slots drawn: max(capacity, highest used slot + 1, next_slot + 1)
+        std::vector<int32_t> slot_position; // [slot_count] position held, -1 when empty
+        std::vector<SlotRole> slot_role;    // [slot_count] role of that position (meaningless when empty)
+        std::vector<int32_t> evicted;       // positions evicted at this step
+        int32_t capacity = 0;
+        int32_t next_slot = -1;
+        int32_t held = 0;
+    };
+    // Where everything goes for one widget size.
+    struct Layout {
+        QSize size;
+        QRect legend;
+        QRect labels;                       // the layer-label column (x extent)
+        int slots_left = 0, slots_width = 0;  // the slot area's x extent, shared by all rows
+        int evicted_left = 0, evicted_width = 0;
+        std::vector<QRect> rows;            // [n_layer] full-width rectangle of each row
+        int32_t total_slots = 1;            // slots across the shared width
+        int selected_text_h = 0;            // height of each text line in the selected row
+    };
+
+    Layout computeLayout(QSize size) const;
+    int slotX(const Layout& lay, int32_t slot) const;  // left edge of `slot`
+    QRect slotRectIn(const Layout& lay, int32_t layer, int32_t slot) const;
+    QRect writePointerRectIn(const Layout& lay, int32_t layer) const;
+    QRect evictedMarkRectIn(const Layout& lay, int32_t layer, size_t index) const;
+    size_t evictedMarksThatFit(const Layout& lay, int32_t layer) const;
+    void paintContent(QPainter& painter, const Layout& lay, const QRect& exposed) const;
+    void paintRowSlots(QPainter& painter, const Layout& lay, int32_t layer) const;
+    const QImage& thinRowImage(const Layout& lay, int32_t layer) const;
+    QString tokenLabel(int32_t position) const;
+    QString tooltipAt(QPoint pos) const;
+    int32_t rowAt(const Layout& lay, QPoint pos) const;
+
+    std::vector<Row> rows_;                          // [n_layer]
+    std::unordered_map<int32_t, QString> token_text_;  // position -> token text
+    int32_t selected_ = 0;
+    QString error_;
+    // Thin-bar images (one pixel per column, priority-pooled), rebuilt when the width or data changes.
+    mutable std::vector<QImage> thin_images_;        // [n_layer]
+    mutable int thin_images_width_ = -1;
+};
+
+}  // namespace kvscope::gui
