@@ -1,0 +1,50 @@
+#include "plots/step_summary.h"
+
+#include <QStringList>
+
+#include <cmath>
+
+#include "plots/byte_format.h"
+
+namespace kvscope::gui {
+
+int kv_change_percent(uint64_t kv_bytes, uint64_t kv_full_bytes) {
+    const double kv = static_cast<double>(kv_bytes), full = static_cast<double>(kv_full_bytes);
+    return static_cast<int>(std::lround(100.0 * (kv - full) / full));
+}
+
+QString signed_percent(int percent) {
+    if (percent < 0) return QStringLiteral("\u2212%1 %").arg(-percent);
+    if (percent > 0) return QStringLiteral("+%1 %").arg(percent);
+    return QStringLiteral("0 %");
+}
+
+QString device_memory_name(bool device_is_host) {
+    return device_is_host ? QStringLiteral("host memory") : QStringLiteral("VRAM");
+}
+
+QString step_summary(const StepMetrics& m) {
+    QStringList parts;
+    parts << QStringLiteral("step %1").arg(m.step);
+
+    QString kv = QStringLiteral("KV %1 of %2 full").arg(format_bytes(m.memory.kv_bytes), format_bytes(m.memory.kv_full_bytes));
+    if (m.memory.kv_full_bytes > 0)
+        kv += QStringLiteral(" (%1)").arg(signed_percent(kv_change_percent(m.memory.kv_bytes, m.memory.kv_full_bytes)));
+    parts << kv;
+
+    QString device = QStringLiteral("%1 %2").arg(device_memory_name(m.memory.device_is_host), format_bytes(m.memory.device_used));
+    if (m.memory.device_total > 0) device += QStringLiteral(" of %1").arg(format_bytes(m.memory.device_total));
+    parts << device;
+
+    parts << QStringLiteral("%1 ms/token").arg(m.total_ms, 0, 'f', 1);
+
+    if (m.has_reference) {
+        parts << QStringLiteral("KL %1").arg(m.kl, 0, 'f', 3);
+        parts << QStringLiteral("top-1 %1 %").arg(std::lround(100.0 * m.running_top1()));
+    } else {
+        parts << QStringLiteral("reference run off");
+    }
+    return parts.join(QStringLiteral(" \u00b7 "));
+}
+
+}  // namespace kvscope::gui
