@@ -1,0 +1,83 @@
+#pragma once
+// The generation settings beside the policy dock (DESIGN.md §3): the prompt
+// (optionally wrapped as a ChatML user turn), sampling (greedy, or temperature
+// with top-k / top-p and a seed), the context length and the number of new
+// tokens. A plain form: the lead reads it when it (re)starts a session.
+//
+// Sampling edits are checked with SamplingParams::validate: a valid one becomes
+// sampling() and settingsChanged is emitted; an invalid one is refused (the
+// engine's reason in refusal() and a red label, nothing emitted, the last valid
+// sampling kept). The setters show values without emitting; a value outside
+// the allowed range is refused the same way rather than clamped.
+#include <QString>
+#include <QWidget>
+
+#include <cstdint>
+
+#include "session/sampler.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QSpinBox;
+
+namespace kvscope::gui {
+
+class GenerationPanel : public QWidget {
+    Q_OBJECT
+public:
+    static constexpr int32_t kMaxNewTokensLimit = 1 << 20;
+
+    explicit GenerationPanel(QWidget* parent = nullptr);
+
+    QString prompt() const;
+    void setPrompt(const QString& text);
+    bool chatTemplate() const;            // wrap the prompt as a ChatML user turn
+    void setChatTemplate(bool on);
+    // Greedy mode gives temperature 0 with top-k and top-p off (they do not
+    // matter to argmax); the sample mode gives every control's value.
+    SamplingParams sampling() const { return sampling_; }  // the last valid sampling
+    void setSampling(const SamplingParams& params);        // temperature 0 selects greedy
+    int32_t contextLength() const;
+    void setContextLength(int32_t n_ctx);                  // refused outside 1..maxContext()
+    // The model's training context bounds the context length; a current value
+    // above it is lowered to it, and a note says so.
+    void setMaxContext(int32_t n_ctx_train);
+    int32_t maxContext() const;
+    int32_t maxNewTokens() const;
+    void setMaxNewTokens(int32_t n);                       // refused outside 1..kMaxNewTokensLimit
+    QString refusal() const { return refusal_; }  // "" or why the last edit was refused (SamplingParams::validate)
+
+signals:
+    void settingsChanged();
+
+private:
+    void buildWidgets();
+    void setToolTips();
+    void updateSamplingEnabled();
+    void onSamplingEdited();
+    bool samplingFromControls(SamplingParams& out, QString& error) const;
+    void showSampling(const SamplingParams& params);
+    void refuse(const QString& reason);
+    void clearRefusal();
+
+    SamplingParams sampling_;
+    QString refusal_;
+
+    QPlainTextEdit* prompt_edit_ = nullptr;
+    QCheckBox* chat_check_ = nullptr;
+    QComboBox* mode_combo_ = nullptr;
+    QDoubleSpinBox* temperature_spin_ = nullptr;
+    QSpinBox* top_k_spin_ = nullptr;
+    QDoubleSpinBox* top_p_spin_ = nullptr;
+    QLineEdit* seed_edit_ = nullptr;
+    QSpinBox* context_spin_ = nullptr;
+    QSpinBox* max_new_spin_ = nullptr;
+    QLabel* context_note_ = nullptr;
+    QLabel* refusal_label_ = nullptr;
+};
+
+}  // namespace kvscope::gui

@@ -1,0 +1,63 @@
+#include "controls/model_info_panel.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QFormLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+namespace kvscope::gui {
+
+ModelInfoPanel::ModelInfoPanel(QWidget* parent) : QWidget(parent) {
+    auto* top = new QVBoxLayout(this);
+    form_ = new QFormLayout;
+    form_->setRowWrapPolicy(QFormLayout::WrapLongRows);
+    top->addLayout(form_);
+    copy_button_ = new QPushButton(tr("Copy"), this);
+    copy_button_->setObjectName(QStringLiteral("copyModelInfoButton"));
+    copy_button_->setToolTip(tr("Copy these facts to the clipboard as text."));
+    copy_button_->setEnabled(false);
+    connect(copy_button_, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(text()); });
+    top->addWidget(copy_button_, 0, Qt::AlignRight);
+    top->addStretch(1);
+    rebuildForm();
+}
+
+void ModelInfoPanel::setModel(const Model& model, const QString& path) {
+    facts_ = model_facts(model, path);
+    rebuildForm();
+}
+
+void ModelInfoPanel::clear() {
+    facts_.clear();
+    rebuildForm();
+}
+
+QString ModelInfoPanel::text() const {
+    QStringList lines;
+    for (const ModelFact& fact : facts_) lines << fact.label + QStringLiteral(": ") + fact.value;
+    return lines.join(QLatin1Char('\n'));
+}
+
+void ModelInfoPanel::rebuildForm() {
+    while (form_->rowCount() > 0) form_->removeRow(0);
+    copy_button_->setEnabled(!facts_.empty());
+    if (facts_.empty()) {
+        auto* none = new QLabel(tr("No model loaded."), this);
+        none->setObjectName(QStringLiteral("noModelLabel"));
+        form_->addRow(none);
+        return;
+    }
+    for (const ModelFact& fact : facts_) {
+        auto* value = new QLabel(fact.value, this);
+        value->setWordWrap(true);
+        value->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        value->setToolTip(fact.tooltip);
+        auto* label = new QLabel(fact.label + QLatin1Char(':'), this);
+        label->setToolTip(fact.tooltip);
+        form_->addRow(label, value);
+    }
+}
+
+}  // namespace kvscope::gui

@@ -1,0 +1,125 @@
+#pragma once
+// The policy dock's form (DESIGN.md §3): cache policy, its sizes, pins, the
+// per-layer pattern, the dynamic window, KV value type and position mode, the
+// reference run and Replay. It never runs the engine: it emits the settings and
+// the lead's controller forwards them to the decoding worker.
+//
+// Every edit builds a PolicyConfig from the controls and checks it with
+// PolicyConfig::validate for the limits of setLimits. A valid one becomes the
+// policy in force and is emitted (policyChanged); an invalid one is refused:
+// its reason (the engine's message) is shown in a red label and returned by
+// refusal(), nothing is emitted, and the last valid policy stays in force.
+// While a slider is dragged, emissions are coalesced to at most one per
+// kDragEmitIntervalMs, and the final value is emitted on release.
+//
+// Pins (togglePin, e.g. from a click in the text view) apply to the global
+// policy only: under any other policy togglePin is refused with the engine's
+// reason rather than silently switching the policy (which would change the
+// window semantics the user chose).
+#include <QString>
+#include <QWidget>
+
+#include <cstdint>
+#include <set>
+
+#include "kv/kv_policy.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QPushButton;
+class QSpinBox;
+class QTimer;
+
+namespace kvscope::gui {
+
+class SliderSpin;
+
+class PolicyPanel : public QWidget {  // the lead puts it in a QDockWidget
+    Q_OBJECT
+public:
+    static constexpr int kDragEmitIntervalMs = 100;
+
+    explicit PolicyPanel(QWidget* parent = nullptr);
+
+    // What is valid depends on the model and the text so far: n_ctx, n_layer
+    // and the text length (pins must lie in it). Bounds every spin box and
+    // slider; never emits. If the policy in force no longer fits (e.g. a pin
+    // beyond a shorter new text), refusal() says so; it stays in force until
+    // the user edits it. Until the first call: n_ctx 2048, 1 layer, empty text.
+    void setLimits(int32_t n_ctx, int32_t n_layer, int32_t text_length);
+    int32_t contextLimit() const { return n_ctx_; }
+    int32_t layerLimit() const { return n_layer_; }
+    int32_t textLength() const { return text_length_; }
+
+    // Shows `policy` without emitting and makes it the policy in force; a policy
+    // that does not validate under the current limits is refused (refusal() set,
+    // the policy in force unchanged).
+    void setPolicy(const PolicyConfig& policy);
+    PolicyConfig policy() const { return policy_; }  // the policy in force (always valid when set)
+
+    bool referenceRun() const;
+    void setReferenceRun(bool on);  // shows without emitting
+
+    // Adds `position` to the pinned set, or removes it when already pinned, and
+    // emits the new policy. Refused (with the reason) when the policy is not
+    // global or the position lies outside the text.
+    void togglePin(int32_t position);
+
+    QString refusal() const { return refusal_; }  // "" or why the last edit was refused
+
+signals:
+    void policyChanged(const kvscope::PolicyConfig& policy);  // only valid configs (PolicyConfig::validate passed)
+    void referenceRunChanged(bool on);
+    void replayRequested();
+
+private:
+    PolicyKind policy_kind() const;  // the kind the combo shows
+    void buildWidgets();
+    void setToolTips();
+    void applyLimitsToWidgets();
+    void showPolicy(const PolicyConfig& policy);  // controls only, no signals
+    void updateEnabled();
+    void onEdited();                              // any control changed by the user
+    // Builds the config the controls show; false (with `error`) when the dynamic-window text does not parse.
+    bool policyFromControls(PolicyConfig& out, QString& error) const;
+    void accept(const PolicyConfig& candidate);
+    void refuse(const QString& reason);
+    void clearRefusal();
+    void scheduleEmit();
+    void flushPendingEmit();
+    bool anySliderDragging() const;
+    void setPinList(const std::set<int32_t>& pins);
+    std::set<int32_t> pinsInList() const;
+    void removeSelectedPins();
+    void updateInForceLabel();
+
+    int32_t n_ctx_ = 2048;
+    int32_t n_layer_ = 1;
+    int32_t text_length_ = 0;
+    PolicyConfig policy_;      // the policy in force (last valid)
+    QString refusal_;
+    bool emit_pending_ = false;  // a change seen mid-drag is waiting for the coalescing timer
+
+    QComboBox* kind_combo_ = nullptr;
+    SliderSpin* window_ = nullptr;
+    SliderSpin* sinks_ = nullptr;
+    QListWidget* pin_list_ = nullptr;
+    QPushButton* remove_pins_button_ = nullptr;
+    QSpinBox* pin_every_spin_ = nullptr;
+    QSpinBox* h2o_heavy_spin_ = nullptr;
+    QSpinBox* h2o_recent_spin_ = nullptr;
+    QSpinBox* full_every_spin_ = nullptr;
+    QLineEdit* dynamic_edit_ = nullptr;
+    QComboBox* kv_type_combo_ = nullptr;
+    QComboBox* position_combo_ = nullptr;
+    QCheckBox* reference_check_ = nullptr;
+    QPushButton* replay_button_ = nullptr;
+    QLabel* refusal_label_ = nullptr;
+    QLabel* in_force_label_ = nullptr;
+    QTimer* drag_emit_timer_ = nullptr;
+};
+
+}  // namespace kvscope::gui
