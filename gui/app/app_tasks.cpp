@@ -1,0 +1,123 @@
+#include "app/app_tasks.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QFile>
+#include <QPixmap>
+#include <QSaveFile>
+#include <QTimer>
+
+#include <cstdio>
+#include <functional>
+
+#include "app/main_window.h"
+#include "controls/generation_panel.h"
+#include "controls/policy_dock.h"
+#include "heatmap/heatmap_bench.h"
+#include "heatmap/heatmap_view.h"
+
+namespace kvscope::gui {
+
+namespace {
+
+// Runs the event loop until `done` holds or `timeout_ms` passes; false on timeout.
+bool wait_until(const std::function<bool()>& done, int timeout_ms) {
+    QElapsedTimer t;
+    t.start();
+    while (!done()) {
+        if (t.elapsed() > timeout_ms) return false;
+        QApplication::processEvents(QEventLoop::AllEvents, 20);
+    }
+    return true;
+}
+
+// A window on the model with a StreamingLLM-style policy, `steps` tokens generated.
+bool prepare_window(MainWindow& w, const TaskOptions& o, QString* error) {
+    w.setErrorDialogsEnabled(false);
+    w.resize(1600, 1000);
+    w.show();
+    if (!o.prompt_file.isEmpty()) {
+        QFile f(o.prompt_file);
+        if (!f.open(QIODevice::ReadOnly)) {
+            *error = QString("cannot read %1: %2").arg(o.prompt_file, f.errorString());
+            return false;
+        }
+        w.generationPanel()->setPrompt(QString::fromUtf8(f.readAll()));
+    }
+    PolicyConfig p;
+    p.kind = PolicyKind::SinksWindow;
+    p.window = 32;
+    p.sinks = 4;
+    w.policyPanel()->setPolicy(p);
+    w.generationPanel()->setMaxNewTokens(std::max(o.steps, 1) + 16);
+    w.openModel(o.model);
+    SessionController& c = w.controller();
+    if (!wait_until([&] { return !c.history().empty() && c.history().entries() >= 1; }, 120000)) {
+        *error = w.lastError().isEmpty() ? QString("the model did not load within 2 minutes") : w.lastError();
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int take_screenshot(const TaskOptions& o, const QString& path) {
+    MainWindow w;
+    QString error;
+    if (!prepare_window(w, o, &error)) {
+        std::fprintf(stderr, "kvscope: screenshot: %s\n", qPrintable(error));
+        return 1;
+    }
+    SessionController& c = w.controller();
+    c.step(o.steps);
+    if (!wait_until([&] { return c.history().steps() >= o.steps && !c.busy(); }, 300000)) {
+        std::fprintf(stderr, "kvscope: screenshot: generation did not finish (%s)\n", qPrintable(w.lastError()));
+        return 1;
+    }
+    wait_until([] { return false; }, 300);  // let the frame timer draw the last step
+    const QPixmap shot = w.grab();
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || !shot.save(&file, "PNG") || !file.commit()) {
+        std::fprintf(stderr, "kvscope: screenshot: cannot write %s: %s\n", qPrintable(path), qPrintable(file.errorString()));
+        return 1;
+    }
+    std::printf("%s\n", qPrintable(path));
+    return 0;
+}
+
+int run_gui_bench(const TaskOptions& o) {
+    std::printf("Heatmap redraw (rebuild + replot of a %s widget; median and p90 of repeated redraws)\n",
+                "1000x800");
+    std::printf("%8s %10s %10s %8s\n", "tokens", "median_ms", "p90_ms", "samples");
+    for (const RedrawTiming& t : bench_heatmap_redraw({512, 2048, 4096}, 20))
+        std::printf("%8d %10.2f %10.2f %8d\n", t.tokens, t.median_ms, t.p90_ms, t.samples);
+    std::fflush(stdout);
+
+    MainWindow w;
+    QString error;
+    if (!prepare_window(w, o, &error)) {
+        std::fprintf(stderr, "kvscope: bench: %s\n", qPrintable(error));
+        return 1;
+    }
+    SessionController& c = w.controller();
+    wait_until([] { return false; }, 500);
+    const int frames_before = w.framesDrawn();
+    const int32_t steps_before = c.history().steps();
+    QElapsedTimer t;
+    t.start();
+    c.step(o.steps);
+    if (!wait_until([&] { return c.history().steps() >= steps_before + o.steps && !c.busy(); }, 600000)) {
+        std::fprintf(stderr, "kvscope: bench: decoding did not finish (%s)\n", qPrintable(w.lastError()));
+        return 1;
+    }
+    const double seconds = static_cast<double>(t.nsecsElapsed()) / 1e9;
+    const int frames = w.framesDrawn() - frames_before;
+    std::printf("\nWhile decoding %d tokens in the main window (1600x1000, all views live):\n", o.steps);
+    std::printf("  %.1f tokens/s, %.1f frames/s (%d frames in %.2f s; frame timer capped at 30/s)\n",
+                o.steps / seconds, frames / seconds, frames, seconds);
+    return 0;
+}
+
+}  // namespace kvscope::gui

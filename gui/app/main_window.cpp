@@ -1,0 +1,487 @@
+#include "app/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QHBoxLayout>
+#include <QKeySequence>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSlider>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "cacheviews/head_grid_view.h"
+#include "cacheviews/kv_strip_view.h"
+#include "cacheviews/token_text_view.h"
+#include "controls/generation_panel.h"
+#include "controls/model_info_panel.h"
+#include "controls/policy_dock.h"
+#include "heatmap/heatmap_view.h"
+#include "plots/plots_panel.h"
+
+// The icon and prompts are compiled into this static library; a static
+// library's resources must be registered by hand (outside any namespace).
+static void register_kvscope_resources() { Q_INIT_RESOURCE(kvscope); }
+
+namespace kvscope::gui {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    register_kvscope_resources();
+    setWindowTitle("KVScope");
+    setWindowIcon(QIcon(":/kvscope/icons/kvscope.svg"));
+    setAcceptDrops(true);
+    setDockNestingEnabled(true);
+    buildActions();
+    buildCentre();
+    buildDocks();
+    buildToolbar();
+    buildMenus();
+    connectController();
+    frame_timer_.setInterval(33);  // ~30 redraws a second at most, whatever the token rate
+    connect(&frame_timer_, &QTimer::timeout, this, &MainWindow::renderFrame);
+    frame_timer_.start();
+    restoreSettings();
+    updateActions();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildActions() {
+    auto make = [this](const QString& text, const QKeySequence& key, const QString& tip, auto slot) {
+        auto* a = new QAction(text, this);
+        if (!key.isEmpty()) a->setShortcut(key);
+        a->setToolTip(key.isEmpty() ? tip : QString("%1 (%2)").arg(tip, key.toString(QKeySequence::NativeText)));
+        a->setStatusTip(tip);
+        connect(a, &QAction::triggered, this, slot);
+        return a;
+    };
+    open_model_ = make(tr("Open model..."), QKeySequence::Open, tr("Open a GGUF model file"), [this] { chooseModelFile(); });
+    fetch_model_ = make(tr("Fetch default model"), {}, tr("Download SmolLM2-135M-Instruct (Q4_1) into the cache"),
+                        [this] { fetchDefaultModel(); });
+    open_session_ = make(tr("Open session..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O),
+                         tr("Open a saved session (JSON) and redraw every view from it"), [this] { chooseSessionToOpen(); });
+    save_session_ = make(tr("Save session..."), QKeySequence::Save,
+                         tr("Save the session (settings, prompt, tokens, metrics, attention) as JSON"),
+                         [this] { chooseSessionToSave(); });
+    reset_ = make(tr("Reset"), QKeySequence(Qt::CTRL | Qt::Key_R), tr("Start a new run: clear the cache and run the prompt"),
+                  [this] { resetRun(); });
+    step_ = make(tr("Step"), QKeySequence(Qt::Key_Space), tr("Generate one token"), [this] { stepOnce(); });
+    step_many_ = make(tr("Step xN"), QKeySequence(Qt::SHIFT | Qt::Key_Space), tr("Generate N tokens"), [this] { stepMany(); });
+    run_ = make(tr("Run"), QKeySequence(Qt::Key_Return), tr("Run until paused, the end of generation or the token limit"),
+                [this] { toggleRun(); });
+    run_->setShortcuts({QKeySequence(Qt::Key_Return), QKeySequence(Qt::Key_Enter)});
+    replay_ = make(tr("Replay"), QKeySequence(Qt::CTRL | Qt::Key_P),
+                   tr("Re-run the same tokens from the start under the current settings"), [this] { replay(); });
+    sweep_ = make(tr("Sweep..."), QKeySequence(Qt::CTRL | Qt::Key_W),
+                  tr("Perplexity over a grid of window and sink sizes"), [this] { chooseExport("sweep"); });
+    export_heatmap_ = make(tr("Export heatmap..."), QKeySequence(Qt::CTRL | Qt::Key_E),
+                           tr("Save the heatmap as PNG, SVG or PDF"), [this] { chooseExport("heatmap"); });
+    export_csv_ = make(tr("Export heatmap matrix (CSV)..."), {}, tr("Save the heatmap's values as CSV"),
+                       [this] { chooseExport("csv"); });
+    export_strip_ = make(tr("Export KV strip..."), {}, tr("Save the KV cache strip as PNG"), [this] { chooseExport("strip"); });
+    export_plot_ = make(tr("Export plot..."), {}, tr("Save one of the plots as PNG or PDF"), [this] { chooseExport("plot"); });
+    // Space and Enter must work wherever the focus is, except while typing the prompt.
+    for (QAction* a : {step_, run_}) a->setShortcutContext(Qt::WindowShortcut);
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(open_model_);
+    recent_menu_ = file->addMenu(tr("Recent models"));
+    file->addAction(fetch_model_);
+    file->addSeparator();
+    file->addAction(open_session_);
+    file->addAction(save_session_);
+    file->addSeparator();
+    file->addAction(export_heatmap_);
+    file->addAction(export_csv_);
+    file->addAction(export_strip_);
+    file->addAction(export_plot_);
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    for (QAction* a : {reset_, step_, step_many_, run_, replay_}) run->addAction(a);
+    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    tools->addAction(sweep_);
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* keys = help->addAction(tr("Keyboard shortcuts"), this, &MainWindow::showShortcuts);
+    keys->setShortcut(QKeySequence::HelpContents);
+    help->addAction(tr("About KVScope"), this, &MainWindow::showAbout);
+    rebuildRecentMenu();
+}
+
+void MainWindow::buildToolbar() {
+    QToolBar* bar = addToolBar(tr("Main"));
+    bar->setObjectName("main-toolbar");
+    bar->addAction(open_model_);
+    auto* backend = new QComboBox;
+    backend->addItem(tr("CPU"));
+    backend->setToolTip(tr("Compute backend. This build decodes on the CPU reference backend; the CUDA backend "
+                           "appears here when it is built and a GPU is present."));
+    bar->addWidget(backend);
+    bar->addSeparator();
+    bar->addAction(reset_);
+    bar->addAction(step_);
+    step_count_ = new QSpinBox;
+    step_count_->setRange(2, 100000);
+    step_count_->setValue(16);
+    step_count_->setToolTip(tr("N for Step xN"));
+    bar->addAction(step_many_);
+    bar->addWidget(step_count_);
+    bar->addAction(run_);
+    bar->addAction(replay_);
+    bar->addSeparator();
+    auto* speed_label = new QLabel(tr(" delay "));
+    bar->addWidget(speed_label);
+    speed_ = new QSlider(Qt::Horizontal);
+    speed_->setRange(0, 500);
+    speed_->setMaximumWidth(120);
+    speed_->setToolTip(tr("Pause between tokens while running (0 = as fast as the model goes)"));
+    connect(speed_, &QSlider::valueChanged, this, [this](int ms) {
+        controller_.setStepDelayMs(ms);
+        speed_->setToolTip(tr("Pause between tokens while running: %1 ms").arg(ms));
+    });
+    bar->addWidget(speed_);
+    bar->addSeparator();
+    auto* export_button = new QToolButton;
+    export_button->setText(tr("Export"));
+    export_button->setPopupMode(QToolButton::InstantPopup);
+    auto* export_menu = new QMenu(export_button);
+    for (QAction* a : {export_heatmap_, export_csv_, export_strip_, export_plot_, save_session_}) export_menu->addAction(a);
+    export_button->setMenu(export_menu);
+    export_button->setToolTip(tr("Export the heatmap, KV strip, a plot or the session"));
+    bar->addWidget(export_button);
+    bar->addAction(sweep_);
+}
+
+void MainWindow::buildCentre() {
+    // Heatmap with its selectors.
+    auto* heat_panel = new QWidget;
+    auto* heat_layout = new QVBoxLayout(heat_panel);
+    heat_layout->setContentsMargins(0, 0, 0, 0);
+    auto* selectors = new QHBoxLayout;
+    layer_box_ = new QComboBox;
+    layer_box_->setToolTip(tr("Layer shown in the heatmap, the strip's enlarged row and the text colours"));
+    head_box_ = new QComboBox;
+    head_box_->setToolTip(tr("One query head, the mean or max over heads, or the mean over a KV-head group (GQA)"));
+    log_scale_box_ = new QCheckBox(tr("log scale"));
+    log_scale_box_->setToolTip(tr("Logarithmic colour scale (small attention weights become visible)"));
+    auto* reset_zoom = new QPushButton(tr("Reset zoom"));
+    reset_zoom->setToolTip(tr("Show the whole matrix (wheel zooms, drag pans)"));
+    selectors->addWidget(new QLabel(tr("Layer")));
+    selectors->addWidget(layer_box_);
+    selectors->addWidget(new QLabel(tr("Heads")));
+    selectors->addWidget(head_box_);
+    selectors->addWidget(log_scale_box_);
+    selectors->addStretch(1);
+    selectors->addWidget(reset_zoom);
+    heat_layout->addLayout(selectors);
+    heatmap_ = new HeatmapView;
+    heat_layout->addWidget(heatmap_, 1);
+    connect(layer_box_, &QComboBox::currentIndexChanged, this, [this] {
+        matrix_dirty_ = true;
+        strip_->setSelectedLayer(selectedLayer());
+        dirty_ = true;
+    });
+    connect(head_box_, &QComboBox::currentIndexChanged, this, [this] {
+        matrix_dirty_ = true;
+        dirty_ = true;
+    });
+    connect(log_scale_box_, &QCheckBox::toggled, heatmap_, &HeatmapView::setLogScale);
+    connect(reset_zoom, &QPushButton::clicked, heatmap_, &HeatmapView::resetZoom);
+
+    strip_ = new KvStripView;
+    auto* strip_scroll = new QScrollArea;
+    strip_scroll->setWidget(strip_);
+    strip_scroll->setWidgetResizable(true);
+    connect(strip_, &KvStripView::layerSelected, this, [this](int32_t layer) { layer_box_->setCurrentIndex(layer); });
+
+    // Token text with its colouring choice.
+    auto* text_panel = new QWidget;
+    auto* text_layout = new QVBoxLayout(text_panel);
+    text_layout->setContentsMargins(0, 0, 0, 0);
+    auto* text_bar = new QHBoxLayout;
+    text_coloring_box_ = new QComboBox;
+    text_coloring_box_->addItem(tr("held / evicted (selected layer)"));
+    text_coloring_box_->addItem(tr("divergence from the full cache"));
+    text_coloring_box_->setToolTip(tr("Divergence needs the reference run (policy dock)"));
+    text_bar->addWidget(new QLabel(tr("Text coloured by")));
+    text_bar->addWidget(text_coloring_box_);
+    text_bar->addStretch(1);
+    text_bar->addWidget(new QLabel(tr("click a token to pin it as a global token")));
+    text_layout->addLayout(text_bar);
+    token_text_ = new TokenTextView;
+    text_layout->addWidget(token_text_, 1);
+    connect(text_coloring_box_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        token_text_->setColoring(i == 1 ? TokenColoring::Divergence : TokenColoring::Residency);
+        dirty_ = true;
+    });
+
+    // Timeline.
+    auto* timeline_panel = new QWidget;
+    auto* timeline_layout = new QHBoxLayout(timeline_panel);
+    timeline_layout->setContentsMargins(4, 0, 4, 0);
+    timeline_ = new QSlider(Qt::Horizontal);
+    timeline_->setRange(0, 0);
+    timeline_->setToolTip(tr("Timeline: drag to see every view as it was at that step"));
+    timeline_label_ = new QLabel(tr("no run"));
+    timeline_label_->setMinimumWidth(180);
+    timeline_layout->addWidget(new QLabel(tr("Step")));
+    timeline_layout->addWidget(timeline_, 1);
+    timeline_layout->addWidget(timeline_label_);
+    connect(timeline_, &QSlider::valueChanged, this, [this](int value) {
+        follow_latest_ = value >= timeline_->maximum();
+        showEntry(value);
+    });
+
+    auto* right = new QSplitter(Qt::Vertical);
+    right->addWidget(heat_panel);
+    right->addWidget(strip_scroll);
+    right->addWidget(text_panel);
+    right->setStretchFactor(0, 5);
+    right->setStretchFactor(1, 2);
+    right->setStretchFactor(2, 2);
+    auto* centre = new QWidget;
+    auto* centre_layout = new QVBoxLayout(centre);
+    centre_layout->setContentsMargins(0, 0, 0, 0);
+    centre_layout->addWidget(right, 1);
+    centre_layout->addWidget(timeline_panel);
+    setCentralWidget(centre);
+
+    // Status bar: model · backend · tokens/s · step · cache fill.
+    status_model_ = new QLabel(tr("no model"));
+    status_rate_ = new QLabel;
+    status_step_ = new QLabel;
+    status_cache_ = new QLabel;
+    progress_ = new QProgressBar;
+    progress_->setMaximumWidth(160);
+    progress_->setRange(0, 0);
+    progress_->hide();
+    statusBar()->addWidget(status_model_, 1);
+    statusBar()->addPermanentWidget(progress_);
+    statusBar()->addPermanentWidget(status_rate_);
+    statusBar()->addPermanentWidget(status_step_);
+    statusBar()->addPermanentWidget(status_cache_);
+}
+
+void MainWindow::buildDocks() {
+    auto dock = [this](const QString& title, const QString& name, QWidget* w, Qt::DockWidgetArea area) {
+        auto* d = new QDockWidget(title, this);
+        d->setObjectName(name);
+        d->setWidget(w);
+        addDockWidget(area, d);
+        return d;
+    };
+    generation_ = new GenerationPanel;
+    policy_ = new PolicyPanel;
+    model_info_ = new ModelInfoPanel;
+    head_grid_ = new HeadGridView;
+    auto* heads_scroll = new QScrollArea;
+    heads_scroll->setWidget(head_grid_);
+    heads_scroll->setWidgetResizable(true);
+    auto* policy_scroll = new QScrollArea;
+    policy_scroll->setWidget(policy_);
+    policy_scroll->setWidgetResizable(true);
+    QDockWidget* prompt_dock = dock(tr("Prompt and sampling"), "prompt-dock", generation_, Qt::LeftDockWidgetArea);
+    QDockWidget* policy_dock = dock(tr("Cache policy"), "policy-dock", policy_scroll, Qt::LeftDockWidgetArea);
+    QDockWidget* info_dock = dock(tr("Model"), "model-dock", model_info_, Qt::LeftDockWidgetArea);
+    QDockWidget* heads_dock = dock(tr("Layers x heads"), "heads-dock", heads_scroll, Qt::LeftDockWidgetArea);
+    tabifyDockWidget(prompt_dock, info_dock);
+    prompt_dock->raise();
+    tabifyDockWidget(policy_dock, heads_dock);
+    policy_dock->raise();
+    plots_ = new PlotsPanel;
+    dock(tr("Plots"), "plots-dock", plots_, Qt::BottomDockWidgetArea);
+
+    connect(head_grid_, &HeadGridView::headSelected, this, [this](int32_t layer, int32_t head) {
+        layer_box_->setCurrentIndex(layer);
+        head_box_->setCurrentIndex(2 + head);  // after "mean" and "max"
+    });
+    connect(token_text_, &TokenTextView::tokenClicked, policy_, &PolicyPanel::togglePin);
+    connect(policy_, &PolicyPanel::policyChanged, this, [this](const PolicyConfig& p) {
+        if (controller_.hasRun()) controller_.setPolicy(p);
+    });
+    connect(policy_, &PolicyPanel::replayRequested, this, &MainWindow::replay);
+}
+
+void MainWindow::connectController() {
+    SessionController& c = controller_;
+    SessionHistory& h = c.history();
+    connect(&h, &SessionHistory::reset, this, &MainWindow::onHistoryReset);
+    connect(&h, &SessionHistory::entryAdded, this, &MainWindow::onEntryAdded);
+    connect(&c, &SessionController::modelLoaded, this, [this](const QString& path, double ms) {
+        const Model& m = *controller_.model();
+        model_info_->setModel(m, path);
+        generation_->setMaxContext(m.config().n_ctx_train);
+        policy_->setLimits(generation_->contextLength(), m.config().n_layer, 0);
+        status_model_->setText(tr("%1 · CPU · loaded in %2 ms")
+                                   .arg(QString::fromStdString(m.config().name.empty() ? path.toStdString()
+                                                                                       : m.config().name))
+                                   .arg(ms, 0, 'f', 0));
+        fillLayerAndHeadChoices();
+        addRecent(path);
+        updateActions();
+        resetRun();  // run the prompt at once: the views fill without another click
+    });
+    connect(&c, &SessionController::modelFailed, this, [this](const QString& path, const QString& message) {
+        showError(tr("Cannot open model"), tr("%1\n\n%2").arg(path, message));
+        updateActions();
+    });
+    connect(&c, &SessionController::loadingChanged, this, [this](bool loading) {
+        progress_->setVisible(loading);
+        if (loading) statusBar()->showMessage(tr("Loading model..."));
+        else statusBar()->clearMessage();
+        updateActions();
+    });
+    connect(&c, &SessionController::busyChanged, this, [this](bool) { updateActions(); });
+    connect(&c, &SessionController::runStopped, this, [this](const QString& reason) {
+        if (!reason.isEmpty()) statusBar()->showMessage(reason, 8000);
+        updateActions();
+    });
+    connect(&c, &SessionController::failed, this, [this](const QString& m) { showError(tr("Refused"), m); });
+    connect(&c, &SessionController::policyApplied, this, [this](const PolicyConfig& p) {
+        statusBar()->showMessage(tr("Policy from the next step: %1").arg(QString::fromStdString(p.describe())), 5000);
+    });
+    connect(&c, &SessionController::stepArrived, this, [this](double gap_ms) {
+        if (gap_ms > 0) tokens_per_second_ = 0.8 * tokens_per_second_ + 0.2 * (1000.0 / gap_ms);
+    });
+}
+
+void MainWindow::updateActions() {
+    const bool model = controller_.model() != nullptr;
+    const bool loading = controller_.loading();
+    const bool busy = controller_.busy();
+    open_model_->setEnabled(!loading);
+    reset_->setEnabled(model && !loading);
+    step_->setEnabled(controller_.hasRun() && !busy);
+    step_many_->setEnabled(controller_.hasRun() && !busy);
+    run_->setEnabled(controller_.hasRun());
+    run_->setText(busy ? tr("Pause") : tr("Run"));
+    replay_->setEnabled(model && !loading && !controller_.history().generatedTokens().empty());
+    sweep_->setEnabled(model && !loading);
+    const bool has_history = !controller_.history().empty();
+    for (QAction* a : {save_session_, export_heatmap_, export_csv_, export_strip_, export_plot_}) a->setEnabled(has_history);
+}
+
+void MainWindow::resetRun() {
+    if (!controller_.model()) return;
+    const QString refusal = !generation_->refusal().isEmpty() ? generation_->refusal() : policy_->refusal();
+    if (!refusal.isEmpty()) {
+        showError(tr("Cannot start"), refusal);
+        return;
+    }
+    controller_.reset(currentSettings());
+}
+
+void MainWindow::stepOnce() { controller_.step(1); }
+void MainWindow::stepMany() { controller_.step(step_count_->value()); }
+
+void MainWindow::toggleRun() {
+    if (controller_.busy())
+        controller_.pause();
+    else
+        controller_.run();
+}
+
+void MainWindow::replay() {
+    if (!controller_.model()) {
+        showError(tr("Cannot replay"), tr("Load the model first."));
+        return;
+    }
+    RunSettings s = currentSettings();
+    // Replay keeps the prompt of the run being replayed, so the whole trace is comparable.
+    s.prompt = controller_.lastSettings().prompt;
+    s.chat_template = controller_.lastSettings().chat_template;
+    controller_.replay(s);
+}
+
+RunSettings MainWindow::currentSettings() const {
+    RunSettings s;
+    s.prompt = generation_->prompt().toStdString();
+    s.chat_template = generation_->chatTemplate();
+    s.options.n_ctx = generation_->contextLength();
+    s.options.sampling = generation_->sampling();
+    s.options.policy = policy_->policy();
+    s.options.reference_run = policy_->referenceRun();
+    s.options.capture_attention = true;
+    s.max_new_tokens = generation_->maxNewTokens();
+    s.threads = decode_threads_ > 0 ? decode_threads_ : std::max(1, QThread::idealThreadCount());
+    return s;
+}
+
+int32_t MainWindow::selectedLayer() const { return std::max(0, layer_box_->currentIndex()); }
+
+HeadSelection MainWindow::headSelection() const {
+    const int i = head_box_->currentIndex();
+    const int n_head = controller_.history().empty() ? 0 : controller_.history().header().n_head;
+    if (i <= 0) return {HeadReduce::Mean, 0};
+    if (i == 1) return {HeadReduce::Max, 0};
+    if (i - 2 < n_head) return {HeadReduce::Head, i - 2};
+    return {HeadReduce::KvGroup, i - 2 - n_head};
+}
+
+void MainWindow::fillLayerAndHeadChoices() {
+    int32_t n_layer = 0, n_head = 0, n_kv = 0;
+    if (!controller_.history().empty()) {
+        const TraceHeader& h = controller_.history().header();
+        n_layer = h.n_layer, n_head = h.n_head, n_kv = h.n_head_kv;
+    } else if (controller_.model()) {
+        const ModelConfig& c = controller_.model()->config();
+        n_layer = c.n_layer, n_head = c.n_head, n_kv = c.n_head_kv;
+    }
+    if (layer_box_->count() == n_layer && head_box_->count() == 2 + n_head + n_kv) return;
+    const int layer = layer_box_->currentIndex();
+    const int heads = head_box_->currentIndex();
+    QSignalBlocker b1(layer_box_), b2(head_box_);
+    layer_box_->clear();
+    for (int32_t l = 0; l < n_layer; ++l) layer_box_->addItem(tr("layer %1").arg(l));
+    head_box_->clear();
+    head_box_->addItem(tr("mean of heads"));
+    head_box_->addItem(tr("max of heads"));
+    for (int32_t h = 0; h < n_head; ++h) head_box_->addItem(tr("head %1").arg(h));
+    for (int32_t g = 0; g < n_kv; ++g) head_box_->addItem(tr("KV group %1").arg(g));
+    layer_box_->setCurrentIndex(layer >= 0 && layer < n_layer ? layer : 0);
+    head_box_->setCurrentIndex(heads >= 0 && heads < head_box_->count() ? heads : 0);
+    strip_->setSelectedLayer(selectedLayer());
+    matrix_dirty_ = true;
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    saveSettings();
+    fetcher_.cancel();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    const QMimeData* mime = event->mimeData();
+    if (mime->hasUrls() && mime->urls().size() == 1 && mime->urls().front().isLocalFile()) {
+        const QString f = mime->urls().front().toLocalFile();
+        if (f.endsWith(".gguf", Qt::CaseInsensitive) || f.endsWith(".json", Qt::CaseInsensitive))
+            event->acceptProposedAction();
+    }
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QString f = event->mimeData()->urls().front().toLocalFile();
+    if (f.endsWith(".json", Qt::CaseInsensitive))
+        openSession(f);
+    else
+        openModel(f);
+    event->acceptProposedAction();
+}
+
+}  // namespace kvscope::gui

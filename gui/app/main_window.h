@@ -1,0 +1,175 @@
+#pragma once
+// KVScope's main window (DESIGN.md §3): toolbar, prompt and policy docks, the
+// attention heatmap, KV strip, layer x head thumbnails, token text, plots and
+// the timeline. It owns no engine state: the SessionController does, and the
+// window redraws from the controller's history at most ~30 times a second
+// (frame timer), however fast tokens arrive.
+#include <QMainWindow>
+#include <QStringList>
+#include <QTimer>
+
+#include "app/model_fetcher.h"
+#include "core/session_controller.h"
+
+class QAction;
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QSlider;
+class QSpinBox;
+
+namespace kvscope::gui {
+
+class HeatmapView;
+class KvStripView;
+class HeadGridView;
+class TokenTextView;
+class PlotsPanel;
+class PolicyPanel;
+class GenerationPanel;
+class ModelInfoPanel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens a model (on the worker thread; the views follow when it is loaded).
+    void openModel(const QString& path);
+    // On first start: the default model from the cache, or an offer to fetch it.
+    void openDefaultModel();
+    // Actions, also reachable from menus and shortcuts.
+    void resetRun();
+    void stepOnce();
+    void stepMany();
+    void toggleRun();
+    void replay();
+    // Shows every view as it was at timeline entry e (0 = after the prompt).
+    void showEntry(int32_t entry);
+
+    // Files. Each returns "" or the error (also shown in a dialog).
+    QString saveSession(const QString& path);   // <name>.json (+ <name>.attn.bin beside it)
+    QString openSession(const QString& path);
+    QString exportHeatmap(const QString& path);  // .png/.svg/.pdf image or .csv matrix
+    QString exportStrip(const QString& path);    // .png
+    QString exportPlot(const QString& name, const QString& path);  // .png/.pdf
+
+    // For tests and the screenshot tool.
+    SessionController& controller() { return controller_; }
+    HeatmapView* heatmap() const { return heatmap_; }
+    KvStripView* strip() const { return strip_; }
+    HeadGridView* headGrid() const { return head_grid_; }
+    TokenTextView* tokenText() const { return token_text_; }
+    PlotsPanel* plots() const { return plots_; }
+    PolicyPanel* policyPanel() const { return policy_; }
+    GenerationPanel* generationPanel() const { return generation_; }
+    ModelInfoPanel* modelInfo() const { return model_info_; }
+    QSlider* timeline() const { return timeline_; }
+    int32_t shownEntry() const { return shown_entry_; }
+    int framesDrawn() const { return frames_drawn_; }  // frames the frame timer redrew (benchmark)
+    int32_t selectedLayer() const;
+    const QString& lastError() const { return last_error_; }
+    // Errors go to a (non-blocking) dialog; tests turn the dialogs off and read lastError().
+    void setErrorDialogsEnabled(bool on) { error_dialogs_ = on; }
+    // CPU threads for decoding (default: all cores). Tests use 1 so the GUI thread keeps a core.
+    void setDecodeThreads(int n) { decode_threads_ = n; }
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    // Layout (main_window.cpp).
+    void buildActions();
+    void buildMenus();
+    void buildToolbar();
+    void buildCentre();
+    void buildDocks();
+    void connectController();
+    void updateActions();
+    // Views (main_window_views.cpp).
+    void onEntryAdded(int32_t entry);
+    void onHistoryReset();
+    void renderFrame();        // the frame timer: redraw what changed
+    void refreshHeatmap(bool rebuild);
+    void refreshTokenText();
+    void refreshStatus();
+    void fillLayerAndHeadChoices();
+    HeadSelection headSelection() const;
+    RunSettings currentSettings() const;
+    // Files and settings (main_window_files.cpp).
+    void chooseModelFile();
+    void chooseSessionToOpen();
+    void chooseSessionToSave();
+    void chooseExport(const QString& what);
+    void addRecent(const QString& path);
+    void rebuildRecentMenu();
+    void fetchDefaultModel();
+    void restoreSettings();
+    void saveSettings() const;
+    void showError(const QString& title, const QString& message);
+    void showShortcuts();
+    void showAbout();
+
+    SessionController controller_;
+    ModelFetcher fetcher_;
+    QString last_error_;
+    bool error_dialogs_ = true;
+
+    // Views.
+    HeatmapView* heatmap_ = nullptr;
+    KvStripView* strip_ = nullptr;
+    HeadGridView* head_grid_ = nullptr;
+    TokenTextView* token_text_ = nullptr;
+    PlotsPanel* plots_ = nullptr;
+    PolicyPanel* policy_ = nullptr;
+    GenerationPanel* generation_ = nullptr;
+    ModelInfoPanel* model_info_ = nullptr;
+    QComboBox* layer_box_ = nullptr;
+    QComboBox* head_box_ = nullptr;
+    QCheckBox* log_scale_box_ = nullptr;
+    QComboBox* text_coloring_box_ = nullptr;
+    QSlider* timeline_ = nullptr;
+    QLabel* timeline_label_ = nullptr;
+    QSpinBox* step_count_ = nullptr;
+    QSlider* speed_ = nullptr;
+    QLabel* status_model_ = nullptr;
+    QLabel* status_rate_ = nullptr;
+    QLabel* status_step_ = nullptr;
+    QLabel* status_cache_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QMenu* recent_menu_ = nullptr;
+
+    // Actions.
+    QAction* open_model_ = nullptr;
+    QAction* fetch_model_ = nullptr;
+    QAction* open_session_ = nullptr;
+    QAction* save_session_ = nullptr;
+    QAction* reset_ = nullptr;
+    QAction* step_ = nullptr;
+    QAction* step_many_ = nullptr;
+    QAction* run_ = nullptr;
+    QAction* replay_ = nullptr;
+    QAction* sweep_ = nullptr;
+    QAction* export_heatmap_ = nullptr;
+    QAction* export_csv_ = nullptr;
+    QAction* export_strip_ = nullptr;
+    QAction* export_plot_ = nullptr;
+
+    // View state.
+    QTimer frame_timer_;
+    bool dirty_ = false;           // new entries since the last frame
+    bool follow_latest_ = true;    // the timeline sits at the newest entry
+    int32_t shown_entry_ = -1;
+    bool matrix_dirty_ = true;     // layer/heads changed: the heatmap's matrix must be rebuilt
+    QStringList recent_;
+    double tokens_per_second_ = 0;
+    int frames_drawn_ = 0;
+    int decode_threads_ = 0;  // 0 = QThread::idealThreadCount()
+};
+
+}  // namespace kvscope::gui

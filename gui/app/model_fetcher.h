@@ -1,0 +1,33 @@
+#pragma once
+// Fetches the default model (SmolLM2-135M-Instruct Q4_1) by running the
+// project's scripts/fetch-model in a child process, streaming its messages.
+// The script checks the SHA-256 and prints the file's path when done.
+#include <QObject>
+#include <QProcess>
+#include <QString>
+
+namespace kvscope::gui {
+
+// Where the default model lives once fetched ($XDG_CACHE_HOME or ~/.cache, /kvscope/models/...).
+QString defaultModelPath();
+
+class ModelFetcher : public QObject {
+    Q_OBJECT
+public:
+    explicit ModelFetcher(QObject* parent = nullptr);
+    void start();   // no-op while running
+    void cancel();
+    bool running() const { return process_.state() != QProcess::NotRunning; }
+    static QString scriptPath();  // empty when the source tree's script is not there
+
+signals:
+    void message(const QString& line);            // a progress message of the script
+    void finished(const QString& path);           // the model's path
+    void failed(const QString& reason);
+
+private:
+    QProcess process_;
+    QString stdout_;
+};
+
+}  // namespace kvscope::gui

@@ -1,0 +1,210 @@
+#include "core/decode_worker.h"
+
+#include <QElapsedTimer>
+#include <QTimer>
+
+#include <algorithm>
+
+#include "backend/cpu_backend.h"
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+
+namespace kvscope::gui {
+
+namespace {
+
+std::vector<TokenId> prompt_tokens(const Model& model, const RunSettings& s) {
+    std::string text = s.prompt;
+    if (s.chat_template) text = apply_chatml({{"user", s.prompt}}, true);
+    // Special tokens in the text are parsed, as llama.cpp's tools do.
+    return model.tokenizer().encode(text, true, true);
+}
+
+TraceHeader header_for(const Model& model, const Session& session, const std::vector<TokenId>& prompt,
+                       const RunSettings& s) {
+    TraceHeader h;
+    const ModelConfig& c = model.config();
+    h.model_name = c.name;
+    h.model_path = model.file().source_name();
+    h.n_layer = c.n_layer;
+    h.n_head = c.n_head;
+    h.n_head_kv = c.n_head_kv;
+    h.head_dim = c.head_dim;
+    h.n_ctx = session.n_ctx();
+    h.prompt_tokens = prompt;
+    for (TokenId id : prompt) h.prompt_texts.push_back(model.tokenizer().token_to_piece(id));
+    h.policy = s.options.policy.describe();
+    h.kv_type = s.options.policy.kv_type;
+    h.positions = s.options.policy.positions;
+    h.sampling = s.options.sampling;
+    return h;
+}
+
+}  // namespace
+
+DecodeWorker::DecodeWorker() = default;
+DecodeWorker::~DecodeWorker() = default;
+
+void DecodeWorker::loadModel(const QString& path) {
+    QElapsedTimer timer;
+    timer.start();
+    try {
+        std::shared_ptr<const Model> model = Model::load(path.toStdString());
+        session_.reset();  // the session refers to the old model
+        trace_.reset();
+        model_ = std::move(model);
+        emit modelLoaded(model_, path, static_cast<double>(timer.nsecsElapsed()) / 1e6);
+    } catch (const std::exception& e) {
+        emit modelFailed(path, QString::fromStdString(e.what()));
+    }
+}
+
+void DecodeWorker::startRun(const RunSettings& settings) {
+    if (running_) stopRun(QString());
+    if (!model_) {
+        emit failed(tr("No model is loaded."));
+        return;
+    }
+    try {
+        RunSettings s = settings;
+        s.options.capture_attention = true;  // the views need it
+        s.options.cache_views = true;
+        const std::vector<TokenId> prompt = prompt_tokens(*model_, s);
+        s.options.validate(model_->config());
+        auto session = std::make_unique<Session>(*model_, std::make_unique<CpuBackend>(*model_, s.threads), s.options);
+        TraceOptions trace_options;
+        trace_options.budget_bytes = s.trace_budget_bytes;
+        session->prefill(prompt);
+        auto trace = std::make_shared<SharedTrace>(Trace(header_for(*model_, *session, prompt, s), trace_options));
+        auto prefill = std::make_shared<const StepSnapshot>(session->prefill_snapshot());
+        {
+            std::lock_guard<std::mutex> lock(trace->mutex);
+            trace->trace.set_prefill(*prefill);
+        }
+        session_ = std::move(session);
+        trace_ = trace;
+        settings_ = s;
+        steps_done_ = 0;
+        ended_ = false;
+        emit runStarted(trace_, settings_);
+        in_flight_.fetch_add(1);
+        emit prefilled(prefill);
+    } catch (const std::exception& e) {
+        emit failed(QString::fromStdString(e.what()));
+    }
+}
+
+void DecodeWorker::stepTokens(int n) {
+    if (!session_) {
+        emit failed(tr("Nothing to step: press Reset to run the prompt first."));
+        return;
+    }
+    if (ended_) {
+        emit runStopped(tr("The run has ended; press Reset or Replay to start again."));
+        return;
+    }
+    pause_requested_.store(false);
+    remaining_ = n <= 0 ? -1 : n;
+    if (!running_) {
+        running_ = true;
+        emit busyChanged(true);
+        QTimer::singleShot(0, this, &DecodeWorker::tick);
+    }
+}
+
+void DecodeWorker::tick() {
+    if (!running_) return;
+    if (pause_requested_.exchange(false)) {
+        stopRun(QString());
+        return;
+    }
+    if (in_flight_.load() >= kMaxInFlight) {  // the GUI is behind: wait for it
+        QTimer::singleShot(2, this, &DecodeWorker::tick);
+        return;
+    }
+    QString reason;
+    if (!stepOnce(&reason)) {
+        stopRun(reason);
+        return;
+    }
+    if (remaining_ > 0 && --remaining_ == 0) {
+        stopRun(QString());
+        return;
+    }
+    QTimer::singleShot(step_delay_ms_.load(), this, &DecodeWorker::tick);
+}
+
+bool DecodeWorker::stepOnce(QString* stop_reason) {
+    const bool replaying = !settings_.forced.empty();
+    const auto limit = replaying ? static_cast<int32_t>(settings_.forced.size()) : settings_.max_new_tokens;
+    if (steps_done_ >= limit) {
+        ended_ = true;
+        *stop_reason = replaying ? tr("Replay finished: %1 tokens re-run under the new settings.").arg(limit)
+                                 : tr("Reached the limit of %1 new tokens.").arg(limit);
+        return false;
+    }
+    try {
+        std::optional<TokenId> forced;
+        if (replaying) forced = settings_.forced[static_cast<size_t>(steps_done_)];
+        auto snap = std::make_shared<const StepSnapshot>(session_->step(forced));
+        {
+            std::lock_guard<std::mutex> lock(trace_->mutex);
+            trace_->trace.add(*snap);
+        }
+        ++steps_done_;
+        in_flight_.fetch_add(1);
+        emit stepped(snap);
+        if (snap->end_of_generation && !replaying) {
+            ended_ = true;
+            *stop_reason = tr("End of generation (the model produced an end token).");
+            return false;
+        }
+        return true;
+    } catch (const std::exception& e) {
+        ended_ = true;  // context full, or an engine error: this run cannot go on
+        *stop_reason = QString::fromStdString(e.what());
+        return false;
+    }
+}
+
+void DecodeWorker::stopRun(const QString& reason) {
+    const bool was_running = running_;
+    running_ = false;
+    remaining_ = 0;
+    if (was_running) emit busyChanged(false);
+    emit runStopped(reason);
+}
+
+void DecodeWorker::setPolicy(const PolicyConfig& policy) {
+    if (!session_) {
+        emit failed(tr("No run to apply the policy to; it will be used at the next Reset."));
+        return;
+    }
+    try {
+        session_->set_policy(policy);
+        settings_.options.policy = policy;
+        emit policyApplied(policy);
+    } catch (const std::exception& e) {
+        emit failed(QString::fromStdString(e.what()));
+    }
+}
+
+void DecodeWorker::setPinned(int position, bool pinned) {
+    if (!session_) return;
+    try {
+        session_->set_pinned(position, pinned);
+        settings_.options.policy = session_->policy();
+        emit policyApplied(session_->policy());
+    } catch (const std::exception& e) {
+        emit failed(QString::fromStdString(e.what()));
+    }
+}
+
+void DecodeWorker::shutdown() {
+    running_ = false;
+    session_.reset();
+    trace_.reset();
+    model_.reset();
+}
+
+}  // namespace kvscope::gui

@@ -1,0 +1,136 @@
+#include "core/session_controller.h"
+
+#include <QElapsedTimer>
+#include <QMetaObject>
+
+namespace kvscope::gui {
+
+namespace {
+qint64 now_ns() {
+    static QElapsedTimer clock = [] {
+        QElapsedTimer t;
+        t.start();
+        return t;
+    }();
+    return clock.nsecsElapsed();
+}
+}  // namespace
+
+SessionController::SessionController(QObject* parent) : QObject(parent), worker_(new DecodeWorker) {
+    qRegisterMetaType<KvSnapshotPtr>();
+    qRegisterMetaType<RunSettings>();
+    qRegisterMetaType<PolicyConfig>();
+    qRegisterMetaType<SharedTracePtr>();
+    qRegisterMetaType<std::shared_ptr<const Model>>();
+    thread_.setObjectName("kvscope-decoder");
+    worker_->moveToThread(&thread_);
+    connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+
+    connect(worker_, &DecodeWorker::modelLoaded, this,
+            [this](std::shared_ptr<const Model> model, const QString& path, double ms) {
+                model_ = std::move(model);
+                model_path_ = path;
+                has_run_ = false;
+                live_ = false;
+                loading_ = false;
+                history_.clear();
+                emit loadingChanged(false);
+                emit modelLoaded(path, ms);
+            });
+    connect(worker_, &DecodeWorker::modelFailed, this, [this](const QString& path, const QString& message) {
+        loading_ = false;
+        emit loadingChanged(false);
+        emit modelFailed(path, message);
+    });
+    connect(worker_, &DecodeWorker::runStarted, this, [this](SharedTracePtr trace, const RunSettings& settings) {
+        last_settings_ = settings;
+        has_run_ = true;
+        live_ = true;
+        history_.begin(std::move(trace));
+    });
+    connect(worker_, &DecodeWorker::prefilled, this, [this](const KvSnapshotPtr& s) { onSnapshot(s, true); });
+    connect(worker_, &DecodeWorker::stepped, this, [this](const KvSnapshotPtr& s) { onSnapshot(s, false); });
+    connect(worker_, &DecodeWorker::busyChanged, this, [this](bool busy) {
+        busy_ = busy;
+        emit busyChanged(busy);
+    });
+    connect(worker_, &DecodeWorker::runStopped, this, &SessionController::runStopped);
+    connect(worker_, &DecodeWorker::failed, this, &SessionController::failed);
+    connect(worker_, &DecodeWorker::policyApplied, this, [this](const PolicyConfig& p) {
+        last_settings_.options.policy = p;
+        emit policyApplied(p);
+    });
+    thread_.start();
+}
+
+SessionController::~SessionController() {
+    worker_->requestPause();
+    QMetaObject::invokeMethod(worker_, &DecodeWorker::shutdown, Qt::QueuedConnection);
+    thread_.quit();
+    thread_.wait();
+}
+
+void SessionController::onSnapshot(const KvSnapshotPtr& snapshot, bool prefill) {
+    worker_->snapshotConsumed();
+    if (!live_) return;  // a late snapshot of a run the user left (opened a file, loaded a model)
+    if (prefill)
+        history_.addPrefill(snapshot);
+    else
+        history_.addStep(snapshot);
+    const qint64 t = now_ns();
+    const double gap_ms = last_step_ns_ == 0 ? 0.0 : static_cast<double>(t - last_step_ns_) / 1e6;
+    last_step_ns_ = t;
+    emit stepArrived(gap_ms);
+}
+
+void SessionController::loadModel(const QString& path) {
+    worker_->requestPause();
+    loading_ = true;
+    emit loadingChanged(true);
+    QMetaObject::invokeMethod(worker_, [w = worker_, path] { w->loadModel(path); }, Qt::QueuedConnection);
+}
+
+void SessionController::reset(const RunSettings& settings) {
+    worker_->requestPause();
+    last_step_ns_ = 0;
+    QMetaObject::invokeMethod(worker_, [w = worker_, settings] { w->startRun(settings); }, Qt::QueuedConnection);
+}
+
+bool SessionController::replay(RunSettings settings) {
+    if (history_.empty() || history_.generatedTokens().empty()) {
+        emit failed(tr("Nothing to replay: generate some tokens first."));
+        return false;
+    }
+    settings.forced = history_.generatedTokens();
+    reset(settings);
+    step(0);  // runs until the replayed tokens are used up
+    return true;
+}
+
+void SessionController::step(int n) {
+    QMetaObject::invokeMethod(worker_, [w = worker_, n] { w->stepTokens(n); }, Qt::QueuedConnection);
+}
+
+void SessionController::run() { step(0); }
+
+void SessionController::pause() { worker_->requestPause(); }
+
+void SessionController::setStepDelayMs(int ms) { worker_->setStepDelayMs(ms); }
+
+void SessionController::setPolicy(const PolicyConfig& policy) {
+    QMetaObject::invokeMethod(worker_, [w = worker_, policy] { w->setPolicy(policy); }, Qt::QueuedConnection);
+}
+
+void SessionController::setPinned(int32_t position, bool pinned) {
+    QMetaObject::invokeMethod(worker_, [w = worker_, position, pinned] { w->setPinned(position, pinned); },
+                              Qt::QueuedConnection);
+}
+
+void SessionController::openTrace(SharedTracePtr trace) {
+    worker_->requestPause();
+    has_run_ = false;
+    live_ = false;
+    history_.open(std::move(trace));
+}
+
+}  // namespace kvscope::gui

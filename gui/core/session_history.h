@@ -1,0 +1,85 @@
+#pragma once
+// The GUI thread's record of a run (live or opened from a file): the trace's
+// header, a light copy of every entry (no attention, no cache views: those are
+// read back from the trace on demand), the text of every position, the latest
+// full snapshot, and the attention matrix of the selected layer/heads kept up
+// to date row by row.
+//
+// Timeline entries: 0 = after the prompt (the prefill), k = after step k-1.
+#include <QObject>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/run_settings.h"
+#include "core/shared_trace.h"
+#include "heatmap/attention_matrix.h"
+
+namespace kvscope::gui {
+
+class SessionHistory : public QObject {
+    Q_OBJECT
+public:
+    explicit SessionHistory(QObject* parent = nullptr);
+
+    // A new live run: the trace holds its header (and soon the prefill).
+    void begin(SharedTracePtr trace);
+    // A finished trace (opened from a file): every entry is read at once.
+    void open(SharedTracePtr trace);
+    void clear();
+    void addPrefill(const KvSnapshotPtr& snapshot);
+    void addStep(const KvSnapshotPtr& snapshot);
+
+    bool empty() const { return !trace_; }
+    const SharedTracePtr& trace() const { return trace_; }
+    const TraceHeader& header() const { return header_; }
+    int32_t entries() const { return static_cast<int32_t>(light_.size()); }  // timeline length
+    int32_t steps() const { return entries() > 0 ? entries() - 1 : 0; }
+    // Entry e without cache views and attention ([entries()]).
+    const StepSnapshot& light(int32_t entry) const { return light_.at(static_cast<size_t>(entry)); }
+    const std::vector<StepSnapshot>& lightSteps() const { return light_steps_; }  // the steps' light copies, in order
+    // Cache views of every layer at entry e ([n_layer]); decoded from the trace
+    // unless e is the latest live entry.
+    std::vector<LayerCacheView> cacheViews(int32_t entry) const;
+    // Up to `count` most recent query rows fed at or before entry e, oldest first, every layer.
+    std::vector<QueryAttention> recentAttention(int32_t entry, int32_t count) const;
+    // Token text of a text position ("" beyond the text).
+    std::string tokenText(int32_t position) const;
+    int32_t textLength() const { return static_cast<int32_t>(texts_.size()); }
+    std::vector<int32_t> tokens() const { return tokens_; }   // prompt + generated ids, by position
+    std::vector<int32_t> generatedTokens() const;
+
+    // The attention matrix of (layer, heads), rebuilt from the trace when the
+    // selection changes and extended row by row as steps arrive.
+    const AttentionMatrix& matrix(int32_t layer, const HeadSelection& heads);
+    // Query rows fed up to and including entry e (the heatmap's visible rows).
+    int32_t rowsAt(int32_t entry) const;
+
+signals:
+    void reset();                  // a new run or file: everything changed
+    void entryAdded(int32_t entry);
+
+private:
+    void record(const KvSnapshotPtr& snapshot);
+    void appendRows(const StepSnapshot& snapshot);
+    void rebuildMatrix();
+
+    SharedTracePtr trace_;
+    TraceHeader header_;
+    std::vector<StepSnapshot> light_;        // [entries]
+    std::vector<StepSnapshot> light_steps_;  // [entries - 1] (for the plots)
+    std::vector<int32_t> rows_after_;        // [entries] attention rows fed up to each entry
+    std::vector<std::string> texts_;         // [text length] token text by position
+    std::vector<int32_t> tokens_;            // [text length] token id by position
+    KvSnapshotPtr latest_;                   // the newest live snapshot (full)
+    std::vector<QueryAttention> recent_rows_;  // [<= kRecentRows] the newest live query rows, oldest first
+    static constexpr size_t kRecentRows = 64;
+    int32_t matrix_layer_ = -1;
+    HeadSelection matrix_heads_;
+    AttentionMatrix matrix_;
+};
+
+}  // namespace kvscope::gui

@@ -1,0 +1,319 @@
+// The main window end to end on the real model (offscreen): loading, stepping,
+// the views against the engine's snapshots, policy controls, Replay, the
+// timeline, session save/open, exports and responsiveness while decoding.
+#include <QtTest>
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSlider>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <cmath>
+
+#include "app/main_window.h"
+#include "app/shortcuts_dialog.h"
+#include "cacheviews/token_text_view.h"
+#include "controls/generation_panel.h"
+#include "controls/model_info_panel.h"
+#include "controls/policy_dock.h"
+#include "gui_test_support.h"
+#include "heatmap/heatmap_view.h"
+#include "plots/plots_panel.h"
+
+using namespace kvscope;
+using namespace kvscope::gui;
+
+namespace {
+
+constexpr int kLoadTimeoutMs = 60000;
+constexpr int kStepTimeoutMs = 60000;
+
+PolicyConfig sinks_window(int32_t window, int32_t sinks) {
+    PolicyConfig p;
+    p.kind = PolicyKind::SinksWindow;
+    p.window = window;
+    p.sinks = sinks;
+    return p;
+}
+
+bool starts_with(const QByteArray& data, const char* magic) { return data.startsWith(QByteArray(magic)); }
+
+QByteArray read_all(const QString& path) {
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+}  // namespace
+
+class AppWindowTest : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<MainWindow> window_;
+    QString model_path_;
+
+    // A window on the model with `policy`, the prompt run (entry 0 shown).
+    bool openWindow(const PolicyConfig& policy, bool reference = false) {
+        window_ = std::make_unique<MainWindow>();
+        window_->setErrorDialogsEnabled(false);
+        window_->setDecodeThreads(1);
+        window_->resize(1400, 900);
+        window_->show();
+        window_->generationPanel()->setPrompt("The capital of France is");
+        window_->generationPanel()->setChatTemplate(false);
+        window_->generationPanel()->setMaxNewTokens(64);
+        window_->policyPanel()->setPolicy(policy);
+        window_->policyPanel()->setReferenceRun(reference);
+        window_->openModel(model_path_);
+        SessionController& c = window_->controller();
+        return QTest::qWaitFor([&] { return !c.history().empty() && c.history().entries() >= 1; }, kLoadTimeoutMs);
+    }
+
+    bool stepAndWait(int n) {
+        SessionController& c = window_->controller();
+        const int32_t target = c.history().steps() + n;
+        c.step(n);
+        return QTest::qWaitFor([&] { return c.history().steps() >= target && !c.busy(); }, kStepTimeoutMs);
+    }
+
+    // Waits for the frame timer to draw the newest entry.
+    void settle() { QTest::qWait(120); }
+
+private slots:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);  // QSettings go to a test location
+        KVSCOPE_QTEST_REQUIRE_MODEL_PATH(path);
+        model_path_ = QString::fromStdString(path);
+    }
+    void cleanup() { window_.reset(); }
+
+    void loadsTheModelAndRunsThePrompt() {
+        QVERIFY(openWindow(sinks_window(16, 4)));
+        SessionHistory& h = window_->controller().history();
+        const auto n_prompt = static_cast<int32_t>(h.header().prompt_tokens.size());
+        QVERIFY(n_prompt > 3);
+        QCOMPARE(h.rowsAt(0), n_prompt);
+        QCOMPARE(h.header().n_layer, 30);
+        QVERIFY(window_->modelInfo()->text().contains("30"));
+        settle();
+        QCOMPARE(window_->shownEntry(), 0);
+        QCOMPARE(window_->tokenText()->plainText(), QString("The capital of France is"));
+    }
+
+    // The heatmap's matrix holds the engine's probabilities: the mean over heads
+    // of the newest query's attention, computed here from the snapshot.
+    void heatmapCellsEqualTheEngineProbabilities() {
+        QVERIFY(openWindow(sinks_window(8, 2)));
+        QVERIFY(stepAndWait(12));
+        settle();
+        SessionHistory& h = window_->controller().history();
+        const int32_t entry = h.entries() - 1;
+        const std::vector<QueryAttention> rows = h.recentAttention(entry, 1);
+        QCOMPARE(rows.size(), size_t(1));
+        const int32_t layer = window_->selectedLayer();
+        const LayerAttention& la = rows[0].layers[static_cast<size_t>(layer)];
+        const AttentionMatrix& m = h.matrix(layer, HeadSelection{HeadReduce::Mean, 0});
+        const int32_t row = m.rows() - 1;
+        QCOMPARE(m.query_position(row), rows[0].position);
+        const size_t n_keys = la.key_positions.size();
+        const size_t n_head = la.probs.size() / n_keys;
+        QCOMPARE(n_keys, size_t(8));  // the window holds 8 positions
+        for (size_t k = 0; k < n_keys; ++k) {
+            double mean = 0;
+            for (size_t hd = 0; hd < n_head; ++hd) mean += la.probs[hd * n_keys + k];
+            mean /= static_cast<double>(n_head);
+            QVERIFY(std::fabs(m.value(row, la.key_positions[k]) - mean) < 1e-6);
+        }
+        // A position between the sinks and the window was evicted: not held.
+        QVERIFY(std::isnan(m.value(row, 3)));
+        QVERIFY(!m.is_future(row, 3));
+    }
+
+    void staysResponsiveWhileDecoding() {
+        QVERIFY(openWindow(sinks_window(16, 4)));
+        SessionController& c = window_->controller();
+        QElapsedTimer clock;
+        clock.start();
+        qint64 last = clock.nsecsElapsed();
+        double worst_ms = 0;
+        QTimer probe;
+        probe.setInterval(5);
+        QObject::connect(&probe, &QTimer::timeout, [&] {
+            const qint64 now = clock.nsecsElapsed();
+            worst_ms = std::max(worst_ms, static_cast<double>(now - last) / 1e6);
+            last = now;
+        });
+        const int32_t target = c.history().steps() + 48;
+        probe.start();
+        last = clock.nsecsElapsed();
+        c.step(48);
+        QVERIFY(QTest::qWaitFor([&] { return c.history().steps() >= target && !c.busy(); }, kStepTimeoutMs));
+        QTest::qWait(100);
+        probe.stop();
+        qInfo("longest gap between 5 ms timer ticks on the GUI thread while decoding: %.1f ms", worst_ms);
+        QVERIFY2(worst_ms < 50.0, qPrintable(QString("GUI thread blocked for %1 ms").arg(worst_ms)));
+        QVERIFY(window_->framesDrawn() > 1);
+    }
+
+    void policyChangesReachTheSessionFromTheNextStep() {
+        QVERIFY(openWindow(PolicyConfig{}));
+        QVERIFY(stepAndWait(2));
+        const PolicyConfig p = sinks_window(8, 2);
+        emit window_->policyPanel()->policyChanged(p);  // as the dock does after a valid edit
+        QVERIFY(stepAndWait(2));
+        SessionHistory& h = window_->controller().history();
+        const StepSnapshot& last = h.light(h.entries() - 1);
+        QCOMPARE(QString::fromStdString(last.policy), QString::fromStdString(p.describe()));
+        for (const LayerCacheView& v : h.cacheViews(h.entries() - 1)) QVERIFY(v.held_positions.size() <= 8);
+    }
+
+    void refusedSettingShowsTheReason() {
+        QVERIFY(openWindow(PolicyConfig{}));
+        PolicyConfig bad = sinks_window(4, 4);  // no room left for a window
+        emit window_->policyPanel()->policyChanged(bad);
+        QVERIFY(QTest::qWaitFor([&] { return !window_->lastError().isEmpty(); }, 5000));
+        QVERIFY2(window_->lastError().contains("sinks"), qPrintable(window_->lastError()));
+        QVERIFY(stepAndWait(1));  // the session goes on under its old policy
+        SessionHistory& h = window_->controller().history();
+        QCOMPARE(QString::fromStdString(h.light(h.entries() - 1).policy), QString::fromStdString(PolicyConfig{}.describe()));
+    }
+
+    void replayReRunsTheSameTokensUnderNewSettings() {
+        QVERIFY(openWindow(PolicyConfig{}));
+        QVERIFY(stepAndWait(10));
+        SessionController& c = window_->controller();
+        const std::vector<int32_t> first = c.history().generatedTokens();
+        QCOMPARE(first.size(), size_t(10));
+        // Same settings: the same tokens and the same logits' top candidates.
+        const std::vector<TokenCandidate> top_before = c.history().light(5).top;
+        window_->replay();
+        QVERIFY(QTest::qWaitFor([&] { return c.history().generatedTokens().size() == 10 && !c.busy(); }, kStepTimeoutMs));
+        QCOMPARE(c.history().generatedTokens(), first);
+        QCOMPARE(c.history().light(5).top.front().id, top_before.front().id);
+        QCOMPARE(c.history().light(5).top.front().logit, top_before.front().logit);
+        // A small window: the same tokens (forced), the new policy in force, the cache bounded.
+        window_->policyPanel()->setPolicy(sinks_window(6, 2));
+        window_->replay();
+        QVERIFY(QTest::qWaitFor([&] {
+            return c.history().generatedTokens().size() == 10 && !c.busy() &&
+                   c.history().light(1).policy == sinks_window(6, 2).describe();
+        }, kStepTimeoutMs));
+        QCOMPARE(c.history().generatedTokens(), first);
+        for (const LayerCacheView& v : c.history().cacheViews(c.history().entries() - 1))
+            QVERIFY(v.held_positions.size() <= 6);
+    }
+
+    void timelineShowsEveryViewAsItWas() {
+        QVERIFY(openWindow(sinks_window(8, 2)));
+        QVERIFY(stepAndWait(6));
+        settle();
+        SessionHistory& h = window_->controller().history();
+        const QString full_text = window_->tokenText()->plainText();
+        window_->timeline()->setValue(2);  // after step 1: the prompt and two generated tokens
+        QCOMPARE(window_->shownEntry(), 2);
+        std::string expected;
+        for (int32_t p = 0; p <= h.light(2).position; ++p) expected += h.tokenText(p);
+        QCOMPARE(window_->tokenText()->plainText(), QString::fromStdString(expected));
+        QVERIFY(full_text.startsWith(window_->tokenText()->plainText()));
+        QVERIFY(full_text.size() > window_->tokenText()->plainText().size());
+        window_->timeline()->setValue(window_->timeline()->maximum());
+        QCOMPARE(window_->tokenText()->plainText(), full_text);
+    }
+
+    void sessionRoundTripsThroughSaveAndOpen() {
+        QVERIFY(openWindow(sinks_window(8, 2)));
+        QVERIFY(stepAndWait(8));
+        settle();
+        QTemporaryDir dir;
+        const QString path = dir.filePath("run.json");
+        QCOMPARE(window_->saveSession(path), QString());
+        QVERIFY(QFile::exists(path));
+        QVERIFY(QFile::exists(dir.filePath("run.attn.bin")));
+        SessionHistory& h = window_->controller().history();
+        const std::vector<int32_t> tokens = h.tokens();
+        const int32_t entries = h.entries();
+        const std::string text = window_->tokenText()->plainText().toStdString();
+        const AttentionMatrix& before = h.matrix(0, HeadSelection{HeadReduce::Head, 1});
+        std::vector<float> last_row;
+        for (int32_t k = 0; k < before.columns(); ++k) last_row.push_back(before.value(before.rows() - 1, k));
+
+        QCOMPARE(window_->openSession(path), QString());
+        settle();
+        QCOMPARE(h.entries(), entries);
+        QCOMPARE(h.tokens(), tokens);
+        QCOMPARE(window_->tokenText()->plainText().toStdString(), text);
+        const AttentionMatrix& after = h.matrix(0, HeadSelection{HeadReduce::Head, 1});
+        QCOMPARE(after.rows(), before.rows());
+        for (int32_t k = 0; k < after.columns(); ++k) {
+            const float a = after.value(after.rows() - 1, k), b = last_row[static_cast<size_t>(k)];
+            if (std::isnan(b)) QVERIFY(std::isnan(a));
+            else QVERIFY(std::fabs(a - b) <= 0.034f * b + 1e-7f);  // the trace's 8-bit codes: <= 3.33 % relative
+        }
+        // A damaged file is refused with a reason; the open session stays.
+        QFile::resize(path, 20);
+        QVERIFY(!window_->openSession(path).isEmpty());
+        QCOMPARE(h.entries(), entries);
+    }
+
+    void exportsWriteValidFilesAndRefuseUnwritablePaths() {
+        QVERIFY(openWindow(sinks_window(8, 2)));
+        QVERIFY(stepAndWait(4));
+        settle();
+        QTemporaryDir dir;
+        QCOMPARE(window_->exportHeatmap(dir.filePath("h.png")), QString());
+        QVERIFY(starts_with(read_all(dir.filePath("h.png")), "\x89PNG"));
+        QCOMPARE(window_->exportHeatmap(dir.filePath("h.svg")), QString());
+        QVERIFY(read_all(dir.filePath("h.svg")).contains("<svg"));
+        QCOMPARE(window_->exportHeatmap(dir.filePath("h.pdf")), QString());
+        QVERIFY(starts_with(read_all(dir.filePath("h.pdf")), "%PDF"));
+        QCOMPARE(window_->exportHeatmap(dir.filePath("h.csv")), QString());
+        const QByteArray csv = read_all(dir.filePath("h.csv"));
+        const int32_t rows = window_->controller().history().rowsAt(window_->shownEntry());
+        QCOMPARE(csv.count('\n'), rows + 1);  // header + one line per query row
+        QCOMPARE(window_->exportStrip(dir.filePath("s.png")), QString());
+        QVERIFY(starts_with(read_all(dir.filePath("s.png")), "\x89PNG"));
+        for (const QString& name : window_->plots()->plotNames()) {
+            QCOMPARE(window_->exportPlot(name, dir.filePath(name + ".png")), QString());
+            QVERIFY(starts_with(read_all(dir.filePath(name + ".png")), "\x89PNG"));
+            QCOMPARE(window_->exportPlot(name, dir.filePath(name + ".pdf")), QString());
+            QVERIFY(starts_with(read_all(dir.filePath(name + ".pdf")), "%PDF"));
+        }
+        QCOMPARE(window_->saveSession(dir.filePath("s.json")), QString());
+        // Unwritable: an error, and nothing written.
+        const QString bad = "/nonexistent-kvscope-dir/x";
+        for (const char* ext : {".png", ".svg", ".pdf", ".csv"}) {
+            QVERIFY(!window_->exportHeatmap(bad + ext).isEmpty());
+            QVERIFY(!QFile::exists(bad + ext));
+        }
+        QVERIFY(!window_->exportStrip(bad + ".png").isEmpty());
+        QVERIFY(!window_->saveSession(bad + ".json").isEmpty());
+        QVERIFY(!window_->lastError().isEmpty());
+    }
+
+    void aBrokenModelFileGivesAnErrorNotACrash() {
+        QVERIFY(openWindow(PolicyConfig{}));
+        QTemporaryDir dir;
+        const QString path = dir.filePath("broken.gguf");
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("GGUF\x03\x00\x00\x00 truncated");
+        f.close();
+        window_->openModel(path);
+        QVERIFY(QTest::qWaitFor([&] { return !window_->lastError().isEmpty(); }, 10000));
+        QVERIFY(window_->lastError().contains("broken.gguf"));
+        QVERIFY(window_->controller().model() != nullptr);  // the loaded model stays
+        window_->openModel(dir.filePath("missing.gguf"));
+        QVERIFY(window_->lastError().contains("no such file"));
+    }
+
+    void shortcutsAreListed() {
+        MainWindow w;
+        ShortcutsDialog d(w.findChildren<QAction*>());
+        QVERIFY(d.rows() >= 8);
+    }
+};
+
+QTEST_MAIN(AppWindowTest)
+#include "app_window_test.moc"
