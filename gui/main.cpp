@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
     const QStringList files = parser.positionalArguments();
     const QString file = files.isEmpty() ? QString() : files.front();
     if (parser.isSet(screenshot) || parser.isSet(bench)) {
+        // Batch tasks keep their own settings, so they neither read nor change the user's.
+        QApplication::setApplicationName("KVScope batch tasks");
         kvscope::gui::TaskOptions o;
         o.model = file.isEmpty() ? kvscope::gui::defaultModelPath() : file;
         o.prompt_file = parser.value(prompt_file);

@@ -36,7 +36,7 @@ bool wait_until(const std::function<bool()>& done, int timeout_ms) {
 // A window on the model with a StreamingLLM-style policy, `steps` tokens generated.
 bool prepare_window(MainWindow& w, const TaskOptions& o, QString* error) {
     w.setErrorDialogsEnabled(false);
-    w.resize(1600, 1000);
+    w.resize(1800, 1100);
     w.show();
     if (!o.prompt_file.isEmpty()) {
         QFile f(o.prompt_file);
@@ -51,6 +51,7 @@ bool prepare_window(MainWindow& w, const TaskOptions& o, QString* error) {
     p.window = 32;
     p.sinks = 4;
     w.policyPanel()->setPolicy(p);
+    w.policyPanel()->setReferenceRun(true);  // the quality plot and the divergence colours have data
     w.generationPanel()->setMaxNewTokens(std::max(o.steps, 1) + 16);
     w.openModel(o.model);
     SessionController& c = w.controller();
@@ -114,7 +115,7 @@ int run_gui_bench(const TaskOptions& o) {
     }
     const double seconds = static_cast<double>(t.nsecsElapsed()) / 1e9;
     const int frames = w.framesDrawn() - frames_before;
-    std::printf("\nWhile decoding %d tokens in the main window (1600x1000, all views live):\n", o.steps);
+    std::printf("\nWhile decoding %d tokens in the main window (1800x1100, all views live):\n", o.steps);
     std::printf("  %.1f tokens/s, %.1f frames/s (%d frames in %.2f s; frame timer capped at 30/s)\n",
                 o.steps / seconds, frames / seconds, frames, seconds);
     return 0;

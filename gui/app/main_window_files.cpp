@@ -3,6 +3,7 @@
 #include <QComboBox>
 #include <QCheckBox>
 #include <QDir>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
@@ -222,7 +223,12 @@ void MainWindow::restoreSettings() {
     restoreState(s.value("window/state").toByteArray());
     recent_ = s.value("models/recent").toStringList();
     rebuildRecentMenu();
-    if (s.contains("run/prompt")) generation_->setPrompt(s.value("run/prompt").toString());
+    if (s.contains("run/prompt")) {
+        generation_->setPrompt(s.value("run/prompt").toString());
+    } else {
+        QFile sample(":/kvscope/prompts/capital-of-france.txt");  // first start: a sample prompt
+        if (sample.open(QIODevice::ReadOnly)) generation_->setPrompt(QString::fromUtf8(sample.readAll()).trimmed());
+    }
     generation_->setChatTemplate(s.value("run/chat", true).toBool());
     log_scale_box_->setChecked(s.value("view/log_scale", false).toBool());
     speed_->setValue(s.value("run/delay_ms", 0).toInt());

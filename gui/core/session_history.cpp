@@ -24,6 +24,33 @@ StepSnapshot light_copy(const StepSnapshot& s) {
     return l;
 }
 
+// The prefill reports one cache view, the one after the whole prompt; each
+// prompt row saw an earlier state of the cache. The row's own keys tell what
+// it saw: roles come from the final view where it pins a position (sinks,
+// globals, heavy hitters), and the trailing run of consecutive keys ending at
+// the query is its window. So a prompt row's window edge is where its own
+// window began, not where the prompt's last window begins.
+LayerCacheView prefill_row_view(const LayerCacheView& final_view, const LayerAttention& row) {
+    LayerCacheView v;
+    v.held_positions = row.key_positions;
+    v.held_roles.assign(row.key_positions.size(), SlotRole::Window);
+    size_t run_start = row.key_positions.size();
+    while (run_start > 0 && (run_start == row.key_positions.size() ||
+                             row.key_positions[run_start - 1] + 1 == row.key_positions[run_start]))
+        --run_start;
+    size_t f = 0;
+    for (size_t i = 0; i < row.key_positions.size(); ++i) {
+        const int32_t p = row.key_positions[i];
+        while (f < final_view.held_positions.size() && final_view.held_positions[f] < p) ++f;
+        const bool in_final = f < final_view.held_positions.size() && final_view.held_positions[f] == p;
+        if (in_final && final_view.held_roles[f] != SlotRole::Window)
+            v.held_roles[i] = final_view.held_roles[f];
+        else if (i < run_start)
+            v.held_roles[i] = SlotRole::HeavyHitter;  // held outside the window and not pinned at the end: kept by score
+    }
+    return v;
+}
+
 }  // namespace
 
 SessionHistory::SessionHistory(QObject* parent) : QObject(parent) {}
@@ -38,6 +65,7 @@ void SessionHistory::clear() {
     tokens_.clear();
     latest_.reset();
     recent_rows_.clear();
+    prefill_pending_ = false;
     matrix_layer_ = -1;
     matrix_.clear();
 }
@@ -81,7 +109,10 @@ void SessionHistory::open(SharedTracePtr trace) {
     emit reset();
 }
 
-void SessionHistory::addPrefill(const KvSnapshotPtr& snapshot) { record(snapshot); }
+void SessionHistory::addPrefill(const KvSnapshotPtr& snapshot) {
+    prefill_pending_ = true;
+    record(snapshot);
+}
 
 void SessionHistory::addStep(const KvSnapshotPtr& snapshot) {
     if (snapshot->position == static_cast<int32_t>(texts_.size())) {
@@ -100,7 +131,8 @@ void SessionHistory::record(const KvSnapshotPtr& snapshot) {
     light_.push_back(light_copy(*snapshot));
     rows_after_.push_back((rows_after_.empty() ? 0 : rows_after_.back()) +
                           static_cast<int32_t>(snapshot->attention.size()));
-    if (matrix_layer_ >= 0) appendRows(*snapshot);
+    if (matrix_layer_ >= 0) appendRows(*snapshot, /*prefill=*/light_.size() == 1 && prefill_pending_);
+    prefill_pending_ = false;
     emit entryAdded(entries() - 1);
 }
 
@@ -163,11 +195,18 @@ const AttentionMatrix& SessionHistory::matrix(int32_t layer, const HeadSelection
     return matrix_;
 }
 
-void SessionHistory::appendRows(const StepSnapshot& snapshot) {
+void SessionHistory::appendRows(const StepSnapshot& snapshot, bool prefill) {
     const auto l = static_cast<size_t>(matrix_layer_);
     const LayerCacheView* view = l < snapshot.layers.size() ? &snapshot.layers[l] : nullptr;
-    for (const QueryAttention& q : snapshot.attention)
-        matrix_.append(q.position, q.layers.at(l), matrix_heads_, light_.front().gqa_groups, view);
+    for (const QueryAttention& q : snapshot.attention) {
+        const LayerAttention& row = q.layers.at(l);
+        if (prefill && view) {
+            const LayerCacheView row_view = prefill_row_view(*view, row);
+            matrix_.append(q.position, row, matrix_heads_, light_.front().gqa_groups, &row_view);
+        } else {
+            matrix_.append(q.position, row, matrix_heads_, light_.front().gqa_groups, view);
+        }
+    }
 }
 
 void SessionHistory::rebuildMatrix() {
@@ -176,14 +215,21 @@ void SessionHistory::rebuildMatrix() {
     const std::vector<std::vector<int32_t>>& groups = light_.front().gqa_groups;
     for (int32_t entry = 0; entry < entries(); ++entry) {
         Trace::LayerSlice slice;
+        bool prefill = false;
         {
             std::lock_guard<std::mutex> lock(trace_->mutex);
             const Trace& t = trace_->trace;
+            prefill = t.has_prefill() && entry == 0;
             slice = t.layer_slice(t.has_prefill() ? entry - 1 : entry, matrix_layer_);
         }
         for (auto& [position, attention] : slice.queries) {
             if (attention.probs.empty()) attention.key_positions.clear();  // dropped for the budget: a blank row
-            matrix_.append(position, attention, matrix_heads_, groups, &slice.view);
+            if (prefill) {
+                const LayerCacheView row_view = prefill_row_view(slice.view, attention);
+                matrix_.append(position, attention, matrix_heads_, groups, &row_view);
+            } else {
+                matrix_.append(position, attention, matrix_heads_, groups, &slice.view);
+            }
         }
     }
 }

@@ -64,7 +64,7 @@ signals:
 
 private:
     void record(const KvSnapshotPtr& snapshot);
-    void appendRows(const StepSnapshot& snapshot);
+    void appendRows(const StepSnapshot& snapshot, bool prefill);
     void rebuildMatrix();
 
     SharedTracePtr trace_;
@@ -77,6 +77,7 @@ private:
     KvSnapshotPtr latest_;                   // the newest live snapshot (full)
     std::vector<QueryAttention> recent_rows_;  // [<= kRecentRows] the newest live query rows, oldest first
     static constexpr size_t kRecentRows = 64;
+    bool prefill_pending_ = false;           // the next record() is the prefill's
     int32_t matrix_layer_ = -1;
     HeadSelection matrix_heads_;
     AttentionMatrix matrix_;

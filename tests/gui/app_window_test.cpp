@@ -55,13 +55,14 @@ private:
     QString model_path_;
 
     // A window on the model with `policy`, the prompt run (entry 0 shown).
-    bool openWindow(const PolicyConfig& policy, bool reference = false) {
+    bool openWindow(const PolicyConfig& policy, bool reference = false,
+                    const QString& prompt = "The capital of France is") {
         window_ = std::make_unique<MainWindow>();
         window_->setErrorDialogsEnabled(false);
         window_->setDecodeThreads(1);
         window_->resize(1400, 900);
         window_->show();
-        window_->generationPanel()->setPrompt("The capital of France is");
+        window_->generationPanel()->setPrompt(prompt);
         window_->generationPanel()->setChatTemplate(false);
         window_->generationPanel()->setMaxNewTokens(64);
         window_->policyPanel()->setPolicy(policy);
@@ -129,6 +130,28 @@ private slots:
         // A position between the sinks and the window was evicted: not held.
         QVERIFY(std::isnan(m.value(row, 3)));
         QVERIFY(!m.is_future(row, 3));
+    }
+
+    // Each prompt row's window edge is where that row's own window began (the
+    // prefill reports only the final cache view), and the sinks are marked.
+    void promptRowsShowTheirOwnWindowEdge() {
+        QVERIFY(openWindow(sinks_window(8, 2), false,
+                           "The history of the printing press begins in the fifteenth century, when movable type"));
+        SessionHistory& h = window_->controller().history();
+        const auto n_prompt = static_cast<int32_t>(h.header().prompt_tokens.size());
+        QVERIFY(n_prompt > 12);
+        const AttentionMatrix& m = h.matrix(0, HeadSelection{HeadReduce::Mean, 0});
+        QCOMPARE(m.rows(), n_prompt);
+        for (int32_t q = 0; q < n_prompt; ++q) {
+            // sinks(2)+window(8): positions 0, 1 and the last 6 up to q; nothing evicted before q = 8.
+            QCOMPARE(m.window_start(q), q < 8 ? -1 : q - 5);
+            for (int32_t k = 0; k <= q; ++k) QCOMPARE(std::isnan(m.value(q, k)), q >= 8 && k >= 2 && k < q - 5);
+        }
+        QCOMPARE(m.sink_columns(), (std::vector<int32_t>{0, 1}));
+        // The same after a rebuild from the trace (another head selection and back).
+        h.matrix(0, HeadSelection{HeadReduce::Max, 0});
+        const AttentionMatrix& again = h.matrix(0, HeadSelection{HeadReduce::Mean, 0});
+        for (int32_t q = 0; q < n_prompt; ++q) QCOMPARE(again.window_start(q), q < 8 ? -1 : q - 5);
     }
 
     void staysResponsiveWhileDecoding() {
