@@ -6,6 +6,7 @@
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QIcon>
+#include <QSettings>
 #include <QTimer>
 
 #include "app/app_tasks.h"
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(screenshot) || parser.isSet(bench)) {
         // Batch tasks keep their own settings, so they neither read nor change the user's.
         QApplication::setApplicationName("KVScope batch tasks");
+        QSettings().clear();  // and start from the defaults every time (reproducible screenshots)
         kvscope::gui::TaskOptions o;
         o.model = file.isEmpty() ? kvscope::gui::defaultModelPath() : file;
         o.prompt_file = parser.value(prompt_file);

@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QCloseEvent>
+#include <QShowEvent>
 #include <QComboBox>
 #include <QDockWidget>
 #include <QHBoxLayout>
@@ -296,7 +297,11 @@ void MainWindow::buildDocks() {
     auto* policy_scroll = new QScrollArea;
     policy_scroll->setWidget(policy_);
     policy_scroll->setWidgetResizable(true);
-    QDockWidget* prompt_dock = dock(tr("Prompt and sampling"), "prompt-dock", generation_, Qt::LeftDockWidgetArea);
+    // Scroll areas let the left column shrink below its forms' natural height.
+    auto* generation_scroll = new QScrollArea;
+    generation_scroll->setWidget(generation_);
+    generation_scroll->setWidgetResizable(true);
+    QDockWidget* prompt_dock = dock(tr("Prompt and sampling"), "prompt-dock", generation_scroll, Qt::LeftDockWidgetArea);
     QDockWidget* policy_dock = dock(tr("Cache policy"), "policy-dock", policy_scroll, Qt::LeftDockWidgetArea);
     QDockWidget* info_dock = dock(tr("Model"), "model-dock", model_info_, Qt::LeftDockWidgetArea);
     QDockWidget* heads_dock = dock(tr("Layers x heads"), "heads-dock", heads_scroll, Qt::LeftDockWidgetArea);
@@ -458,6 +463,19 @@ void MainWindow::fillLayerAndHeadChoices() {
     head_box_->setCurrentIndex(heads >= 0 && heads < head_box_->count() ? heads : 0);
     strip_->setSelectedLayer(selectedLayer());
     matrix_dirty_ = true;
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    if (dock_sizes_set_) return;
+    dock_sizes_set_ = true;
+    // Default proportions, unless a saved window state set them: plots tall
+    // enough to read, the policy form taller than the prompt editor.
+    auto* plots = findChild<QDockWidget*>("plots-dock");
+    auto* prompt = findChild<QDockWidget*>("prompt-dock");
+    auto* policy = findChild<QDockWidget*>("policy-dock");
+    resizeDocks({plots}, {height() / 4}, Qt::Vertical);
+    resizeDocks({prompt, policy}, {height() * 2 / 5, height() * 3 / 5}, Qt::Vertical);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

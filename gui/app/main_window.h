@@ -78,6 +78,7 @@ public:
     void setDecodeThreads(int n) { decode_threads_ = n; }
 
 protected:
+    void showEvent(QShowEvent* event) override;
     void closeEvent(QCloseEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
@@ -169,6 +170,7 @@ private:
     QStringList recent_;
     double tokens_per_second_ = 0;
     int frames_drawn_ = 0;
+    bool dock_sizes_set_ = false;  // default dock proportions applied (or a saved state restored)
     int decode_threads_ = 0;  // 0 = QThread::idealThreadCount()
 };
 

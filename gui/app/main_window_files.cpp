@@ -220,7 +220,7 @@ void MainWindow::chooseExport(const QString& what) {
 void MainWindow::restoreSettings() {
     QSettings s;
     restoreGeometry(s.value("window/geometry").toByteArray());
-    restoreState(s.value("window/state").toByteArray());
+    dock_sizes_set_ = restoreState(s.value("window/state").toByteArray());
     recent_ = s.value("models/recent").toStringList();
     rebuildRecentMenu();
     if (s.contains("run/prompt")) {

@@ -131,8 +131,20 @@ StepPlot::StepPlot(QCustomPlot& plot, StepPlotKind kind) : plot_(plot), kind_(ki
     QFont legend_font = plot.legend->font();
     legend_font.setPointSizeF(std::max(6.0, legend_font.pointSizeF() * 0.8));
     plot.legend->setFont(legend_font);
-    plot.legend->setBrush(QBrush(QColor(255, 255, 255, 200)));
-    plot.axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    plot.legend->setBrush(Qt::NoBrush);
+    plot.legend->setBorderPen(Qt::NoPen);
+    // The plots are short (a dock ~150 px high): a legend inside the axis rect
+    // would hide the data. It goes below the axes instead, in columns.
+    if (plot.axisRect()->insetLayout()->take(plot.legend)) {
+        plot.axisRect()->insetLayout()->simplify();
+        const int row = plot.plotLayout()->rowCount();
+        plot.plotLayout()->insertRow(row);
+        plot.plotLayout()->addElement(row, 0, plot.legend);
+        plot.plotLayout()->setRowStretchFactor(row, 0.001);
+        plot.legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+        plot.legend->setWrap(3);
+        plot.legend->setMargins(QMargins(2, 0, 2, 0));
+    }
 
     cursor_ = new QCPItemStraightLine(&plot);
     cursor_->setObjectName(QStringLiteral("stepCursor"));
