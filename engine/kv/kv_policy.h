@@ -41,6 +41,7 @@ PositionMode parse_position_mode(const std::string& s);
 struct DynamicWindowStep {
     int32_t below = 0;
     int32_t window = 0;
+    bool operator==(const DynamicWindowStep&) const = default;
 };
 
 struct PolicyConfig {
@@ -69,6 +70,9 @@ struct PolicyConfig {
     int32_t window_at(int32_t length) const;
 
     std::string describe() const;  // e.g. "sinks(4)+window(256) f16 in-cache"
+
+    // Field by field (so a new field is compared without anyone remembering to).
+    bool operator==(const PolicyConfig&) const = default;
 };
 
 // The decision for one layer before position `next` is stored: which held

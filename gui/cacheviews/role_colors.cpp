@@ -6,14 +6,20 @@
 
 #include <algorithm>
 
+#include "render/colors.h"
+
 namespace kvscope::gui {
+
+namespace {
+QColor qcolor(render::Rgb c) { return {c.r, c.g, c.b}; }
+}  // namespace
 
 QColor roleColor(SlotRole role) {
     switch (role) {
-        case SlotRole::Sink: return {213, 94, 0};         // vermillion
-        case SlotRole::Global: return {204, 121, 167};    // reddish purple
-        case SlotRole::Window: return {86, 180, 233};     // sky blue
-        case SlotRole::HeavyHitter: return {0, 158, 115}; // bluish green
+        case SlotRole::Sink: return qcolor(render::kRoleSinkColor);
+        case SlotRole::Global: return qcolor(render::kRoleGlobalColor);
+        case SlotRole::Window: return qcolor(render::kRoleWindowColor);
+        case SlotRole::HeavyHitter: return qcolor(render::kRoleHeavyHitterColor);
     }
     return {128, 128, 128};
 }

@@ -41,7 +41,7 @@ int64_t kv_bytes_per_token_f16(const ModelConfig& c) {
     return int64_t{2} * c.n_layer * c.n_head_kv * c.head_dim * 2;
 }
 
-QString format_bytes(int64_t bytes) {
+QString format_bytes_exact(int64_t bytes) {
     return QStringLiteral("%1 (%2 bytes)")
         .arg(QLocale(QLocale::English).formattedDataSize(bytes, 2, QLocale::DataSizeIecFormat), grouped(bytes));
 }
@@ -56,7 +56,7 @@ std::vector<ModelFact> model_facts(const Model& model, const QString& path) {
          QStringLiteral("general.name in the GGUF metadata")},
         {QStringLiteral("Architecture"), QString::fromStdString(c.architecture), QStringLiteral("general.architecture")},
         {QStringLiteral("File"), QFileInfo(path).absoluteFilePath(), QStringLiteral("The GGUF file the model was loaded from")},
-        {QStringLiteral("File size"), format_bytes(static_cast<int64_t>(model.file().file_size())),
+        {QStringLiteral("File size"), format_bytes_exact(static_cast<int64_t>(model.file().file_size())),
          QStringLiteral("Bytes of the whole file (header, metadata, tensors)")},
         {QStringLiteral("Layers"), QString::number(c.n_layer), QStringLiteral("Transformer blocks; each has its own KV cache")},
         {QStringLiteral("Heads"), QString::number(c.n_head), QStringLiteral("Query heads per layer")},
@@ -77,12 +77,12 @@ std::vector<ModelFact> model_facts(const Model& model, const QString& path) {
              .arg(c.head_dim)
              .arg(layout),
          QStringLiteral("Rotary position embedding: frequency base, rotated dimensions per head, pairing of dimensions")},
-        {QStringLiteral("Weight bytes"), format_bytes(static_cast<int64_t>(model.weights().total_bytes)),
+        {QStringLiteral("Weight bytes"), format_bytes_exact(static_cast<int64_t>(model.weights().total_bytes)),
          QStringLiteral("Bytes of every tensor in the file")},
         {QStringLiteral("Tensor types"), tensor_types_summary(model.file()),
          QStringLiteral("Storage types of the file's tensors: type × count (bytes)")},
         {QStringLiteral("KV bytes per token (f16)"),
-         QStringLiteral("%1; %2 for the full training context").arg(format_bytes(kv_token), format_bytes(kv_token * c.n_ctx_train)),
+         QStringLiteral("%1; %2 for the full training context").arg(format_bytes_exact(kv_token), format_bytes_exact(kv_token * c.n_ctx_train)),
          QStringLiteral("2 (K and V) × layers × KV heads × head dim × 2 bytes")},
     };
     return facts;

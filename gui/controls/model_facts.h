@@ -25,7 +25,7 @@ struct ModelFact {
 int64_t kv_bytes_per_token_f16(const ModelConfig& config);
 
 // "1.23 MiB (1,290,000 bytes)": a binary-prefixed size and the exact count.
-QString format_bytes(int64_t bytes);
+QString format_bytes_exact(int64_t bytes);
 
 // Name, architecture, file and size, shape, RoPE, weight bytes and tensor
 // types, KV bytes per token. `path` is the file the model came from.

@@ -107,9 +107,16 @@ void DecodeWorker::stepTokens(int n) {
     remaining_ = n <= 0 ? -1 : n;
     if (!running_) {
         running_ = true;
+        ++chain_;  // a tick still queued from an earlier Run must not start a second chain
         emit busyChanged(true);
-        QTimer::singleShot(0, this, &DecodeWorker::tick);
+        scheduleTick(0);
     }
+}
+
+void DecodeWorker::scheduleTick(int delay_ms) {
+    QTimer::singleShot(delay_ms, this, [this, chain = chain_] {
+        if (chain == chain_) tick();
+    });
 }
 
 void DecodeWorker::tick() {
@@ -119,7 +126,7 @@ void DecodeWorker::tick() {
         return;
     }
     if (in_flight_.load() >= kMaxInFlight) {  // the GUI is behind: wait for it
-        QTimer::singleShot(2, this, &DecodeWorker::tick);
+        scheduleTick(2);
         return;
     }
     QString reason;
@@ -131,7 +138,7 @@ void DecodeWorker::tick() {
         stopRun(QString());
         return;
     }
-    QTimer::singleShot(step_delay_ms_.load(), this, &DecodeWorker::tick);
+    scheduleTick(step_delay_ms_.load());
 }
 
 bool DecodeWorker::stepOnce(QString* stop_reason) {

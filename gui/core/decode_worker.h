@@ -63,6 +63,7 @@ signals:
 
 private:
     void tick();  // one step of the current Run, then schedules the next
+    void scheduleTick(int delay_ms);
     bool stepOnce(QString* stop_reason);
     void stopRun(const QString& reason);
 
@@ -73,6 +74,7 @@ private:
     int32_t steps_done_ = 0;  // generated tokens in this run
     int remaining_ = 0;       // steps left in the current request (<0: unbounded)
     bool running_ = false;
+    uint64_t chain_ = 0;      // which Run a queued tick belongs to
     bool ended_ = false;      // end of generation, context full or replay finished: no more steps
     std::atomic<bool> pause_requested_{false};
     std::atomic<int> step_delay_ms_{0};

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <limits>
 
-#include "plots/byte_format.h"
+#include "render/byte_format.h"
 #include "render/colors.h"
 #include "render/plots.h"
 
@@ -169,15 +169,15 @@ void StepPlot::append(const StepMetrics& m) {
     const double x = m.step;
     switch (kind_) {
         case StepPlotKind::Memory:
-            plot_.graph(kKvHeld)->addData(x, static_cast<double>(m.memory.kv_bytes) / kMiB);
-            plot_.graph(kKvFull)->addData(x, static_cast<double>(m.memory.kv_full_bytes) / kMiB);
+            plot_.graph(kKvHeld)->addData(x, static_cast<double>(m.memory.kv_bytes) / render::kMiB);
+            plot_.graph(kKvFull)->addData(x, static_cast<double>(m.memory.kv_full_bytes) / render::kMiB);
             break;
         case StepPlotKind::Device:
             if (device_is_host_ != (m.memory.device_is_host ? 1 : 0)) setDeviceLabels(m.memory.device_is_host);
-            plot_.graph(kDeviceUsed)->addData(x, static_cast<double>(m.memory.device_used) / kGiB);
-            plot_.graph(kWeights)->addData(x, static_cast<double>(m.memory.weights_bytes) / kGiB);
+            plot_.graph(kDeviceUsed)->addData(x, static_cast<double>(m.memory.device_used) / render::kGiB);
+            plot_.graph(kWeights)->addData(x, static_cast<double>(m.memory.weights_bytes) / render::kGiB);
             if (m.memory.device_total > 0)  // 0: the backend could not tell
-                plot_.graph(kDeviceTotal)->addData(x, static_cast<double>(m.memory.device_total) / kGiB);
+                plot_.graph(kDeviceTotal)->addData(x, static_cast<double>(m.memory.device_total) / render::kGiB);
             break;
         case StepPlotKind::Speed: {
             const auto cumulative = stacked_ms(m.timings);
@@ -199,12 +199,12 @@ void StepPlot::track(const StepMetrics& m) {
     double top = 0;  // the largest value this step puts on the left axis
     switch (kind_) {
         case StepPlotKind::Memory:
-            top = static_cast<double>(std::max(m.memory.kv_bytes, m.memory.kv_full_bytes)) / kMiB;
+            top = static_cast<double>(std::max(m.memory.kv_bytes, m.memory.kv_full_bytes)) / render::kMiB;
             break;
         case StepPlotKind::Device:
-            top = static_cast<double>(std::max({m.memory.device_used, m.memory.weights_bytes, m.memory.device_total})) / kGiB;
+            top = static_cast<double>(std::max({m.memory.device_used, m.memory.weights_bytes, m.memory.device_total})) / render::kGiB;
             for (uint64_t v : {m.memory.device_used, m.memory.weights_bytes, m.memory.device_total})
-                if (v > 0) y_min_positive_ = std::min(y_min_positive_, static_cast<double>(v) / kGiB);
+                if (v > 0) y_min_positive_ = std::min(y_min_positive_, static_cast<double>(v) / render::kGiB);
             break;
         case StepPlotKind::Speed: top = stacked_ms(m.timings).back(); break;
         case StepPlotKind::Quality:

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "plots/byte_format.h"
+#include "render/byte_format.h"
 
 namespace kvscope::gui {
 
@@ -27,13 +27,13 @@ QString step_summary(const StepMetrics& m) {
     QStringList parts;
     parts << QStringLiteral("step %1").arg(m.step);
 
-    QString kv = QStringLiteral("KV %1 of %2 full").arg(format_bytes(m.memory.kv_bytes), format_bytes(m.memory.kv_full_bytes));
+    QString kv = QStringLiteral("KV %1 of %2 full").arg(render::format_bytes(m.memory.kv_bytes), render::format_bytes(m.memory.kv_full_bytes));
     if (m.memory.kv_full_bytes > 0)
         kv += QStringLiteral(" (%1)").arg(signed_percent(kv_change_percent(m.memory.kv_bytes, m.memory.kv_full_bytes)));
     parts << kv;
 
-    QString device = QStringLiteral("%1 %2").arg(device_memory_name(m.memory.device_is_host), format_bytes(m.memory.device_used));
-    if (m.memory.device_total > 0) device += QStringLiteral(" of %1").arg(format_bytes(m.memory.device_total));
+    QString device = QStringLiteral("%1 %2").arg(device_memory_name(m.memory.device_is_host), render::format_bytes(m.memory.device_used));
+    if (m.memory.device_total > 0) device += QStringLiteral(" of %1").arg(render::format_bytes(m.memory.device_total));
     parts << device;
 
     parts << QStringLiteral("%1 ms/token").arg(m.total_ms, 0, 'f', 1);

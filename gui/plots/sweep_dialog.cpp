@@ -21,7 +21,7 @@
 #include <exception>
 
 #include "eval/perplexity.h"
-#include "plots/byte_format.h"
+#include "render/byte_format.h"
 #include "plots/sweep_grid_editor.h"
 #include "plots/sweep_worker.h"
 #include "render/plots.h"
@@ -324,7 +324,7 @@ void SweepDialog::onRowFinished(int row, const kvscope::SweepRow& result) {
     results_.push_back(result);
     if (!result.ran()) return;
     ++rows_run_;
-    table_->item(row, kKvBytes)->setText(format_bytes(result.kv_bytes));
+    table_->item(row, kKvBytes)->setText(render::format_bytes(result.kv_bytes));
     table_->item(row, kPpl)->setText(number_or_dash(result.ppl, 3));
     table_->item(row, kMeanKl)->setText(number_or_dash(result.mean_kl, 4));
     table_->item(row, kTop1)->setText(std::isnan(result.top1) ? dash() : QStringLiteral("%1 %").arg(100.0 * result.top1, 0, 'f', 1));

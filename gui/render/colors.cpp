@@ -1,5 +1,7 @@
 #include "render/colors.h"
 
+#include <array>
+
 #include <qcustomplot.h>
 
 #include <algorithm>
@@ -34,6 +36,15 @@ Rgb viridis(double t) {
     QCPColorGradient gradient = viridis_gradient();
     const QRgb c = gradient.color(std::clamp(t, 0.0, 1.0), QCPRange(0, 1));
     return Rgb{static_cast<uint8_t>(qRed(c)), static_cast<uint8_t>(qGreen(c)), static_cast<uint8_t>(qBlue(c))};
+}
+
+const Rgb* viridis_table() {
+    static const auto table = [] {
+        std::array<Rgb, 256> t{};
+        for (size_t i = 0; i < t.size(); ++i) t[i] = viridis(static_cast<double>(i) / 255.0);
+        return t;
+    }();
+    return table.data();
 }
 
 }  // namespace kvscope::render

@@ -17,8 +17,18 @@ Rgb viridis(double t);
 // the darker grey when HeatmapStyle::hatch_not_held is on.
 inline constexpr Rgb kNotHeldGrey{190, 190, 190};
 inline constexpr Rgb kNotHeldHatch{140, 140, 140};
-inline constexpr Rgb kSinkColor{228, 26, 28};      // outline of attention-sink columns
-inline constexpr Rgb kGlobalColor{255, 0, 255};    // outline of global columns (dashed)
-inline constexpr Rgb kWindowEdgeColor{255, 140, 0};  // window edge line
+// Cache-slot roles, one palette for every view and figure (Okabe-Ito: stays
+// distinguishable under the common colour-vision deficiencies).
+inline constexpr Rgb kRoleSinkColor{213, 94, 0};         // vermillion
+inline constexpr Rgb kRoleGlobalColor{204, 121, 167};    // reddish purple
+inline constexpr Rgb kRoleWindowColor{86, 180, 233};     // sky blue
+inline constexpr Rgb kRoleHeavyHitterColor{0, 158, 115}; // bluish green
+
+inline constexpr Rgb kSinkColor = kRoleSinkColor;      // outline of attention-sink columns
+inline constexpr Rgb kGlobalColor = kRoleGlobalColor;  // outline of global columns (dashed)
+inline constexpr Rgb kWindowEdgeColor{255, 140, 0};    // window edge line
+
+// 256 samples of viridis (index i = viridis(i / 255)), for per-pixel lookups.
+const Rgb* viridis_table();
 
 }  // namespace kvscope::render

@@ -126,4 +126,26 @@ void save_plot(QCustomPlot& plot, const std::string& path, ImageFormat format, i
     if (!file.commit()) throw std::runtime_error(write_error(path, file.errorString()));
 }
 
+void save_image_png(const QImage& image, const std::string& path) {
+    QSaveFile file(QString::fromStdString(path));
+    if (!file.open(QIODevice::WriteOnly)) throw std::runtime_error(write_error(path, file.errorString()));
+    if (image.isNull() || !image.save(&file, "PNG")) {
+        const QString reason = file.error() != QFileDevice::NoError ? file.errorString() : QStringLiteral("encoding failed");
+        file.cancelWriting();
+        throw std::runtime_error(write_error(path, reason));
+    }
+    if (!file.commit()) throw std::runtime_error(write_error(path, file.errorString()));
+}
+
+void save_bytes(const QByteArray& bytes, const std::string& path) {
+    QSaveFile file(QString::fromStdString(path));
+    if (!file.open(QIODevice::WriteOnly)) throw std::runtime_error(write_error(path, file.errorString()));
+    if (file.write(bytes) != bytes.size()) {
+        const QString reason = file.errorString();
+        file.cancelWriting();
+        throw std::runtime_error(write_error(path, reason));
+    }
+    if (!file.commit()) throw std::runtime_error(write_error(path, file.errorString()));
+}
+
 }  // namespace kvscope::render

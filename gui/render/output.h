@@ -6,6 +6,8 @@
 #include <string>
 
 class QCustomPlot;
+class QImage;
+class QByteArray;
 
 namespace kvscope::render {
 
@@ -27,5 +29,11 @@ ImageFormat format_from_path(const std::string& path, std::initializer_list<Imag
 // failure leaves no file (and an older file at `path` untouched). Throws
 // std::runtime_error with the path and the reason.
 void save_plot(QCustomPlot& plot, const std::string& path, ImageFormat format, int width, int height);
+
+// Writes `image` as PNG to `path` atomically (temporary file, renamed when
+// complete). Throws std::runtime_error with the path and the reason.
+void save_image_png(const QImage& image, const std::string& path);
+// Writes `bytes` to `path` atomically; throws like save_image_png.
+void save_bytes(const QByteArray& bytes, const std::string& path);
 
 }  // namespace kvscope::render

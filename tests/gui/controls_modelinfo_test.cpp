@@ -69,7 +69,7 @@ private slots:
         QCOMPARE(total, static_cast<qsizetype>(model.file().tensors().size()));
         QVERIFY(types.contains(QStringLiteral("F32")));  // the norm vectors
         QCOMPARE(value_of(text, QStringLiteral("Weight bytes")),
-                 kvscope::gui::format_bytes(static_cast<int64_t>(model.weights().total_bytes)));
+                 kvscope::gui::format_bytes_exact(static_cast<int64_t>(model.weights().total_bytes)));
 
         // Shown in the form, not only in text().
         bool found_layers = false;
@@ -83,8 +83,8 @@ private slots:
     }
 
     void formatsBytes() {
-        QCOMPARE(kvscope::gui::format_bytes(23040), QStringLiteral("22.50 KiB (23,040 bytes)"));
-        QCOMPARE(kvscope::gui::format_bytes(512), QStringLiteral("512 bytes (512 bytes)"));
+        QCOMPARE(kvscope::gui::format_bytes_exact(23040), QStringLiteral("22.50 KiB (23,040 bytes)"));
+        QCOMPARE(kvscope::gui::format_bytes_exact(512), QStringLiteral("512 bytes (512 bytes)"));
     }
 };
 

@@ -12,7 +12,7 @@
 
 #include "backend/cpu_backend.h"
 #include "gui_test_support.h"
-#include "plots/byte_format.h"
+#include "render/byte_format.h"
 #include "plots/plots_panel.h"
 #include "session/session.h"
 
@@ -66,7 +66,7 @@ private slots:
 };
 
 void PlotsPanelTest::formatsBytesInBinaryUnits() {
-    using kvscope::gui::format_bytes;
+    using kvscope::render::format_bytes;
     QCOMPARE(format_bytes(512), QStringLiteral("512 B"));
     QCOMPARE(format_bytes(1536), QStringLiteral("1.5 KiB"));
     QCOMPARE(format_bytes(static_cast<uint64_t>(3.4 * kMiB)), QStringLiteral("3.4 MiB"));
@@ -116,7 +116,7 @@ void PlotsPanelTest::devicePlotSaysHostMemoryOnCpu() {
     QCOMPARE(plot->graph(1)->data()->at(2)->value, static_cast<double>(steps[2].memory.device_total) / kGiB);
     QCOMPARE(plot->graph(2)->data()->at(2)->value, static_cast<double>(steps[2].memory.weights_bytes) / kGiB);
     QVERIFY(steps[2].memory.weights_bytes > 50ull * 1024 * 1024);  // SmolLM2-135M's weights (q8_0: 92 MiB)
-    QVERIFY(panel.summaryText().contains("host memory " + kvscope::gui::format_bytes(steps[2].memory.device_used)));
+    QVERIFY(panel.summaryText().contains("host memory " + kvscope::render::format_bytes(steps[2].memory.device_used)));
     QVERIFY(!panel.summaryText().contains("VRAM"));
 
     // The same figures from a GPU backend would be VRAM.
@@ -172,8 +172,8 @@ void PlotsPanelTest::cursorMovesAndSummaryDescribesItsStep() {
         const long percent = std::lround(change);
         QVERIFY(percent < 0);
         const QString kv = QStringLiteral("KV %1 of %2 full (\u2212%3 %)")
-                               .arg(kvscope::gui::format_bytes(s.memory.kv_bytes),
-                                    kvscope::gui::format_bytes(s.memory.kv_full_bytes))
+                               .arg(kvscope::render::format_bytes(s.memory.kv_bytes),
+                                    kvscope::render::format_bytes(s.memory.kv_full_bytes))
                                .arg(-percent);
         QVERIFY2(summary.contains(kv), qPrintable(summary + " / expected " + kv));
         const double ms = s.timings.policy_ms + s.timings.forward_ms + s.timings.capture_ms + s.timings.sample_ms +

@@ -1,6 +1,6 @@
-#include "plots/byte_format.h"
+#include "render/byte_format.h"
 
-namespace kvscope::gui {
+namespace kvscope::render {
 
 QString format_bytes(uint64_t bytes) {
     static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
@@ -20,4 +20,4 @@ QString format_bytes(uint64_t bytes) {
     return QStringLiteral("%1 %2").arg(value, 0, 'f', decimals).arg(QLatin1String(kUnits[unit]));
 }
 
-}  // namespace kvscope::gui
+}  // namespace kvscope::render

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-namespace kvscope::gui {
+namespace kvscope::render {
 
 inline constexpr double kKiB = 1024.0;
 inline constexpr double kMiB = 1024.0 * 1024.0;
@@ -15,4 +15,4 @@ inline constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 // keeps the value >= 1, one decimal below 100 and none from 100 on.
 QString format_bytes(uint64_t bytes);
 
-}  // namespace kvscope::gui
+}  // namespace kvscope::render
