@@ -221,6 +221,31 @@ const StoredEntry& Trace::entry_at(int64_t entry) const {
 
 StepSnapshot Trace::meta(int64_t entry) const { return entry_at(entry).meta; }
 
+std::vector<LayerCacheView> Trace::views(int64_t entry) const {
+    const StoredEntry& e = entry_at(entry);
+    std::vector<LayerCacheView> out(e.views.size());
+    for (size_t l = 0; l < e.views.size(); ++l) {
+        const int32_t same = e.views[l].same_as;
+        out[l] = same >= 0 ? out[static_cast<size_t>(same)] : decode_view(e.views, l);
+    }
+    return out;
+}
+
+std::vector<QueryAttention> Trace::attention(int64_t entry, size_t max_queries) const {
+    const StoredEntry& e = entry_at(entry);
+    const size_t first = e.queries.size() > max_queries ? e.queries.size() - max_queries : 0;
+    std::vector<QueryAttention> out(e.queries.size() - first);
+    for (size_t q = first; q < e.queries.size(); ++q) {
+        QueryAttention& qa = out[q - first];
+        qa.position = e.queries[q].position;
+        qa.layers.resize(e.queries[q].layers.size());
+        for (size_t l = 0; l < qa.layers.size(); ++l) qa.layers[l] = decode_attention(e.queries[q].layers[l]);
+    }
+    return out;
+}
+
+size_t Trace::query_count(int64_t entry) const { return entry_at(entry).queries.size(); }
+
 Trace::LayerSlice Trace::layer_slice(int64_t entry, int32_t layer) const {
     if (layer < 0 || layer >= header_.n_layer)
         throw InvalidSetting("trace: layer " + std::to_string(layer) + " outside 0.." +
@@ -248,8 +273,12 @@ StepSnapshot Trace::prefill() const {
     return decode(*prefill_);
 }
 
-void Trace::add(const StepSnapshot& snapshot) {
-    StoredEntry e = encode(snapshot, "step");
+void Trace::add(const StepSnapshot& snapshot) { add_prepared(prepare(snapshot)); }
+
+Trace::Prepared Trace::prepare(const StepSnapshot& snapshot) const { return Prepared{encode(snapshot, "step")}; }
+
+void Trace::add_prepared(Prepared prepared) {
+    StoredEntry e = std::move(prepared.entry);
     const uint64_t n = stored_bytes(e);
     if (steps_.size() == steps_.capacity()) {
         // Account for the step table itself, which grows geometrically.

@@ -22,6 +22,7 @@
 // of an old step is what they need least.
 // A dropped layer reads back with its key_positions and EMPTY probs.
 #include <cstdint>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <utility>
@@ -76,6 +77,14 @@ public:
     // Stores a step, then applies the budget rule. Throws Error naming the
     // step, layer and value when a position, slot or size does not fit the header.
     void add(const StepSnapshot& snapshot);
+    // add() in two halves, so a writer that shares the trace with readers can
+    // encode (the costly half) without holding their lock: prepare() only reads
+    // the header, which never changes; add_prepared() stores and applies the budget.
+    struct Prepared {
+        trace_detail::StoredEntry entry;
+    };
+    Prepared prepare(const StepSnapshot& snapshot) const;  // throws like add()
+    void add_prepared(Prepared prepared);
     size_t size() const { return steps_.size(); }
     StepSnapshot step(size_t i) const;  // decoded; throws Error when i >= size()
     // Entries by index: -1 = the prefill, 0.. = steps. Both throw Error for an
@@ -90,6 +99,12 @@ public:
         std::vector<std::pair<int32_t, LayerAttention>> queries;  // (query position, attention) per query fed
     };
     LayerSlice layer_slice(int64_t entry, int32_t layer) const;  // throws InvalidSetting for a bad layer
+    // Parts of one entry: its cache views ([n_layer]); the attention of its
+    // last `max_queries` queries (every layer; probs empty where dropped); how
+    // many queries it fed.
+    std::vector<LayerCacheView> views(int64_t entry) const;
+    std::vector<QueryAttention> attention(int64_t entry, size_t max_queries = SIZE_MAX) const;
+    size_t query_count(int64_t entry) const;
 
     // Whether step i (or the prefill) still holds layer `layer`'s attention.
     bool attention_kept(size_t i, int32_t layer) const;

@@ -72,8 +72,10 @@ int take_screenshot(const TaskOptions& o, const QString& path) {
         return 1;
     }
     SessionController& c = w.controller();
+    bool stopped = false;  // the run ends at N tokens, or earlier at an end token
+    QObject::connect(&c, &SessionController::runStopped, &w, [&stopped] { stopped = true; });
     c.step(o.steps);
-    if (!wait_until([&] { return c.history().steps() >= o.steps && !c.busy(); }, 300000)) {
+    if (!wait_until([&] { return stopped && !c.busy(); }, 300000)) {
         std::fprintf(stderr, "kvscope: screenshot: generation did not finish (%s)\n", qPrintable(w.lastError()));
         return 1;
     }
@@ -106,18 +108,21 @@ int run_gui_bench(const TaskOptions& o) {
     wait_until([] { return false; }, 500);
     const int frames_before = w.framesDrawn();
     const int32_t steps_before = c.history().steps();
+    bool stopped = false;
+    QObject::connect(&c, &SessionController::runStopped, &w, [&stopped] { stopped = true; });
     QElapsedTimer t;
     t.start();
     c.step(o.steps);
-    if (!wait_until([&] { return c.history().steps() >= steps_before + o.steps && !c.busy(); }, 600000)) {
+    if (!wait_until([&] { return stopped && !c.busy(); }, 600000)) {
         std::fprintf(stderr, "kvscope: bench: decoding did not finish (%s)\n", qPrintable(w.lastError()));
         return 1;
     }
     const double seconds = static_cast<double>(t.nsecsElapsed()) / 1e9;
     const int frames = w.framesDrawn() - frames_before;
-    std::printf("\nWhile decoding %d tokens in the main window (1800x1100, all views live):\n", o.steps);
+    const int32_t tokens = c.history().steps() - steps_before;
+    std::printf("\nWhile decoding %d tokens in the main window (1800x1100, all views live):\n", tokens);
     std::printf("  %.1f tokens/s, %.1f frames/s (%d frames in %.2f s; frame timer capped at 30/s)\n",
-                o.steps / seconds, frames / seconds, frames, seconds);
+                tokens / seconds, frames / seconds, frames, seconds);
     return 0;
 }
 

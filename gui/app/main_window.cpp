@@ -53,6 +53,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     frame_timer_.setInterval(33);  // ~30 redraws a second at most, whatever the token rate
     connect(&frame_timer_, &QTimer::timeout, this, &MainWindow::renderFrame);
     frame_timer_.start();
+    frame_clock_.start();
+    // Until a model is loaded the real limits are unknown: accept any policy a
+    // model could take, so the remembered one is restored; the model's own
+    // limits apply once it is loaded (modelLoaded below).
+    policy_->setLimits(1 << 20, 1024, 1 << 20);
     restoreSettings();
     updateActions();
 }
@@ -85,7 +90,7 @@ void MainWindow::buildActions() {
     run_->setShortcuts({QKeySequence(Qt::Key_Return), QKeySequence(Qt::Key_Enter)});
     replay_ = make(tr("Replay"), QKeySequence(Qt::CTRL | Qt::Key_P),
                    tr("Re-run the same tokens from the start under the current settings"), [this] { replay(); });
-    sweep_ = make(tr("Sweep..."), QKeySequence(Qt::CTRL | Qt::Key_W),
+    sweep_ = make(tr("Sweep..."), QKeySequence(Qt::Key_F7),
                   tr("Perplexity over a grid of window and sink sizes"), [this] { chooseExport("sweep"); });
     export_heatmap_ = make(tr("Export heatmap..."), QKeySequence(Qt::CTRL | Qt::Key_E),
                            tr("Save the heatmap as PNG, SVG or PDF"), [this] { chooseExport("heatmap"); });
@@ -196,11 +201,11 @@ void MainWindow::buildCentre() {
     connect(layer_box_, &QComboBox::currentIndexChanged, this, [this] {
         matrix_dirty_ = true;
         strip_->setSelectedLayer(selectedLayer());
-        dirty_ = true;
+        views_dirty_ = dirty_ = true;
     });
     connect(head_box_, &QComboBox::currentIndexChanged, this, [this] {
         matrix_dirty_ = true;
-        dirty_ = true;
+        views_dirty_ = dirty_ = true;
     });
     connect(log_scale_box_, &QCheckBox::toggled, heatmap_, &HeatmapView::setLogScale);
     connect(reset_zoom, &QPushButton::clicked, heatmap_, &HeatmapView::resetZoom);
@@ -229,7 +234,7 @@ void MainWindow::buildCentre() {
     text_layout->addWidget(token_text_, 1);
     connect(text_coloring_box_, &QComboBox::currentIndexChanged, this, [this](int i) {
         token_text_->setColoring(i == 1 ? TokenColoring::Divergence : TokenColoring::Residency);
-        dirty_ = true;
+        views_dirty_ = dirty_ = true;
     });
 
     // Timeline.
@@ -244,9 +249,11 @@ void MainWindow::buildCentre() {
     timeline_layout->addWidget(new QLabel(tr("Step")));
     timeline_layout->addWidget(timeline_, 1);
     timeline_layout->addWidget(timeline_label_);
+    // Dragging only asks for an entry; the frame timer draws it (at most ~30 a second).
     connect(timeline_, &QSlider::valueChanged, this, [this](int value) {
         follow_latest_ = value >= timeline_->maximum();
-        showEntry(value);
+        requested_entry_ = value;
+        dirty_ = true;
     });
 
     auto* right = new QSplitter(Qt::Vertical);
@@ -407,11 +414,8 @@ void MainWindow::replay() {
         showError(tr("Cannot replay"), tr("Load the model first."));
         return;
     }
-    RunSettings s = currentSettings();
-    // Replay keeps the prompt of the run being replayed, so the whole trace is comparable.
-    s.prompt = controller_.lastSettings().prompt;
-    s.chat_template = controller_.lastSettings().chat_template;
-    controller_.replay(s);
+    // The recorded prompt and tokens under the current settings, so the whole trace is comparable.
+    controller_.replay(currentSettings());
 }
 
 RunSettings MainWindow::currentSettings() const {
@@ -480,6 +484,7 @@ void MainWindow::showEvent(QShowEvent* event) {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     saveSettings();
+    disconnect(&fetcher_, nullptr, this, nullptr);  // no dialogs from a download cut short by closing
     fetcher_.cancel();
     QMainWindow::closeEvent(event);
 }

@@ -4,6 +4,7 @@
 // the timeline. It owns no engine state: the SessionController does, and the
 // window redraws from the controller's history at most ~30 times a second
 // (frame timer), however fast tokens arrive.
+#include <QElapsedTimer>
 #include <QMainWindow>
 #include <QStringList>
 #include <QTimer>
@@ -97,7 +98,7 @@ private:
     void onHistoryReset();
     void renderFrame();        // the frame timer: redraw what changed
     void refreshHeatmap(bool rebuild);
-    void refreshTokenText();
+    void refreshTokenText(const std::vector<LayerCacheView>& views);
     void refreshStatus();
     void fillLayerAndHeadChoices();
     HeadSelection headSelection() const;
@@ -163,7 +164,11 @@ private:
 
     // View state.
     QTimer frame_timer_;
-    bool dirty_ = false;           // new entries since the last frame
+    QElapsedTimer frame_clock_;
+    bool dirty_ = false;           // something to draw at the next frame
+    bool views_dirty_ = true;      // the shown entry's views must be redrawn even if the entry is the same
+    int32_t requested_entry_ = 0;  // the timeline's entry when not following the newest
+    qint64 head_grid_drawn_ns_ = 0;  // when the thumbnails were last recomputed (throttled while running)
     bool follow_latest_ = true;    // the timeline sits at the newest entry
     int32_t shown_entry_ = -1;
     bool matrix_dirty_ = true;     // layer/heads changed: the heatmap's matrix must be rebuilt

@@ -21,6 +21,7 @@
 #include "cacheviews/kv_strip_view.h"
 #include "controls/generation_panel.h"
 #include "controls/policy_dock.h"
+#include "controls/policy_settings.h"
 #include "heatmap/heatmap_view.h"
 #include "plots/plots_panel.h"
 #include "plots/sweep_dialog.h"
@@ -189,7 +190,7 @@ void MainWindow::chooseExport(const QString& what) {
         std::vector<TokenId> tokens = h.empty() ? std::vector<TokenId>{} : h.tokens();
         SessionOptions base;
         base.n_ctx = generation_->contextLength();
-        auto* dialog = new SweepDialog(*controller_.model(), std::move(tokens), base, this);
+        auto* dialog = new SweepDialog(controller_.model(), std::move(tokens), base, this);
         dialog->setAttribute(Qt::WA_DeleteOnClose);
         dialog->show();
         return;
@@ -232,17 +233,13 @@ void MainWindow::restoreSettings() {
     generation_->setChatTemplate(s.value("run/chat", true).toBool());
     log_scale_box_->setChecked(s.value("view/log_scale", false).toBool());
     speed_->setValue(s.value("run/delay_ms", 0).toInt());
-    PolicyConfig p;
-    try {
-        p.kind = parse_policy_kind(s.value("policy/kind", "full").toString().toStdString());
-        p.kv_type = parse_kv_value_type(s.value("policy/kv_type", "f16").toString().toStdString());
-        p.positions = parse_position_mode(s.value("policy/positions", "original").toString().toStdString());
-    } catch (const std::exception&) {
-        p = PolicyConfig{};  // a settings file from another version: start from the defaults
+    // Every policy field comes back; a stored policy this version cannot read,
+    // or one the panel refuses (say a window wider than the context), gives way to the defaults.
+    const std::optional<PolicyConfig> stored = policyFromSettings(s.value("policy/config").toMap());
+    if (stored) {
+        policy_->setPolicy(*stored);
+        if (!policy_->refusal().isEmpty()) policy_->setPolicy(PolicyConfig{});
     }
-    p.window = s.value("policy/window", 0).toInt();
-    p.sinks = s.value("policy/sinks", 0).toInt();
-    policy_->setPolicy(p);
     policy_->setReferenceRun(s.value("policy/reference", false).toBool());
 }
 
@@ -255,12 +252,7 @@ void MainWindow::saveSettings() const {
     s.setValue("run/chat", generation_->chatTemplate());
     s.setValue("run/delay_ms", speed_->value());
     s.setValue("view/log_scale", log_scale_box_->isChecked());
-    const PolicyConfig p = policy_->policy();
-    s.setValue("policy/kind", policy_kind_name(p.kind));
-    s.setValue("policy/window", p.window);
-    s.setValue("policy/sinks", p.sinks);
-    s.setValue("policy/kv_type", kv_value_type_name(p.kv_type));
-    s.setValue("policy/positions", position_mode_name(p.positions));
+    s.setValue("policy/config", policyToSettings(policy_->policy()));
     s.setValue("policy/reference", policy_->referenceRun());
 }
 

@@ -23,8 +23,7 @@ constexpr int32_t kThumbnailRows = 32;  // recent query rows in the layer x head
 
 void MainWindow::onHistoryReset() {
     const SessionHistory& h = controller_.history();
-    plots_->clear();
-    for (const StepSnapshot& s : h.lightSteps()) plots_->appendStep(s);
+    plots_->setSteps(h.lightSteps());
     heatmap_->clear();
     strip_->clear();
     head_grid_->clear();
@@ -33,7 +32,7 @@ void MainWindow::onHistoryReset() {
     matrix_dirty_ = true;
     follow_latest_ = true;
     shown_entry_ = -1;
-    dirty_ = true;
+    views_dirty_ = dirty_ = true;
     tokens_per_second_ = 0;
     updateActions();
     renderFrame();
@@ -54,8 +53,13 @@ void MainWindow::renderFrame() {
         timeline_->setRange(0, std::max(0, h.entries() - 1));
         if (follow_latest_) timeline_->setValue(timeline_->maximum());
     }
-    const int32_t entry = follow_latest_ ? h.entries() - 1 : std::min(timeline_->value(), h.entries() - 1);
-    shown_entry_ = -1;  // force a redraw of every view
+    const int32_t entry = follow_latest_ ? h.entries() - 1 : std::min(requested_entry_, h.entries() - 1);
+    // Scrubbed back while decoding: the shown entry has not changed, only the timeline's length.
+    if (entry == shown_entry_ && !views_dirty_) {
+        refreshStatus();
+        updateActions();
+        return;
+    }
     showEntry(entry);
     updateActions();
 }
@@ -66,25 +70,38 @@ void MainWindow::showEntry(int32_t entry) {
         refreshStatus();
         return;
     }
+    views_dirty_ = false;
     shown_entry_ = entry;
     {
         QSignalBlocker block(timeline_);
         if (timeline_->value() != entry) timeline_->setValue(entry);
     }
-    const StepSnapshot& light = h.light(entry);
-    timeline_label_->setText(entry == 0 ? tr("after the prompt (%1 tokens)").arg(h.header().prompt_tokens.size())
-                                        : tr("step %1 of %2 · \"%3\"")
-                                              .arg(entry - 1)
-                                              .arg(h.steps())
-                                              .arg(QString::fromStdString(light.text).toHtmlEscaped().left(24)));
-    refreshHeatmap(false);
-    strip_->setCacheViews(h.cacheViews(entry), [&h](int32_t p) { return h.tokenText(p); });
-    head_grid_->setRecentAttention(h.recentAttention(entry, kThumbnailRows), h.header().n_layer, h.header().n_head);
-    plots_->setCursorStep(entry - 1);
-    refreshTokenText();
-    // What can be pinned and how long the text is, as of the newest entry.
-    const int32_t text_length = h.light(h.entries() - 1).position + 1;
-    policy_->setLimits(h.header().n_ctx, h.header().n_layer, text_length);
+    try {
+        const StepSnapshot& light = h.light(entry);
+        timeline_label_->setText(entry == 0 ? tr("after the prompt (%1 tokens)").arg(h.header().prompt_tokens.size())
+                                            : tr("step %1 of %2 · \"%3\"")
+                                                  .arg(entry - 1)
+                                                  .arg(h.steps())
+                                                  .arg(QString::fromStdString(light.text).left(24)));
+        refreshHeatmap(false);
+        const std::vector<LayerCacheView> views = h.cacheViews(entry);
+        strip_->setCacheViews(views, [&h](int32_t p) { return h.tokenText(p); });
+        // The thumbnails read the last rows of every layer: while a run goes on they
+        // are recomputed a few times a second, not at every frame.
+        const qint64 now = frame_clock_.nsecsElapsed();
+        if (!controller_.busy() || now - head_grid_drawn_ns_ > 250'000'000) {
+            head_grid_drawn_ns_ = now;
+            head_grid_->setRecentAttention(h.recentAttention(entry, kThumbnailRows), h.header().n_layer,
+                                           h.header().n_head);
+        }
+        plots_->setCursorStep(entry - 1);
+        refreshTokenText(views);
+        // What can be pinned and how long the text is, as of the newest entry.
+        const int32_t text_length = h.light(h.entries() - 1).position + 1;
+        policy_->setLimits(h.header().n_ctx, h.header().n_layer, text_length);
+    } catch (const std::exception& e) {  // a damaged entry of an opened file: say so, keep the window alive
+        showError(tr("Cannot show this step"), QString::fromStdString(e.what()));
+    }
     refreshStatus();
 }
 
@@ -103,10 +120,9 @@ void MainWindow::refreshHeatmap(bool rebuild) {
     }
 }
 
-void MainWindow::refreshTokenText() {
+void MainWindow::refreshTokenText(const std::vector<LayerCacheView>& views) {
     const SessionHistory& h = controller_.history();
     const int32_t entry = shown_entry_;
-    const std::vector<LayerCacheView> views = h.cacheViews(entry);
     const auto layer = static_cast<size_t>(selectedLayer());
     std::set<int32_t> held;
     std::vector<std::pair<int32_t, SlotRole>> roles;
@@ -155,7 +171,7 @@ void MainWindow::refreshStatus() {
     }
     const StepSnapshot& s = h.light(std::max(0, shown_entry_));
     status_rate_->setText(controller_.busy() ? tr("%1 tok/s").arg(tokens_per_second_, 0, 'f', 1) : QString());
-    status_step_->setText(tr("step %1/%2").arg(std::max(0, shown_entry_ - 1)).arg(h.steps()));
+    status_step_->setText(shown_entry_ <= 0 ? tr("prompt") : tr("step %1/%2").arg(shown_entry_ - 1).arg(h.steps()));
     const double full = static_cast<double>(s.memory.kv_full_bytes);
     const double held = static_cast<double>(s.memory.kv_bytes);
     status_cache_->setText(full > 0 ? tr("cache %1 %").arg(100.0 * held / full, 0, 'f', 0) : QString());

@@ -31,6 +31,16 @@ ModelFetcher::ModelFetcher(QObject* parent) : QObject(parent) {
     });
 }
 
+ModelFetcher::~ModelFetcher() {
+    // ~QProcess would wait for a running child and emit finished() into this
+    // half-destroyed object: disconnect first, then stop the child here.
+    process_.disconnect(this);
+    if (process_.state() != QProcess::NotRunning) {
+        process_.kill();
+        process_.waitForFinished(3000);
+    }
+}
+
 QString ModelFetcher::scriptPath() {
     const QString script = QStringLiteral(KVSCOPE_SOURCE_DIR "/scripts/fetch-model");
     return QFileInfo(script).isExecutable() ? script : QString();

@@ -15,8 +15,9 @@ class ModelFetcher : public QObject {
     Q_OBJECT
 public:
     explicit ModelFetcher(QObject* parent = nullptr);
+    ~ModelFetcher() override;  // stops a download without emitting anything
     void start();   // no-op while running
-    void cancel();
+    void cancel();  // stops a download; emits failed("cancelled")
     bool running() const { return process_.state() != QProcess::NotRunning; }
     static QString scriptPath();  // empty when the source tree's script is not there
 

@@ -3,7 +3,6 @@
 #include <QCoreApplication>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 
@@ -12,19 +11,6 @@
 namespace kvscope::gui {
 
 namespace {
-
-// render::viridis builds a gradient per call; sample it once into a table.
-const std::array<QRgb, 256>& viridisTable() {
-    static const std::array<QRgb, 256> table = [] {
-        std::array<QRgb, 256> t{};
-        for (size_t i = 0; i < t.size(); ++i) {
-            const render::Rgb c = render::viridis(static_cast<double>(i) / 255.0);
-            t[i] = qRgb(c.r, c.g, c.b);
-        }
-        return t;
-    }();
-    return table;
-}
 
 size_t index4(const PooledAttention& p, int32_t layer, int32_t head, int32_t row, int32_t column) {
     return ((static_cast<size_t>(layer) * static_cast<size_t>(p.n_head) + static_cast<size_t>(head)) *
@@ -48,7 +34,7 @@ QString poolAttention(const std::vector<QueryAttention>& rows, int32_t n_layer, 
     const auto tr = [](const char* s) { return QCoreApplication::translate("HeadGridView", s); };
     if (n_layer <= 0 || n_head <= 0) return tr("layer x head grid: %1 layers x %2 heads is not a grid").arg(n_layer).arg(n_head);
     if (max_columns <= 0) return tr("layer x head grid: %1 columns").arg(max_columns);
-    int32_t n_positions = 0;
+    int64_t n_positions = 0;  // int64: the largest key position may be INT32_MAX
     for (size_t r = 0; r < rows.size(); ++r) {
         const QueryAttention& q = rows[r];
         if (static_cast<int32_t>(q.layers.size()) != n_layer)
@@ -61,14 +47,16 @@ QString poolAttention(const std::vector<QueryAttention>& rows, int32_t n_layer, 
                     .arg(r).arg(l).arg(la.probs.size()).arg(n_head).arg(la.key_positions.size());
             for (const int32_t p : la.key_positions) {
                 if (p < 0) return tr("attention row %1 layer %2: negative key position %3").arg(r).arg(l).arg(p);
-                n_positions = std::max(n_positions, p + 1);
+                n_positions = std::max(n_positions, int64_t{p} + 1);
             }
         }
     }
+    if (n_positions > std::numeric_limits<int32_t>::max())
+        return tr("attention rows: key position %1 is too large").arg(n_positions - 1);
     out.n_layer = n_layer;
     out.n_head = n_head;
     out.n_rows = static_cast<int32_t>(rows.size());
-    out.n_positions = std::max(n_positions, 1);
+    out.n_positions = static_cast<int32_t>(std::max<int64_t>(n_positions, 1));
     out.n_columns = std::min(max_columns, out.n_positions);
     out.values.assign(static_cast<size_t>(n_layer) * static_cast<size_t>(n_head) * rows.size() *
                           static_cast<size_t>(out.n_columns),
@@ -82,9 +70,16 @@ QString poolAttention(const std::vector<QueryAttention>& rows, int32_t n_layer, 
                 const float* probs = la.probs.data() + static_cast<size_t>(h) * n_keys;  // [n_keys]
                 float& m = out.max[static_cast<size_t>(l) * static_cast<size_t>(n_head) + static_cast<size_t>(h)];
                 for (size_t k = 0; k < n_keys; ++k) {
+                    // A non-finite probability (a broken row) counts as 0: the
+                    // key is still held, and the maximum stays finite.
+                    float p = probs[k];
+                    if (!std::isfinite(p)) {
+                        p = 0.0f;
+                        ++out.non_finite;
+                    }
                     float& cell = out.values[index4(out, l, h, r, out.columnOf(la.key_positions[k]))];
-                    if (std::isnan(cell) || probs[k] > cell) cell = probs[k];
-                    m = std::max(m, probs[k]);
+                    if (std::isnan(cell) || p > cell) cell = p;
+                    m = std::max(m, p);
                 }
             }
         }
@@ -93,8 +88,11 @@ QString poolAttention(const std::vector<QueryAttention>& rows, int32_t n_layer, 
 
 QRgb thumbnailColor(float value, float max) {
     if (std::isnan(value)) return qRgb(render::kNotHeldGrey.r, render::kNotHeldGrey.g, render::kNotHeldGrey.b);
-    const double t = max > 0 ? std::sqrt(std::clamp(static_cast<double>(value) / max, 0.0, 1.0)) : 0.0;
-    return viridisTable()[static_cast<size_t>(std::lround(t * 255.0))];
+    // value / max is NaN or infinite for an infinite value or max: shown as 0.
+    const double ratio = static_cast<double>(value) / static_cast<double>(max);
+    const double t = std::isfinite(ratio) && max > 0 ? std::sqrt(std::clamp(ratio, 0.0, 1.0)) : 0.0;
+    const render::Rgb c = render::viridis_table()[std::clamp<long>(std::lround(t * 255.0), 0, 255)];
+    return qRgb(c.r, c.g, c.b);
 }
 
 QImage thumbnailImage(const PooledAttention& pooled, int32_t layer, int32_t head) {

@@ -51,6 +51,8 @@ void HeadGridView::setRecentAttention(const std::vector<QueryAttention>& rows, i
     n_layer_ = n_layer;
     n_head_ = n_head;
     pooled_ = std::move(pooled);
+    if (pooled_.non_finite > 0)
+        qWarning().noquote() << tr("layer x head grid: %1 NaN or infinite attention weights, drawn as 0").arg(pooled_.non_finite);
     for (const QueryAttention& q : rows) row_positions_.push_back(q.position);
     if (pooled_.n_rows > 0) {
         images_.reserve(static_cast<size_t>(n_layer) * static_cast<size_t>(n_head));
@@ -184,6 +186,7 @@ QString HeadGridView::tooltipFor(int32_t layer, int32_t head) const {
              .arg(row_positions_.front()).arg(row_positions_.back()).arg(pooled_.n_rows)
              .arg(pooled_.n_positions - 1).arg(pooled_.n_columns);
     s += tr("\nlargest weight %1 (colour: viridis of √(p / largest))").arg(static_cast<double>(m), 0, 'f', 3);
+    if (pooled_.non_finite > 0) s += tr("\n%1 NaN or infinite weights (all heads) drawn as 0").arg(pooled_.non_finite);
     return s;
 }
 

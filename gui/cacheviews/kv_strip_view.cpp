@@ -5,7 +5,6 @@
 #include <QMouseEvent>
 #include <QPaintEvent>
 #include <QPainter>
-#include <QSaveFile>
 #include <QStringList>
 #include <QToolTip>
 #include <QtDebug>
@@ -13,9 +12,11 @@
 #include <algorithm>
 #include <exception>
 #include <set>
+#include <stdexcept>
 
 #include "cacheviews/role_colors.h"
 #include "cacheviews/token_display.h"
+#include "render/output.h"
 
 namespace kvscope::gui {
 
@@ -33,9 +34,9 @@ constexpr int kPerSlotMinPx = 2;      // below this many dip per slot, rows are 
 constexpr int kMaxSlots = 1 << 24;    // a slot index past this is taken as corrupt input
 
 // Priority when several slots share one pixel column of a thin bar: the rarer
-// roles win so a sink or pin never disappears in a 4,096-slot row.
-int rolePriority(int32_t position, SlotRole role) {
-    if (position < 0) return 0;
+// roles win so a sink or pin never disappears in a 4,096-slot row (an empty
+// slot is 0, so any held slot wins over it).
+int rolePriority(SlotRole role) {
     switch (role) {
         case SlotRole::Window: return 1;
         case SlotRole::HeavyHitter: return 2;
@@ -86,33 +87,31 @@ void KvStripView::setCacheViews(const std::vector<LayerCacheView>& layers,
         if (v.next_slot < -1 || v.next_slot >= kMaxSlots) return fail(tr("next slot %1 out of range").arg(v.next_slot));
         Row& row = rows[l];
         int32_t slot_count = std::max(v.capacity, v.next_slot + 1);
+        row.held.reserve(v.held_slots.size());
         for (size_t i = 0; i < v.held_slots.size(); ++i) {
             const int32_t s = v.held_slots[i];
             if (s < 0 || s >= kMaxSlots) return fail(tr("slot %1 out of range").arg(s));
             if (v.held_positions[i] < 0) return fail(tr("negative position %1").arg(v.held_positions[i]));
             if (!knownRole(v.held_roles[i])) return fail(tr("unknown role %1").arg(static_cast<int>(v.held_roles[i])));
             slot_count = std::max(slot_count, s + 1);
-        }
-        row.slot_count = slot_count;
-        row.slot_position.assign(static_cast<size_t>(slot_count), -1);
-        row.slot_role.assign(static_cast<size_t>(slot_count), SlotRole::Window);
-        for (size_t i = 0; i < v.held_slots.size(); ++i) {
-            const auto s = static_cast<size_t>(v.held_slots[i]);
-            if (row.slot_position[s] >= 0)
-                return fail(tr("slot %1 holds both position %2 and %3").arg(s).arg(row.slot_position[s]).arg(v.held_positions[i]));
-            row.slot_position[s] = v.held_positions[i];
-            row.slot_role[s] = v.held_roles[i];
+            row.held.push_back({s, v.held_positions[i], v.held_roles[i]});
             positions.insert(v.held_positions[i]);
         }
+        // Sorted by slot (a ring buffer holds positions out of slot order once it wrapped).
+        std::sort(row.held.begin(), row.held.end(), [](const HeldSlot& a, const HeldSlot& b) { return a.slot < b.slot; });
+        for (size_t i = 1; i < row.held.size(); ++i)
+            if (row.held[i].slot == row.held[i - 1].slot)
+                return fail(tr("slot %1 holds both position %2 and %3")
+                                .arg(row.held[i].slot).arg(row.held[i - 1].position).arg(row.held[i].position));
+        row.slot_count = slot_count;
         row.evicted = v.evicted;
         positions.insert(v.evicted.begin(), v.evicted.end());
         row.capacity = v.capacity;
         row.next_slot = v.next_slot;
-        row.held = static_cast<int32_t>(v.held_positions.size());
     }
     if (token_text) {
         try {
-            for (const int32_t p : positions) token_text_.emplace(p, QString::fromStdString(token_text(p)));
+            for (const int32_t p : positions) token_text_.emplace(p, tokenPieceLabel(token_text(p)));
         } catch (const std::exception& e) {
             error_ = tr("KV strip: token text: %1").arg(QString::fromUtf8(e.what()));
             qWarning().noquote() << error_;
@@ -191,6 +190,17 @@ int KvStripView::slotX(const Layout& lay, int32_t slot) const {
     return lay.slots_left + static_cast<int>(static_cast<int64_t>(slot) * lay.slots_width / lay.total_slots);
 }
 
+int32_t KvStripView::lastSlotAtPixel(const Layout& lay, int px) const {
+    // slotX(s) - slots_left = floor(s * W / T) <= px  <=>  s * W < (px + 1) * T.
+    return static_cast<int32_t>(((static_cast<int64_t>(px) + 1) * lay.total_slots - 1) / lay.slots_width);
+}
+
+const KvStripView::HeldSlot* KvStripView::heldAt(const Row& row, int32_t slot) {
+    const auto it = std::lower_bound(row.held.begin(), row.held.end(), slot,
+                                     [](const HeldSlot& h, int32_t s) { return h.slot < s; });
+    return it != row.held.end() && it->slot == slot ? &*it : nullptr;
+}
+
 QRect KvStripView::slotRectIn(const Layout& lay, int32_t layer, int32_t slot) const {
     if (layer < 0 || static_cast<size_t>(layer) >= rows_.size()) return {};
     if (slot < 0 || slot >= rows_[static_cast<size_t>(layer)].slot_count) return {};
@@ -251,19 +261,28 @@ const QImage& KvStripView::thinRowImage(const Layout& lay, int32_t layer) const 
     QImage& img = thin_images_[static_cast<size_t>(layer)];
     if (!img.isNull()) return img;
     const Row& r = rows_[static_cast<size_t>(layer)];
-    // [slots_width] best priority per pixel column (-1: no slot there)
-    std::vector<int> best(static_cast<size_t>(lay.slots_width), -1);
-    img = QImage(lay.slots_width, 1, QImage::Format_RGB32);
+    const int w = lay.slots_width;
+    // Pixel columns covered by slots [first, end): slot s covers [x(s), max(x(s) + 1, x(s + 1))).
+    const auto span = [&](int32_t first, int32_t end) -> std::pair<int, int> {
+        if (end <= first) return {0, 0};
+        const int x0 = slotX(lay, first) - lay.slots_left;
+        const int x1 = std::max(slotX(lay, end - 1) - lay.slots_left + 1, slotX(lay, end) - lay.slots_left);
+        return {x0, std::min(x1, w)};
+    };
+    img = QImage(w, 1, QImage::Format_RGB32);
     img.fill(kViewBackground);
-    auto* line = reinterpret_cast<QRgb*>(img.scanLine(0));
-    for (int32_t s = 0; s < r.slot_count; ++s) {
-        const int x0 = slotX(lay, s) - lay.slots_left;
-        const int x1 = std::max(x0 + 1, slotX(lay, s + 1) - lay.slots_left);
-        const int32_t p = r.slot_position[static_cast<size_t>(s)];
-        const SlotRole role = r.slot_role[static_cast<size_t>(s)];
-        const int prio = rolePriority(p, role);
-        const QRgb c = p < 0 ? kEmptySlotColor.rgb() : roleColor(role).rgb();
-        for (int x = x0; x < x1 && x < lay.slots_width; ++x) {
+    auto* line = reinterpret_cast<QRgb*>(img.scanLine(0));  // [w]
+    // Empty slots in two runs (up to the capacity, and past it), then the held slots over them.
+    const auto [b0, b1] = span(r.capacity, r.slot_count);
+    std::fill(line + b0, line + b1, kBeyondCapacityColor.rgb());
+    const auto [e0, e1] = span(0, std::min(r.capacity, r.slot_count));
+    std::fill(line + e0, line + e1, kEmptySlotColor.rgb());
+    std::vector<int> best(static_cast<size_t>(w), 0);  // [w] best role priority drawn in each column (0: empty)
+    for (const HeldSlot& h : r.held) {
+        const auto [x0, x1] = span(h.slot, h.slot + 1);
+        const int prio = rolePriority(h.role);
+        const QRgb c = roleColor(h.role).rgb();
+        for (int x = x0; x < x1; ++x) {
             if (prio > best[static_cast<size_t>(x)]) {
                 best[static_cast<size_t>(x)] = prio;
                 line[x] = c;
@@ -282,12 +301,15 @@ void KvStripView::paintRowSlots(QPainter& painter, const Layout& lay, int32_t la
         const QImage& img = thinRowImage(lay, layer);
         painter.drawImage(QRect(lay.slots_left, row.top(), lay.slots_width, row.height()), img);
     } else {
+        // At least kPerSlotMinPx per slot, so slot_count <= slots_width / 2: one rectangle per slot.
         const bool gaps = lay.slots_width / lay.total_slots >= 4;
+        auto held = r.held.begin();
         for (int32_t s = 0; s < r.slot_count; ++s) {
             QRect cell = slotRectIn(lay, layer, s);
             if (gaps) cell.setRight(cell.right() - 1);
-            const int32_t p = r.slot_position[static_cast<size_t>(s)];
-            painter.fillRect(cell, p < 0 ? kEmptySlotColor : roleColor(r.slot_role[static_cast<size_t>(s)]));
+            QColor c = s < r.capacity ? kEmptySlotColor : kBeyondCapacityColor;
+            if (held != r.held.end() && held->slot == s) c = roleColor((held++)->role);
+            painter.fillRect(cell, c);
         }
     }
     // Paged-block boundaries: a dark line in the gap before every kPageSize-th slot.
@@ -298,22 +320,20 @@ void KvStripView::paintRowSlots(QPainter& painter, const Layout& lay, int32_t la
             painter.fillRect(QRect(x, row.top(), 1, row.height()), kPageBoundaryColor);
         }
     }
-    // The selected row labels each slot: position on top, token text at the bottom.
+    // The selected row labels each held slot: position on top, token text at the bottom.
     if (layer == selected_) {
         const QFontMetrics fm(painter.font());
         const int min_w = fm.horizontalAdvance(QStringLiteral("00"));
         if (lay.slots_width / lay.total_slots >= min_w) {
             painter.setPen(kLabelColor);
-            for (int32_t s = 0; s < r.slot_count; ++s) {
-                const int32_t p = r.slot_position[static_cast<size_t>(s)];
-                if (p < 0) continue;
-                const QRect cell = slotRectIn(lay, layer, s).adjusted(1, 2, -2, -2);
+            for (const HeldSlot& h : r.held) {
+                const QRect cell = slotRectIn(lay, layer, h.slot).adjusted(1, 2, -2, -2);
                 const QRect top_line(cell.left(), cell.top(), cell.width(), lay.selected_text_h);
                 const QRect bottom_line(cell.left(), cell.bottom() - lay.selected_text_h + 1, cell.width(), lay.selected_text_h);
                 painter.drawText(top_line, Qt::AlignHCenter | Qt::AlignTop,
-                                 fm.elidedText(QString::number(p), Qt::ElideRight, cell.width()));
+                                 fm.elidedText(QString::number(h.position), Qt::ElideRight, cell.width()));
                 painter.drawText(bottom_line, Qt::AlignHCenter | Qt::AlignBottom,
-                                 fm.elidedText(visibleTokenLabel(tokenLabel(p)), Qt::ElideRight, cell.width()));
+                                 fm.elidedText(visibleTokenLabel(tokenLabel(h.position)), Qt::ElideRight, cell.width()));
             }
         }
     }
@@ -329,6 +349,8 @@ void KvStripView::paintContent(QPainter& painter, const Layout& lay, const QRect
     std::vector<LegendEntry> legend;
     for (const SlotRole r : allRoles()) legend.push_back({roleColor(r), roleLabel(r)});
     legend.push_back({kEmptySlotColor, tr("empty")});
+    if (std::any_of(rows_.begin(), rows_.end(), [](const Row& r) { return r.slot_count > r.capacity; }))
+        legend.push_back({kBeyondCapacityColor, tr("past capacity")});
     legend.push_back({kWritePointerColor, tr("write pointer"), true});
     legend.push_back({kPageBoundaryColor, tr("page (%1 slots)").arg(kPageSize), true});
     legend.push_back({kEvictedColor, tr("evicted this step (right)")});
@@ -395,36 +417,57 @@ void KvStripView::mousePressEvent(QMouseEvent* event) {
     emit layerSelected(l);
 }
 
-QString KvStripView::tooltipAt(QPoint pos) const {
+QString KvStripView::slotDescription(const Row& r, int32_t slot) const {
+    QString s = tr("slot %1").arg(slot);
+    if (const HeldSlot* h = heldAt(r, slot))
+        s += tr(": position %1 “%2”, %3").arg(h->position).arg(visibleTokenLabel(tokenLabel(h->position))).arg(roleLabel(h->role));
+    else
+        s += slot < r.capacity ? tr(": empty") : tr(": empty, past the capacity");
+    if (slot == r.next_slot) s += tr("\n(the next token is written here)");
+    return s;
+}
+
+QString KvStripView::toolTipTextAt(QPoint pos) const {
     const Layout lay = computeLayout(size());
     const int32_t l = rowAt(lay, pos);
     if (l < 0) return {};
     const Row& r = rows_[static_cast<size_t>(l)];
-    const QString header = tr("layer %1 — %2 held / capacity %3, next write: slot %4")
-                               .arg(l).arg(r.held).arg(r.capacity).arg(r.next_slot);
+    const QString header = tr("layer %1 — %2 held / capacity %3, ").arg(l).arg(r.held.size()).arg(r.capacity) +
+                           (r.next_slot < 0 ? tr("no write pointer") : tr("next write: slot %1").arg(r.next_slot));
     if (pos.x() >= lay.evicted_left) {
         if (r.evicted.empty()) return header + tr("\nnothing evicted at this step");
         QString s = header + tr("\nevicted at this step:");
         for (const int32_t p : r.evicted) s += tr("\n  position %1 “%2”").arg(p).arg(visibleTokenLabel(tokenLabel(p)));
         return s;
     }
-    if (pos.x() < lay.slots_left || pos.x() >= lay.slots_left + lay.slots_width) return header;
-    const auto slot = static_cast<int32_t>(static_cast<int64_t>(pos.x() - lay.slots_left) * lay.total_slots / lay.slots_width);
-    if (slot >= r.slot_count) return header;
-    const int32_t p = r.slot_position[static_cast<size_t>(slot)];
-    QString s = header + tr("\nslot %1").arg(slot);
-    if (p < 0)
-        s += tr(": empty");
-    else
-        s += tr(": position %1 “%2”, %3").arg(p).arg(visibleTokenLabel(tokenLabel(p))).arg(roleLabel(r.slot_role[static_cast<size_t>(slot)]));
-    if (slot == r.next_slot) s += tr("\n(the next token is written here)");
-    return s;
+    const int px = pos.x() - lay.slots_left;
+    if (px < 0 || px >= lay.slots_width || r.slot_count == 0) return header;
+    // The slots drawn in pixel column px: `last` is the last one starting at or
+    // before it; the one before `last`'s left edge still covers px when it is wider.
+    int32_t last = lastSlotAtPixel(lay, px);
+    int32_t first = 0;
+    if (px > 0) {
+        const int32_t a = lastSlotAtPixel(lay, px - 1);
+        first = slotX(lay, a + 1) - lay.slots_left > px ? a : a + 1;
+    }
+    if (first >= r.slot_count) return header;
+    last = std::min(last, r.slot_count - 1);
+    if (first == last) return header + QLatin1Char('\n') + slotDescription(r, first);
+    // Several slots share the column (thin bar): describe the one whose colour is drawn.
+    const auto lo = std::lower_bound(r.held.begin(), r.held.end(), first, [](const HeldSlot& h, int32_t s) { return h.slot < s; });
+    const HeldSlot* shown = nullptr;
+    int held_here = 0;
+    for (auto it = lo; it != r.held.end() && it->slot <= last; ++it, ++held_here)
+        if (shown == nullptr || rolePriority(it->role) > rolePriority(shown->role)) shown = &*it;
+    const QString s = header + tr("\nslots %1–%2 share this pixel").arg(first).arg(last);
+    if (shown == nullptr) return s + tr(": all empty");
+    return s + tr(", %1 held; drawn: ").arg(held_here) + slotDescription(r, shown->slot);
 }
 
 bool KvStripView::event(QEvent* event) {
     if (event->type() == QEvent::ToolTip) {
         auto* help = static_cast<QHelpEvent*>(event);
-        const QString text = tooltipAt(help->pos());
+        const QString text = toolTipTextAt(help->pos());
         if (text.isEmpty())
             QToolTip::showText(help->globalPos(), toolTip(), this);
         else
@@ -445,13 +488,11 @@ QString KvStripView::exportPng(const QString& path) const {
         painter.setFont(font());
         paintContent(painter, computeLayout(sz), QRect(QPoint(0, 0), sz));
     }
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly)) return tr("Cannot write %1: %2").arg(path, file.errorString());
-    if (!img.save(&file, "PNG")) {
-        file.cancelWriting();
-        return tr("Cannot encode the KV strip as PNG for %1").arg(path);
+    try {
+        render::save_image_png(img, path.toStdString());
+    } catch (const std::runtime_error& e) {
+        return QString::fromUtf8(e.what());
     }
-    if (!file.commit()) return tr("Cannot write %1: %2").arg(path, file.errorString());
     return {};
 }
 

@@ -2,7 +2,9 @@
 // in PHYSICAL slot order, coloured by the role of the position each holds,
 // with the ring-buffer write pointer, paged-block boundaries every kPageSize
 // slots and the positions evicted at the shown step. The selected layer's row
-// is enlarged and labels each slot with its position and token text.
+// is enlarged and labels each slot with its position and token text. Only
+// held slots are stored and drawn one by one: the cost of a step grows with
+// what is held and the pixel width, not with the capacity (n_ctx).
 #pragma once
 
 #include <QImage>
@@ -25,8 +27,9 @@ public:
     explicit KvStripView(QWidget* parent = nullptr);
 
     // layers: the step's LayerCacheView per layer (StepSnapshot::layers);
-    // token_text(position) gives a slot's label. It is called here, once per
-    // distinct position shown, and not kept. Inconsistent views (size
+    // token_text(position) gives the raw piece (bytes) of a slot's token; it
+    // is called here, once per distinct position shown, and not kept. Labels
+    // show bytes of a character split across tokens as "\xE4". Inconsistent views (size
     // mismatches, negative or duplicate slots, unknown roles) are refused:
     // the strip then shows lastError() instead.
     void setCacheViews(const std::vector<LayerCacheView>& layers, std::function<std::string(int32_t)> token_text);
@@ -36,7 +39,9 @@ public:
     QString lastError() const { return error_; }  // "" when the shown views were accepted
 
     // Writes the strip as shown (current size, or sizeHint() when never laid
-    // out) to `path` as PNG, atomically (QSaveFile). Returns "" or the error.
+    // out) to `path` as PNG, atomically (render::save_image_png: an existing
+    // file is replaced only when the new one is complete). Returns "" or the
+    // error (naming the path).
     QString exportPng(const QString& path) const;
 
     // Geometry for tests and tooltips (widget coordinates), empty if none:
@@ -49,6 +54,9 @@ public:
     QRect evictedMarkRect(int32_t layer, int32_t position) const;
     // and the whole row of `layer` (label, slots and evicted marks).
     QRect rowRect(int32_t layer) const;
+    // The tooltip shown at `pos` (widget coordinates): the row's summary plus
+    // the slot drawn under the pointer ("" outside every row).
+    QString toolTipTextAt(QPoint pos) const;
 
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
@@ -62,15 +70,18 @@ protected:
     bool event(QEvent* event) override;
 
 private:
+    struct HeldSlot {
+        int32_t slot = 0;
+        int32_t position = 0;
+        SlotRole role = SlotRole::Window;
+    };
     // One layer's cache as drawn.
     struct Row {
-        int32_t slot_count = 0;                  // slots drawn: max(capacity, highest used slot + 1, next_slot + 1)
-        std::vector<int32_t> slot_position; // [slot_count] position held, -1 when empty
-        std::vector<SlotRole> slot_role;    // [slot_count] role of that position (meaningless when empty)
-        std::vector<int32_t> evicted;       // positions evicted at this step
-        int32_t capacity = 0;
+        int32_t slot_count = 0;        // slots drawn: max(capacity, highest held slot + 1, next_slot + 1)
+        std::vector<HeldSlot> held;    // [held] sorted by slot; every other slot is empty
+        std::vector<int32_t> evicted;  // positions evicted at this step
+        int32_t capacity = 0;          // slots [capacity, slot_count) are past it (a shrunk window)
         int32_t next_slot = -1;
-        int32_t held = 0;
     };
     // Where everything goes for one widget size.
     struct Layout {
@@ -86,6 +97,11 @@ private:
 
     Layout computeLayout(QSize size) const;
     int slotX(const Layout& lay, int32_t slot) const;  // left edge of `slot`
+    // The last slot whose left edge is at or before slot-area pixel `px` (the
+    // exact inverse of slotX: the slot drawn there when slots are >= 1 px wide).
+    int32_t lastSlotAtPixel(const Layout& lay, int px) const;
+    static const HeldSlot* heldAt(const Row& row, int32_t slot);  // nullptr when empty
+    QString slotDescription(const Row& row, int32_t slot) const;
     QRect slotRectIn(const Layout& lay, int32_t layer, int32_t slot) const;
     QRect writePointerRectIn(const Layout& lay, int32_t layer) const;
     QRect evictedMarkRectIn(const Layout& lay, int32_t layer, size_t index) const;
@@ -94,7 +110,6 @@ private:
     void paintRowSlots(QPainter& painter, const Layout& lay, int32_t layer) const;
     const QImage& thinRowImage(const Layout& lay, int32_t layer) const;
     QString tokenLabel(int32_t position) const;
-    QString tooltipAt(QPoint pos) const;
     int32_t rowAt(const Layout& lay, QPoint pos) const;
 
     std::vector<Row> rows_;                          // [n_layer]

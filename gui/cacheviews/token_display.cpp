@@ -46,18 +46,52 @@ size_t completePrefix(const std::string& bytes) {
 
 }  // namespace
 
+QString TokenPieceDecoder::push(const std::string& piece) {
+    pending_ += piece;
+    const size_t done = completePrefix(pending_);
+    QString text = QString::fromUtf8(pending_.data(), static_cast<qsizetype>(done));
+    pending_.erase(0, done);
+    return text;
+}
+
+QString TokenPieceDecoder::finish() {
+    QString text = QString::fromUtf8(pending_.data(), static_cast<qsizetype>(pending_.size()));
+    pending_.clear();
+    return text;
+}
+
 std::vector<QString> decodeTokenPieces(const std::vector<std::string>& pieces) {
     std::vector<QString> out;
     out.reserve(pieces.size());
-    std::string pending;  // bytes of a sequence not yet complete
-    for (const std::string& piece : pieces) {
-        pending += piece;
-        const size_t done = completePrefix(pending);
-        out.push_back(QString::fromUtf8(pending.data(), static_cast<qsizetype>(done)));
-        pending.erase(0, done);
-    }
+    TokenPieceDecoder decoder;
+    for (const std::string& piece : pieces) out.push_back(decoder.push(piece));
     // A sequence cut off at the end: show its bytes with the last token.
-    if (!pending.empty() && !out.empty()) out.back() += QString::fromUtf8(pending.data(), static_cast<qsizetype>(pending.size()));
+    if (decoder.pending() && !out.empty()) out.back() += decoder.finish();
+    return out;
+}
+
+QString tokenPieceLabel(const std::string& piece) {
+    QString out;
+    const size_t n = piece.size();
+    size_t i = 0;
+    while (i < n) {
+        const auto lead = static_cast<unsigned char>(piece[i]);
+        const auto len = static_cast<size_t>(utf8SequenceLength(lead));
+        bool whole = len > 0 && i + len <= n;
+        for (size_t k = 1; whole && k < len; ++k) whole = (static_cast<unsigned char>(piece[i + k]) & 0xC0) == 0x80;
+        if (whole) {
+            const QString ch = QString::fromUtf8(piece.data() + i, static_cast<qsizetype>(len));
+            // fromUtf8 still refuses overlong forms and surrogates (U+FFFD); a real U+FFFD is EF BF BD.
+            const bool real_replacement = len == 3 && piece.compare(i, 3, "\xEF\xBF\xBD") == 0;
+            if (!ch.contains(QChar::ReplacementCharacter) || real_replacement) {
+                out += ch;
+                i += len;
+                continue;
+            }
+        }
+        out += QStringLiteral("\\x") + QString::number(lead, 16).toUpper().rightJustified(2, QLatin1Char('0'));
+        ++i;
+    }
     return out;
 }
 

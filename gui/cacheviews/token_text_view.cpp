@@ -7,6 +7,7 @@
 #include <QPaintEvent>
 #include <QPainter>
 #include <QScrollBar>
+#include <QTextBoundaryFinder>
 #include <QToolTip>
 
 #include <algorithm>
@@ -50,6 +51,24 @@ QString drawable(const QString& s) {
     return out;
 }
 
+// Inputs of a token's layout (and of index_of_): unchanged ones keep their fragments.
+bool sameLayoutInputs(const TokenCell& a, const TokenCell& b) {
+    return a.position == b.position && a.prompt == b.prompt && a.text == b.text;
+}
+
+// The last grapheme boundary of `finder`'s text at or before `pos`, but at
+// least the end of the first grapheme after `start` (a cut never splits a
+// surrogate pair or a combining sequence).
+qsizetype graphemeCut(QTextBoundaryFinder& finder, qsizetype start, qsizetype pos) {
+    finder.setPosition(pos);
+    qsizetype cut = finder.isAtBoundary() ? pos : finder.toPreviousBoundary();
+    if (cut <= start) {
+        finder.setPosition(start);
+        cut = finder.toNextBoundary();
+    }
+    return cut;
+}
+
 QString htmlSwatch(const QColor& bg, const QString& text, const QString& extra_style = {}) {
     return QStringLiteral("<span style=\"background-color:%1;%3\">&nbsp;%2&nbsp;</span> ")
         .arg(bg.name(), text.toHtmlEscaped(), extra_style);
@@ -74,10 +93,12 @@ TokenTextView::TokenTextView(QWidget* parent) : QAbstractScrollArea(parent) {
 void TokenTextView::clear() {
     tokens_.clear();
     shown_.clear();
+    clean_before_.assign(1, 1);
     index_of_.clear();
     fragments_.clear();
     line_first_.assign(1, 0);
     first_fragment_.clear();
+    cursor_before_.clear();
     layout_width_ = -1;
     updateScrollBar();
     viewport()->update();
@@ -86,17 +107,46 @@ void TokenTextView::clear() {
 void TokenTextView::setTokens(const std::vector<TokenCell>& tokens) {
     QScrollBar* bar = verticalScrollBar();
     const bool at_bottom = bar->value() >= bar->maximum();
-    tokens_ = tokens;
-    std::vector<std::string> pieces;
-    pieces.reserve(tokens_.size());
-    index_of_.clear();
-    for (size_t i = 0; i < tokens_.size(); ++i) {
-        pieces.push_back(tokens_[i].text);
-        index_of_[tokens_[i].position] = static_cast<int32_t>(i);
+    const size_t old_n = tokens_.size(), n = tokens.size();
+    // The unchanged prefix keeps its decoding and layout; only its colours and flags are copied.
+    size_t same = 0;
+    while (same < old_n && same < n && sameLayoutInputs(tokens_[same], tokens[same])) ++same;
+    for (size_t i = 0; i < same; ++i) {
+        TokenCell& t = tokens_[i];
+        const TokenCell& u = tokens[i];
+        t.held = u.held;
+        t.pinned = u.pinned;
+        t.role = u.role;
+        t.divergence = u.divergence;
+        t.top1_agrees = u.top1_agrees;
     }
-    shown_ = decodeTokenPieces(pieces);
-    layout_width_ = -1;
-    relayout();
+    for (size_t i = same; i < old_n; ++i) index_of_.erase(tokens_[i].position);
+    tokens_.resize(same);
+    tokens_.insert(tokens_.end(), tokens.begin() + static_cast<std::ptrdiff_t>(same), tokens.end());
+    for (size_t i = same; i < n; ++i) index_of_[tokens_[i].position] = static_cast<int32_t>(i);
+
+    // Decoding restarts at the last token before which no bytes were held back
+    // (the bytes of a split character may start a few tokens before `same`).
+    size_t restart = same;
+    while (restart > 0 && clean_before_[restart] == 0) --restart;
+    const std::vector<QString> old_shown(shown_.begin() + static_cast<std::ptrdiff_t>(restart), shown_.end());
+    shown_.resize(restart);
+    clean_before_.resize(restart + 1);
+    TokenPieceDecoder decoder;
+    for (size_t i = restart; i < n; ++i) {
+        shown_.push_back(decoder.push(tokens_[i].text));
+        clean_before_.push_back(decoder.pending() ? 0 : 1);
+    }
+    if (decoder.pending() && n > 0) shown_.back() += decoder.finish();  // a character cut off at the end
+    // Layout restarts at the first token whose shown text changed (a token
+    // before `same` changes when it ended the old text with a cut-off character).
+    size_t changed = same;
+    for (size_t i = restart; i < same; ++i)
+        if (shown_[i] != old_shown[i - restart]) {
+            changed = i;
+            break;
+        }
+    if (changed < std::max(n, old_n)) relayoutFrom(changed);
     if (at_bottom) bar->setValue(bar->maximum());
     viewport()->update();
 }
@@ -122,7 +172,8 @@ void TokenTextView::updateLegend() {
         html += htmlSwatch(mix(kViewBackground, roleColor(SlotRole::Sink), 0.6), tr("sink"));
         html += htmlSwatch(mix(kViewBackground, roleColor(SlotRole::Global), 0.6), tr("global"));
         html += htmlSwatch(mix(kViewBackground, roleColor(SlotRole::HeavyHitter), 0.6), tr("heavy"));
-        html += htmlSwatch(kViewBackground, tr("pinned"), QStringLiteral("text-decoration:underline;"));
+        html += htmlSwatch(kViewBackground, tr("pinned"),
+                           QStringLiteral("text-decoration:underline;color:%1;").arg(roleColor(SlotRole::Global).name()));
     } else {
         html += htmlSwatch(kViewBackground, tr("KL 0"));
         html += htmlSwatch(mix(kViewBackground, kDivergenceHigh, 0.5), tr("KL %1").arg(kDivergenceFullScale / 2));
@@ -154,40 +205,68 @@ void TokenTextView::changeEvent(QEvent* event) {
     }
 }
 
-void TokenTextView::relayout() {
+void TokenTextView::relayoutFrom(size_t first) {
     const QFontMetricsF fm(font()), fm_prompt(prompt_font_);
+    if (layout_width_ != viewport()->width() || first > cursor_before_.size()) first = 0;
     layout_width_ = viewport()->width();
     const qreal right = std::max<qreal>(layout_width_ - kPad, kPad + 40);
     line_height_ = std::ceil(std::max(fm.height(), fm_prompt.height()) + kLineGap);
-    fragments_.clear();
-    line_first_.assign(1, 0);
-    first_fragment_.assign(tokens_.size(), 0);
-    qreal x = kPad;
-    int32_t line = 0;
+    Cursor cur{kPad, 0};
+    if (first == 0) {
+        fragments_.clear();
+        line_first_.assign(1, 0);
+        first_fragment_.clear();
+        cursor_before_.clear();
+    } else {  // keep tokens [0, first): drop what follows, continue from where `first` began
+        cur = first < cursor_before_.size() ? cursor_before_[first] : layout_end_;
+        if (first < first_fragment_.size()) fragments_.resize(static_cast<size_t>(first_fragment_[first]));
+        line_first_.resize(static_cast<size_t>(cur.line) + 1);  // also drops the end marker
+        first_fragment_.resize(first);
+        cursor_before_.resize(first);
+    }
     const auto newLine = [&] {
-        ++line;
-        x = kPad;
+        ++cur.line;
+        cur.x = kPad;
         line_first_.push_back(static_cast<int32_t>(fragments_.size()));
     };
     const auto place = [&](int32_t token, const QString& text, qreal w, bool mark) {
-        if (x + w > right && x > kPad) newLine();
-        fragments_.push_back({token, QRectF(x, kPad + line * line_height_, w, line_height_ - kLineGap), text, mark});
-        x += w;
+        if (cur.x + w > right && cur.x > kPad) newLine();
+        fragments_.push_back({token, QRectF(cur.x, kPad + cur.line * line_height_, w, line_height_ - kLineGap), text, mark});
+        cur.x += w;
     };
-    for (size_t i = 0; i < tokens_.size(); ++i) {
+    const qreal line_w = right - kPad;
+    for (size_t i = first; i < tokens_.size(); ++i) {
         const auto t = static_cast<int32_t>(i);
         const QFontMetricsF& m = tokens_[i].prompt ? fm_prompt : fm;
-        first_fragment_[i] = static_cast<int32_t>(fragments_.size());
+        cursor_before_.push_back(cur);
+        first_fragment_.push_back(static_cast<int32_t>(fragments_.size()));
         const QStringList parts = shown_[i].split(QLatin1Char('\n'));
         for (qsizetype j = 0; j < parts.size(); ++j) {
-            QString part = drawable(parts[j]);
-            // A run wider than the view is cut into pieces that fit.
-            while (!part.isEmpty()) {
-                qsizetype n = part.size();
-                while (n > 1 && m.horizontalAdvance(part.left(n)) > right - kPad) n = n * 3 / 4;
-                const QString piece = part.left(n);
-                place(t, piece, m.horizontalAdvance(piece), false);
-                part.remove(0, n);
+            const QString part = drawable(parts[j]);
+            const qreal w = m.horizontalAdvance(part);
+            if (w <= line_w) {
+                if (!part.isEmpty()) place(t, part, w, false);
+            } else {
+                // Wider than a line: cut at grapheme boundaries into pieces
+                // that fit, each cut first estimated from the average
+                // character width, so a long token costs O(length).
+                QTextBoundaryFinder finder(QTextBoundaryFinder::Grapheme, part);
+                const auto estimate = static_cast<qsizetype>(std::max(1.0, std::floor(line_w / std::max(1.0, m.averageCharWidth()))));
+                qsizetype start = 0;
+                while (start < part.size()) {
+                    qsizetype cut = graphemeCut(finder, start, std::min(part.size(), start + estimate));
+                    QString piece = part.mid(start, cut - start);
+                    qreal pw = m.horizontalAdvance(piece);
+                    while (pw > line_w) {
+                        const qsizetype smaller = graphemeCut(finder, start, start + (cut - start) * 3 / 4);
+                        if (smaller >= cut) break;  // one grapheme wider than the line: it goes alone
+                        cut = smaller;
+                        piece = part.mid(start, cut - start);
+                        pw = m.horizontalAdvance(piece);
+                    }
+                    place(t, piece, pw, false);
+                    start = cut;
+                }
             }
             if (j + 1 < parts.size()) {  // a newline: show it, then break the line
                 const QString mark(QChar(0x21B5));
@@ -196,7 +275,9 @@ void TokenTextView::relayout() {
             }
         }
         if (static_cast<int32_t>(fragments_.size()) == first_fragment_[i]) place(t, QString(), kMinTokenW, false);
+        ++tokens_laid_out_;
     }
+    layout_end_ = cur;
     line_first_.push_back(static_cast<int32_t>(fragments_.size()));
     updateScrollBar();
 }
@@ -243,6 +324,16 @@ QRect TokenTextView::tokenRect(int32_t position) const {
     return f.rect.translated(0, -verticalScrollBar()->value()).toAlignedRect();
 }
 
+QStringList TokenTextView::tokenFragments(int32_t position) const {
+    const auto it = index_of_.find(position);
+    if (it == index_of_.end()) return {};
+    const auto i = static_cast<size_t>(it->second);
+    const size_t end = i + 1 < first_fragment_.size() ? static_cast<size_t>(first_fragment_[i + 1]) : fragments_.size();
+    QStringList out;
+    for (size_t k = static_cast<size_t>(first_fragment_[i]); k < end; ++k) out << fragments_[k].text;
+    return out;
+}
+
 void TokenTextView::paintEvent(QPaintEvent* event) {
     QPainter painter(viewport());
     painter.fillRect(event->rect(), kViewBackground);
@@ -268,8 +359,12 @@ void TokenTextView::paintEvent(QPaintEvent* event) {
         painter.setFont(font);
         painter.setPen(f.newline_mark ? kEvictedText : foreground(t));
         painter.drawText(f.rect, Qt::AlignLeft | Qt::AlignVCenter | Qt::TextDontClip, f.text);
-        if (t.pinned)  // pinned: a bar in the global colour along the bottom
-            painter.fillRect(QRectF(f.rect.left(), f.rect.bottom() - 2, f.rect.width(), 2), roleColor(SlotRole::Global));
+        if (t.pinned && !f.newline_mark) {  // pinned: underlined in the global colour (as the legend shows)
+            const QFontMetricsF fm(font);
+            const qreal baseline = f.rect.top() + (f.rect.height() - fm.height()) / 2 + fm.ascent();
+            const qreal y = std::min(baseline + std::max<qreal>(1, fm.underlinePos()), f.rect.bottom() - 2);
+            painter.fillRect(QRectF(f.rect.left(), y, f.rect.width(), 2), roleColor(SlotRole::Global));
+        }
         if (coloring_ == TokenColoring::Divergence && !t.top1_agrees && k == first_fragment_[static_cast<size_t>(f.token)]) {
             // A red corner where the full cache would have picked another token.
             const QPointF corner = f.rect.topRight();

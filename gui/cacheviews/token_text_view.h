@@ -1,9 +1,11 @@
 // The generated text (DESIGN.md §3): every token of the session as a box in a
 // wrapped flow, coloured by residency in the selected layer's cache or by the
 // divergence of its step from the full-cache reference; a click on a token
-// reports its position (the lead toggles its pin). Laid out once per
-// setTokens / width change; painting and hit tests touch the visible lines
-// only, so 4,000 tokens stay cheap.
+// reports its position (the lead toggles its pin). setTokens re-decodes and
+// re-lays out only from the first token whose text changed (appending one
+// token lays out one token; colour-only changes lay out none); a width or
+// font change lays out everything. Painting and hit tests touch the visible
+// lines only.
 #pragma once
 
 #include <QAbstractScrollArea>
@@ -11,6 +13,7 @@
 #include <QFont>
 #include <QRectF>
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <limits>
@@ -43,7 +46,9 @@ public:
     explicit TokenTextView(QWidget* parent = nullptr);
 
     // Shows `tokens` in order. Keeps the view at the bottom when it was there
-    // (generation follows the newest token).
+    // (generation follows the newest token). Tokens that keep their position,
+    // text and prompt flag from the previous call keep their layout; the
+    // result is the same as a fresh view given `tokens` at once.
     void setTokens(const std::vector<TokenCell>& tokens);
     void setColoring(TokenColoring c);
     TokenColoring coloring() const { return coloring_; }
@@ -53,9 +58,17 @@ public:
     // The box of the token at `position` in viewport() coordinates (its first
     // line when it wraps); empty if no such token. Clicks go to viewport().
     QRect tokenRect(int32_t position) const;
+    // The pieces of the token's text as drawn, one per line it occupies
+    // (tabs widened, "↵" for a newline; a token wider than the view is cut at
+    // grapheme boundaries); empty if no such token.
+    QStringList tokenFragments(int32_t position) const;
     // The colours a token is drawn with under the current colouring (tests, legends).
     QColor tokenBackground(int32_t position) const;
     QColor tokenForeground(int32_t position) const;
+
+    // How many tokens have been laid out since construction (the cost of
+    // setTokens / resizes; for tests and profiling).
+    int64_t tokensLaidOut() const { return tokens_laid_out_; }
 
     // KL (nats) at which the divergence shade saturates.
     static constexpr double kDivergenceFullScale = 1.0;
@@ -81,7 +94,16 @@ private:
         bool newline_mark = false;  // the "↵" drawn where the token has a newline
     };
 
-    void relayout();
+    // Where the next fragment goes.
+    struct Cursor {
+        qreal x = 0;
+        int32_t line = 0;
+    };
+
+    void relayout() { relayoutFrom(0); }
+    // Lays out tokens [first, end) after the kept layout of tokens [0, first)
+    // (everything when the width changed since the last layout).
+    void relayoutFrom(size_t first);
     void updateLegend();
     void updateScrollBar();
     int32_t tokenAt(QPoint viewport_pos) const;  // index into tokens_, -1 if none
@@ -91,12 +113,16 @@ private:
 
     std::vector<TokenCell> tokens_;
     std::vector<QString> shown_;                        // [tokens] decoded text of each token
+    std::vector<uint8_t> clean_before_{1};              // [tokens + 1] 1: the decoder holds no bytes back before token i
     std::unordered_map<int32_t, int32_t> index_of_;     // position -> index into tokens_
     std::vector<Fragment> fragments_;                   // in reading order
-    std::vector<int32_t> line_first_;                   // [lines + 1] first fragment of each line (+ end)
+    std::vector<int32_t> line_first_{0};                // [lines + 1] first fragment of each line (+ end)
     std::vector<int32_t> first_fragment_;               // [tokens] first fragment of each token
+    std::vector<Cursor> cursor_before_;                 // [tokens] layout cursor before each token
+    Cursor layout_end_;                                 // layout cursor after the last token
     qreal line_height_ = 0;
     int layout_width_ = -1;
+    int64_t tokens_laid_out_ = 0;
     TokenColoring coloring_ = TokenColoring::Residency;
     QFont prompt_font_;                                 // italic: prompt tokens
     QLabel* legend_ = nullptr;

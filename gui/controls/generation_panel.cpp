@@ -10,9 +10,11 @@
 #include <QRegularExpressionValidator>
 #include <QSignalBlocker>
 #include <QSpinBox>
+#include <QStringList>
 #include <QVBoxLayout>
 
 #include <limits>
+#include <vector>
 
 #include "util/error.h"
 
@@ -49,11 +51,16 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     connect(top_k_spin_, qOverload<int>(&QSpinBox::valueChanged), this, &GenerationPanel::onSamplingEdited);
     connect(top_p_spin_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &GenerationPanel::onSamplingEdited);
     connect(seed_edit_, &QLineEdit::editingFinished, this, &GenerationPanel::onSamplingEdited);
+    // A value the user picks supersedes a refused request for that control.
     connect(context_spin_, qOverload<int>(&QSpinBox::valueChanged), this, [this] {
         context_note_->hide();
+        clearRefusal(RefusalGroup::Context);
         emit settingsChanged();
     });
-    connect(max_new_spin_, qOverload<int>(&QSpinBox::valueChanged), this, &GenerationPanel::settingsChanged);
+    connect(max_new_spin_, qOverload<int>(&QSpinBox::valueChanged), this, [this] {
+        clearRefusal(RefusalGroup::MaxNewTokens);
+        emit settingsChanged();
+    });
 }
 
 void GenerationPanel::buildWidgets() {
@@ -115,11 +122,13 @@ void GenerationPanel::buildWidgets() {
 
     context_note_ = new QLabel(this);
     context_note_->setObjectName(QStringLiteral("contextNote"));
+    context_note_->setTextFormat(Qt::PlainText);
     context_note_->setWordWrap(true);
     context_note_->hide();
     top->addWidget(context_note_);
     refusal_label_ = new QLabel(this);
     refusal_label_->setObjectName(QStringLiteral("refusalLabel"));
+    refusal_label_->setTextFormat(Qt::PlainText);  // the engine's message quotes user input: never rich text
     refusal_label_->setWordWrap(true);
     refusal_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     refusal_label_->setStyleSheet(QStringLiteral("color: #c62828; font-weight: bold;"));
@@ -190,16 +199,16 @@ void GenerationPanel::onSamplingEdited() {
     SamplingParams candidate;
     QString error;
     if (!samplingFromControls(candidate, error)) {
-        refuse(error);
+        refuse(RefusalGroup::Sampling, error);
         return;
     }
     try {
         candidate.validate();
     } catch (const InvalidSetting& e) {
-        refuse(QString::fromStdString(e.what()));
+        refuse(RefusalGroup::Sampling, QString::fromStdString(e.what()));
         return;
     }
-    clearRefusal();
+    clearRefusal(RefusalGroup::Sampling);
     sampling_ = candidate;
     emit settingsChanged();
 }
@@ -208,17 +217,17 @@ void GenerationPanel::setSampling(const SamplingParams& params) {
     try {
         params.validate();
     } catch (const InvalidSetting& e) {
-        refuse(QString::fromStdString(e.what()));
+        refuse(RefusalGroup::Sampling, QString::fromStdString(e.what()));
         return;
     }
     if (params.temperature > 0.0f && params.temperature < kMinTemperature) {
-        refuse(tr("temperature %1 is below the smallest the panel shows (%2); use 0 for greedy")
+        refuse(RefusalGroup::Sampling, tr("temperature %1 is below the smallest the panel shows (%2); use 0 for greedy")
                    .arg(static_cast<double>(params.temperature))
                    .arg(kMinTemperature));
         return;
     }
     if (params.top_k > top_k_spin_->maximum()) {
-        refuse(tr("top-k must be at most %1, got %2").arg(top_k_spin_->maximum()).arg(params.top_k));
+        refuse(RefusalGroup::Sampling, tr("top-k must be at most %1, got %2").arg(top_k_spin_->maximum()).arg(params.top_k));
         return;
     }
     showSampling(params);
@@ -226,7 +235,7 @@ void GenerationPanel::setSampling(const SamplingParams& params) {
     SamplingParams shown;
     QString error;
     if (samplingFromControls(shown, error)) sampling_ = shown;
-    clearRefusal();
+    clearRefusal(RefusalGroup::Sampling);
 }
 
 void GenerationPanel::showSampling(const SamplingParams& p) {
@@ -244,7 +253,7 @@ int32_t GenerationPanel::contextLength() const { return context_spin_->value(); 
 
 void GenerationPanel::setContextLength(int32_t n_ctx) {
     if (n_ctx < 1 || n_ctx > context_spin_->maximum()) {
-        refuse(tr("context length must be between 1 and %1 (the model's training context), got %2")
+        refuse(RefusalGroup::Context, tr("context length must be between 1 and %1 (the model's training context), got %2")
                    .arg(context_spin_->maximum())
                    .arg(n_ctx));
         return;
@@ -252,14 +261,14 @@ void GenerationPanel::setContextLength(int32_t n_ctx) {
     const QSignalBlocker block(context_spin_);
     context_spin_->setValue(n_ctx);
     context_note_->hide();
-    clearRefusal();
+    clearRefusal(RefusalGroup::Context);
 }
 
 int32_t GenerationPanel::maxContext() const { return context_spin_->maximum(); }
 
 void GenerationPanel::setMaxContext(int32_t n_ctx_train) {
     if (n_ctx_train < 1) {
-        refuse(tr("the model's training context must be at least 1, got %1").arg(n_ctx_train));
+        refuse(RefusalGroup::Context, tr("the model's training context must be at least 1, got %1").arg(n_ctx_train));
         return;
     }
     const int32_t before = context_spin_->value();
@@ -271,31 +280,52 @@ void GenerationPanel::setMaxContext(int32_t n_ctx_train) {
                                    .arg(before)
                                    .arg(n_ctx_train));
         context_note_->show();
+    } else {
+        context_note_->hide();  // a note about an earlier model no longer applies
     }
+    // New bounds: a request refused under the old ones no longer applies.
+    clearRefusal(RefusalGroup::Context);
 }
 
 int32_t GenerationPanel::maxNewTokens() const { return max_new_spin_->value(); }
 
 void GenerationPanel::setMaxNewTokens(int32_t n) {
     if (n < 1 || n > kMaxNewTokensLimit) {
-        refuse(tr("max new tokens must be between 1 and %1, got %2").arg(kMaxNewTokensLimit).arg(n));
+        refuse(RefusalGroup::MaxNewTokens, tr("max new tokens must be between 1 and %1, got %2").arg(kMaxNewTokensLimit).arg(n));
         return;
     }
     const QSignalBlocker block(max_new_spin_);
     max_new_spin_->setValue(n);
-    clearRefusal();
+    clearRefusal(RefusalGroup::MaxNewTokens);
 }
 
-void GenerationPanel::refuse(const QString& reason) {
-    refusal_ = reason;
-    refusal_label_->setText(tr("Refused: %1").arg(reason));
+QString GenerationPanel::refusal() const {
+    QStringList reasons;
+    for (auto it = refusals_.rbegin(); it != refusals_.rend(); ++it) reasons << it->reason;
+    return reasons.join(QLatin1Char('\n'));
+}
+
+void GenerationPanel::refuse(RefusalGroup group, const QString& reason) {
+    std::erase_if(refusals_, [group](const Refusal& r) { return r.group == group; });
+    refusals_.push_back(Refusal{group, reason});
+    showRefusals();
+}
+
+void GenerationPanel::clearRefusal(RefusalGroup group) {
+    std::erase_if(refusals_, [group](const Refusal& r) { return r.group == group; });
+    showRefusals();
+}
+
+void GenerationPanel::showRefusals() {
+    if (refusals_.empty()) {
+        refusal_label_->clear();
+        refusal_label_->hide();
+        return;
+    }
+    QStringList lines;
+    for (auto it = refusals_.rbegin(); it != refusals_.rend(); ++it) lines << tr("Refused: %1").arg(it->reason);
+    refusal_label_->setText(lines.join(QLatin1Char('\n')));
     refusal_label_->show();
-}
-
-void GenerationPanel::clearRefusal() {
-    refusal_.clear();
-    refusal_label_->clear();
-    refusal_label_->hide();
 }
 
 }  // namespace kvscope::gui

@@ -9,10 +9,16 @@
 // engine's reason in refusal() and a red label, nothing emitted, the last valid
 // sampling kept). The setters show values without emitting; a value outside
 // the allowed range is refused the same way rather than clamped.
+//
+// Refusals are kept per group (sampling, context length, max new tokens): a
+// refusal stays shown until its own group gets a valid value, so accepting a
+// context length does not hide a sampling refusal whose values the controls
+// still show.
 #include <QString>
 #include <QWidget>
 
 #include <cstdint>
+#include <vector>
 
 #include "session/sampler.h"
 
@@ -49,7 +55,9 @@ public:
     int32_t maxContext() const;
     int32_t maxNewTokens() const;
     void setMaxNewTokens(int32_t n);                       // refused outside 1..kMaxNewTokensLimit
-    QString refusal() const { return refusal_; }  // "" or why the last edit was refused (SamplingParams::validate)
+    // "" or the refusals that still apply, one per line, the most recent first
+    // (sampling ones are SamplingParams::validate's reasons).
+    QString refusal() const;
 
 signals:
     void settingsChanged();
@@ -61,11 +69,18 @@ private:
     void onSamplingEdited();
     bool samplingFromControls(SamplingParams& out, QString& error) const;
     void showSampling(const SamplingParams& params);
-    void refuse(const QString& reason);
-    void clearRefusal();
+    enum class RefusalGroup { Sampling, Context, MaxNewTokens };
+    void refuse(RefusalGroup group, const QString& reason);  // replaces the group's earlier refusal
+    void clearRefusal(RefusalGroup group);
+    void showRefusals();
+
+    struct Refusal {
+        RefusalGroup group;
+        QString reason;
+    };
 
     SamplingParams sampling_;
-    QString refusal_;
+    std::vector<Refusal> refusals_;  // those that still apply, at most one per group, oldest first
 
     QPlainTextEdit* prompt_edit_ = nullptr;
     QCheckBox* chat_check_ = nullptr;

@@ -50,11 +50,15 @@ void ModelInfoPanel::rebuildForm() {
         return;
     }
     for (const ModelFact& fact : facts_) {
+        // GGUF metadata and file paths come from the file: shown as plain
+        // text, never as the rich text QLabel's default AutoText would guess.
         auto* value = new QLabel(fact.value, this);
+        value->setTextFormat(Qt::PlainText);
         value->setWordWrap(true);
         value->setTextInteractionFlags(Qt::TextSelectableByMouse);
         value->setToolTip(fact.tooltip);
         auto* label = new QLabel(fact.label + QLatin1Char(':'), this);
+        label->setTextFormat(Qt::PlainText);
         label->setToolTip(fact.tooltip);
         form_->addRow(label, value);
     }

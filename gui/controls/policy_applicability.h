@@ -24,7 +24,4 @@ inline PolicyControlsInUse controls_in_use(PolicyKind kind) {
     return use;
 }
 
-// Field-by-field equality (PolicyConfig has no operator==): the dock emits only real changes.
-bool same_policy(const PolicyConfig& a, const PolicyConfig& b);
-
 }  // namespace kvscope::gui

@@ -101,7 +101,7 @@ void PolicyPanel::setLimits(int32_t n_ctx, int32_t n_layer, int32_t text_length)
     if (!policyFromControls(shown, error)) return;
     error = validation_error(shown, n_ctx_, n_layer_, text_length_);
     if (!error.isEmpty()) refuse(error);
-    else if (same_policy(shown, policy_)) clearRefusal();
+    else if (shown == policy_) clearRefusal();
 }
 
 void PolicyPanel::applyLimitsToWidgets() {
@@ -171,13 +171,18 @@ bool PolicyPanel::policyFromControls(PolicyConfig& out, QString& error) const {
     p.kind = policy_kind();
     const PolicyControlsInUse use = controls_in_use(p.kind);
     if (use.window) {
-        p.window = window_->value();
         const DynamicWindowParse parsed = parse_dynamic_window_spec(dynamic_edit_->text());
         if (!parsed.ok()) {
             error = parsed.error;
             return false;
         }
         p.dynamic = parsed.steps;
+        // With a dynamic window the engine ignores W and showPolicy leaves the
+        // slider alone, so the slider need not show policy_.window: reading it
+        // would make the shown policy differ from the one in force (spurious
+        // emissions, refusals never cleared). Keep the W in force instead; the
+        // slider counts again once the steps are cleared.
+        p.window = !p.dynamic.empty() && controls_in_use(policy_.kind).window ? policy_.window : window_->value();
     }
     if (use.sinks) p.sinks = sinks_->value();
     if (use.pins) {
@@ -212,7 +217,7 @@ void PolicyPanel::onEdited() {
 
 void PolicyPanel::accept(const PolicyConfig& candidate) {
     clearRefusal();
-    if (same_policy(candidate, policy_)) return;
+    if (candidate == policy_) return;  // only real changes are emitted
     policy_ = candidate;
     updateInForceLabel();
     scheduleEmit();

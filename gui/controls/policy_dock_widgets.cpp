@@ -127,11 +127,13 @@ void PolicyPanel::buildWidgets() {
     // --- state, reference run, replay
     in_force_label_ = new QLabel(this);
     in_force_label_->setObjectName(QStringLiteral("inForceLabel"));
+    in_force_label_->setTextFormat(Qt::PlainText);  // QLabel's AutoText would render markup in the text
     in_force_label_->setWordWrap(true);
     in_force_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     top->addWidget(in_force_label_);
     refusal_label_ = new QLabel(this);
     refusal_label_->setObjectName(QStringLiteral("refusalLabel"));
+    refusal_label_->setTextFormat(Qt::PlainText);  // the engine's message quotes user input: never rich text
     refusal_label_->setWordWrap(true);
     refusal_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     refusal_label_->setStyleSheet(QStringLiteral("color: #c62828; font-weight: bold;"));

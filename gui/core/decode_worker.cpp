@@ -14,8 +14,20 @@ namespace kvscope::gui {
 namespace {
 
 std::vector<TokenId> prompt_tokens(const Model& model, const RunSettings& s) {
+    if (!s.prompt_tokens.empty()) {
+        for (int32_t id : s.prompt_tokens)
+            if (id < 0 || id >= model.config().n_vocab)
+                throw InvalidSetting("the prompt has token id " + std::to_string(id) + ", outside this model's vocabulary (0.." +
+                                     std::to_string(model.config().n_vocab - 1) + "): it was run with another model");
+        return s.prompt_tokens;
+    }
     std::string text = s.prompt;
-    if (s.chat_template) text = apply_chatml({{"user", s.prompt}}, true);
+    if (s.chat_template) {
+        // Only ChatML is implemented; wrapping another model's prompt in it would mislead.
+        if (model.chat_template().find("<|im_start|>") == std::string::npos)
+            throw InvalidSetting("this model has no ChatML chat template; turn \"Chat template\" off to run the prompt as plain text");
+        text = apply_chatml({{"user", s.prompt}}, true);
+    }
     // Special tokens in the text are parsed, as llama.cpp's tools do.
     return model.tokenizer().encode(text, true, true);
 }
@@ -46,6 +58,7 @@ DecodeWorker::DecodeWorker() = default;
 DecodeWorker::~DecodeWorker() = default;
 
 void DecodeWorker::loadModel(const QString& path) {
+    if (running_) stopRun(QString());
     QElapsedTimer timer;
     timer.start();
     try {
@@ -59,7 +72,7 @@ void DecodeWorker::loadModel(const QString& path) {
     }
 }
 
-void DecodeWorker::startRun(const RunSettings& settings) {
+void DecodeWorker::startRun(const RunSettings& settings, bool run_after) {
     if (running_) stopRun(QString());
     if (!model_) {
         emit failed(tr("No model is loaded."));
@@ -90,8 +103,11 @@ void DecodeWorker::startRun(const RunSettings& settings) {
         in_flight_.fetch_add(1);
         emit prefilled(prefill);
     } catch (const std::exception& e) {
+        // The previous session (if any) stays as it was, and is not resumed.
         emit failed(QString::fromStdString(e.what()));
+        return;
     }
+    if (run_after) stepTokens(0);
 }
 
 void DecodeWorker::stepTokens(int n) {
@@ -121,6 +137,10 @@ void DecodeWorker::scheduleTick(int delay_ms) {
 
 void DecodeWorker::tick() {
     if (!running_) return;
+    if (!session_) {
+        stopRun(tr("No session."));
+        return;
+    }
     if (pause_requested_.exchange(false)) {
         stopRun(QString());
         return;
@@ -154,9 +174,12 @@ bool DecodeWorker::stepOnce(QString* stop_reason) {
         std::optional<TokenId> forced;
         if (replaying) forced = settings_.forced[static_cast<size_t>(steps_done_)];
         auto snap = std::make_shared<const StepSnapshot>(session_->step(forced));
+        // Encoded outside the lock (prepare reads only the header, which never
+        // changes), so the GUI thread's reads wait for the store, not the encoding.
+        Trace::Prepared prepared = trace_->trace.prepare(*snap);
         {
             std::lock_guard<std::mutex> lock(trace_->mutex);
-            trace_->trace.add(*snap);
+            trace_->trace.add_prepared(std::move(prepared));
         }
         ++steps_done_;
         in_flight_.fetch_add(1);

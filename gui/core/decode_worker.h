@@ -41,8 +41,9 @@ public:
 public slots:
     void loadModel(const QString& path);
     // Builds a new session (the previous one is dropped), runs the prompt and
-    // emits runStarted then prefilled.
-    void startRun(const kvscope::gui::RunSettings& settings);
+    // emits runStarted then prefilled; with run_after, then runs (Replay). When
+    // the settings are refused, emits failed and leaves the previous session as it was.
+    void startRun(const kvscope::gui::RunSettings& settings, bool run_after = false);
     // n steps (n <= 0: until paused, end of generation, max tokens or context full).
     void stepTokens(int n);
     void setPolicy(const kvscope::PolicyConfig& policy);

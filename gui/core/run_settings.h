@@ -14,7 +14,10 @@ namespace kvscope::gui {
 
 struct RunSettings {
     std::string prompt;            // the user's text
-    bool chat_template = true;     // wrap it as a ChatML user turn (when the model has a template)
+    bool chat_template = true;     // wrap it as a ChatML user turn (refused when the model has no ChatML template)
+    // Non-empty: these exact prompt tokens instead of tokenizing `prompt`
+    // (Replay of a session opened from a file: its prompt as it was run).
+    std::vector<int32_t> prompt_tokens;
     SessionOptions options;        // n_ctx, sampling, policy, capture, reference run
     int32_t max_new_tokens = 256;  // Run stops after this many generated tokens
     int threads = 2;               // CPU backend threads

@@ -33,7 +33,7 @@ SessionController::SessionController(QObject* parent) : QObject(parent), worker_
                 has_run_ = false;
                 live_ = false;
                 loading_ = false;
-                history_.clear();
+                history_.clear();  // tells the views
                 emit loadingChanged(false);
                 emit modelLoaded(path, ms);
             });
@@ -73,10 +73,15 @@ SessionController::~SessionController() {
 void SessionController::onSnapshot(const KvSnapshotPtr& snapshot, bool prefill) {
     worker_->snapshotConsumed();
     if (!live_) return;  // a late snapshot of a run the user left (opened a file, loaded a model)
-    if (prefill)
-        history_.addPrefill(snapshot);
-    else
-        history_.addStep(snapshot);
+    try {
+        if (prefill)
+            history_.addPrefill(snapshot);
+        else
+            history_.addStep(snapshot);
+    } catch (const std::exception& e) {  // never out of a slot: Qt would abort
+        emit failed(tr("Could not record step %1: %2").arg(snapshot->step).arg(QString::fromStdString(e.what())));
+        return;
+    }
     const qint64 t = now_ns();
     const double gap_ms = last_step_ns_ == 0 ? 0.0 : static_cast<double>(t - last_step_ns_) / 1e6;
     last_step_ns_ = t;
@@ -90,10 +95,13 @@ void SessionController::loadModel(const QString& path) {
     QMetaObject::invokeMethod(worker_, [w = worker_, path] { w->loadModel(path); }, Qt::QueuedConnection);
 }
 
-void SessionController::reset(const RunSettings& settings) {
+void SessionController::reset(const RunSettings& settings) { start(settings, false); }
+
+void SessionController::start(const RunSettings& settings, bool run_after) {
     worker_->requestPause();
     last_step_ns_ = 0;
-    QMetaObject::invokeMethod(worker_, [w = worker_, settings] { w->startRun(settings); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(worker_, [w = worker_, settings, run_after] { w->startRun(settings, run_after); },
+                              Qt::QueuedConnection);
 }
 
 bool SessionController::replay(RunSettings settings) {
@@ -101,9 +109,29 @@ bool SessionController::replay(RunSettings settings) {
         emit failed(tr("Nothing to replay: generate some tokens first."));
         return false;
     }
+    if (!model_) {
+        emit failed(tr("Load a model to replay this session."));
+        return false;
+    }
+    const TraceHeader& h = history_.header();
+    const ModelConfig& c = model_->config();
+    if (h.n_layer != c.n_layer || h.n_head != c.n_head || h.n_head_kv != c.n_head_kv || h.head_dim != c.head_dim) {
+        emit failed(tr("This session was recorded with another model (%1: %2 layers, %3 heads); the loaded one has "
+                       "%4 layers and %5 heads.")
+                        .arg(QString::fromStdString(h.model_name)).arg(h.n_layer).arg(h.n_head)
+                        .arg(c.n_layer).arg(c.n_head));
+        return false;
+    }
+    // The recorded prompt, token for token, and the recorded generated tokens.
+    settings.prompt_tokens = h.prompt_tokens;
     settings.forced = history_.generatedTokens();
-    reset(settings);
-    step(0);  // runs until the replayed tokens are used up
+    const auto needed = static_cast<int32_t>(settings.prompt_tokens.size() + settings.forced.size()) + 1;
+    if (settings.options.n_ctx != 0 && settings.options.n_ctx < needed) {
+        emit failed(tr("Replay needs a context of at least %1 tokens (the recorded text); the context length is %2.")
+                        .arg(needed).arg(settings.options.n_ctx));
+        return false;
+    }
+    start(settings, true);  // runs until the replayed tokens are used up
     return true;
 }
 
@@ -127,10 +155,10 @@ void SessionController::setPinned(int32_t position, bool pinned) {
 }
 
 void SessionController::openTrace(SharedTracePtr trace) {
+    history_.open(std::move(trace));  // throws, changing nothing, when the file cannot be shown
     worker_->requestPause();
     has_run_ = false;
     live_ = false;
-    history_.open(std::move(trace));
 }
 
 }  // namespace kvscope::gui

@@ -31,8 +31,9 @@ public:
     void loadModel(const QString& path);
     // Reset: a new session on `settings` (prompt, options, limits); prefill runs at once.
     void reset(const RunSettings& settings);
-    // Replay: the same prompt and generated tokens from the start under `settings`' options.
-    // Returns false (and emits failed) when there is nothing to replay.
+    // Replay: the recorded prompt tokens and generated tokens from the start under
+    // `settings`' options (its prompt text is ignored). Returns false (and emits
+    // failed) when there is nothing to replay or the loaded model is another one.
     bool replay(RunSettings settings);
     void step(int n = 1);
     void run();    // until paused / end / limit
@@ -41,6 +42,7 @@ public:
     void setPolicy(const PolicyConfig& policy);
     void setPinned(int32_t position, bool pinned);
     // Shows a saved trace (no live session; Replay needs the model loaded).
+    // Throws kvscope::Error, changing nothing, when the trace cannot be shown.
     void openTrace(SharedTracePtr trace);
 
 signals:
@@ -54,6 +56,7 @@ signals:
     void stepArrived(double ms_since_previous);   // a snapshot reached the history
 
 private:
+    void start(const RunSettings& settings, bool run_after);
     void onSnapshot(const KvSnapshotPtr& snapshot, bool prefill);
 
     QThread thread_;

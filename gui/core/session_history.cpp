@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/error.h"
+
 namespace kvscope::gui {
 
 namespace {
@@ -51,27 +53,36 @@ LayerCacheView prefill_row_view(const LayerCacheView& final_view, const LayerAtt
     return v;
 }
 
+// A row whose probabilities the trace's budget dropped: shown with no keys.
+void blank_dropped(QueryAttention& q) {
+    for (LayerAttention& l : q.layers)
+        if (l.probs.empty()) l.key_positions.clear();
+}
+
 }  // namespace
 
 SessionHistory::SessionHistory(QObject* parent) : QObject(parent) {}
 
-void SessionHistory::clear() {
+void SessionHistory::forget() {
     trace_.reset();
     header_ = TraceHeader{};
     light_.clear();
-    light_steps_.clear();
     rows_after_.clear();
     texts_.clear();
     tokens_.clear();
     latest_.reset();
     recent_rows_.clear();
-    prefill_pending_ = false;
     matrix_layer_ = -1;
     matrix_.clear();
 }
 
+void SessionHistory::clear() {
+    forget();
+    emit reset();
+}
+
 void SessionHistory::begin(SharedTracePtr trace) {
-    clear();
+    forget();
     trace_ = std::move(trace);
     {
         std::lock_guard<std::mutex> lock(trace_->mutex);
@@ -83,57 +94,96 @@ void SessionHistory::begin(SharedTracePtr trace) {
 }
 
 void SessionHistory::open(SharedTracePtr trace) {
-    clear();
-    trace_ = std::move(trace);
+    // Built aside and swapped in at the end, so a refused file leaves the shown run as it was.
+    TraceHeader header;
+    std::vector<StepSnapshot> light;
+    std::vector<int32_t> rows_after;
+    std::vector<std::string> texts;
+    std::vector<int32_t> tokens;
     {
-        std::lock_guard<std::mutex> lock(trace_->mutex);
-        const Trace& t = trace_->trace;
-        header_ = t.header();
-        texts_ = header_.prompt_texts;
-        tokens_ = header_.prompt_tokens;
-        const int64_t first = t.has_prefill() ? -1 : 0;
-        for (int64_t e = first; e < static_cast<int64_t>(t.size()); ++e) {
+        std::lock_guard<std::mutex> lock(trace->mutex);
+        const Trace& t = trace->trace;
+        header = t.header();
+        if (!t.has_prefill())
+            throw Error("the session has no prompt entry (prefill); KVScope and kvscope-cli always write one");
+        texts = header.prompt_texts;
+        tokens = header.prompt_tokens;
+        for (int64_t e = -1; e < static_cast<int64_t>(t.size()); ++e) {
             StepSnapshot meta = t.meta(e);
-            const auto queries = static_cast<int32_t>(t.layer_slice(e, 0).queries.size());
-            rows_after_.push_back((rows_after_.empty() ? 0 : rows_after_.back()) + queries);
+            rows_after.push_back((rows_after.empty() ? 0 : rows_after.back()) + static_cast<int32_t>(t.query_count(e)));
             if (e >= 0) {
-                if (meta.position == static_cast<int32_t>(texts_.size())) {
-                    texts_.push_back(meta.text);
-                    tokens_.push_back(meta.token);
+                if (meta.position > static_cast<int32_t>(texts.size()))
+                    throw Error("step " + std::to_string(e) + " is at position " + std::to_string(meta.position) +
+                                " but the text before it has " + std::to_string(texts.size()) + " tokens");
+                if (meta.position == static_cast<int32_t>(texts.size())) {
+                    texts.push_back(meta.text);
+                    tokens.push_back(meta.token);
                 }
-                light_steps_.push_back(meta);
             }
-            light_.push_back(std::move(meta));
+            light.push_back(std::move(meta));
         }
-    }  // (the views read the trace again when they hear of the reset)
+    }
+    forget();
+    trace_ = std::move(trace);
+    header_ = std::move(header);
+    light_ = std::move(light);
+    rows_after_ = std::move(rows_after);
+    texts_ = std::move(texts);
+    tokens_ = std::move(tokens);
     emit reset();
 }
 
-void SessionHistory::addPrefill(const KvSnapshotPtr& snapshot) {
-    prefill_pending_ = true;
-    record(snapshot);
-}
+void SessionHistory::addPrefill(const KvSnapshotPtr& snapshot) { record(snapshot, true); }
 
 void SessionHistory::addStep(const KvSnapshotPtr& snapshot) {
     if (snapshot->position == static_cast<int32_t>(texts_.size())) {
         texts_.push_back(snapshot->text);
         tokens_.push_back(snapshot->token);
     }
-    light_steps_.push_back(light_copy(*snapshot));
-    record(snapshot);
+    record(snapshot, false);
 }
 
-void SessionHistory::record(const KvSnapshotPtr& snapshot) {
+void SessionHistory::record(const KvSnapshotPtr& snapshot, bool prefill) {
     latest_ = snapshot;
-    for (const QueryAttention& q : snapshot->attention) recent_rows_.push_back(q);
+    // Only the newest kRecentRows rows are kept (a long prompt's rows are not copied).
+    const std::vector<QueryAttention>& rows = snapshot->attention;
+    const size_t take = std::min(rows.size(), kRecentRows);
+    recent_rows_.insert(recent_rows_.end(), rows.end() - static_cast<std::ptrdiff_t>(take), rows.end());
     if (recent_rows_.size() > kRecentRows)
         recent_rows_.erase(recent_rows_.begin(), recent_rows_.end() - static_cast<std::ptrdiff_t>(kRecentRows));
     light_.push_back(light_copy(*snapshot));
-    rows_after_.push_back((rows_after_.empty() ? 0 : rows_after_.back()) +
-                          static_cast<int32_t>(snapshot->attention.size()));
-    if (matrix_layer_ >= 0) appendRows(*snapshot, /*prefill=*/light_.size() == 1 && prefill_pending_);
-    prefill_pending_ = false;
+    rows_after_.push_back((rows_after_.empty() ? 0 : rows_after_.back()) + static_cast<int32_t>(rows.size()));
+    if (matrix_layer_ >= 0) {
+        const auto l = static_cast<size_t>(matrix_layer_);
+        const LayerCacheView* view = l < snapshot->layers.size() ? &snapshot->layers[l] : nullptr;
+        for (const QueryAttention& q : rows) {
+            const LayerAttention& row = q.layers.at(l);
+            if (prefill && view) {
+                const LayerCacheView row_view = prefill_row_view(*view, row);
+                appendRow(q.position, row, &row_view);
+            } else {
+                appendRow(q.position, row, view);
+            }
+        }
+    }
     emit entryAdded(entries() - 1);
+}
+
+// One matrix row; a row the matrix refuses (it checks sizes and values) is
+// kept as a blank row, so the matrix stays row for row with rows_after_.
+void SessionHistory::appendRow(int32_t position, const LayerAttention& row, const LayerCacheView* view) {
+    const std::vector<std::vector<int32_t>>& groups = light_.front().gqa_groups;
+    try {
+        matrix_.append(position, row, matrix_heads_, groups, view);
+    } catch (const std::exception& e) {
+        qWarning("heatmap: row of position %d left blank: %s", position, e.what());
+        matrix_.append(position, LayerAttention{}, matrix_heads_, groups, nullptr);
+    }
+}
+
+std::vector<StepSnapshot> SessionHistory::lightSteps() const {
+    if (light_.size() <= 1) return {};
+    return {light_.begin() + 1, light_.end()};
 }
 
 std::vector<int32_t> SessionHistory::generatedTokens() const {
@@ -151,33 +201,28 @@ std::vector<LayerCacheView> SessionHistory::cacheViews(int32_t entry) const {
     if (!trace_ || entry < 0 || entry >= entries()) return {};
     if (latest_ && entry == entries() - 1) return latest_->layers;
     std::lock_guard<std::mutex> lock(trace_->mutex);
-    const Trace& t = trace_->trace;
-    const int64_t index = t.has_prefill() ? entry - 1 : entry;
-    return index < 0 ? t.prefill().layers : t.step(static_cast<size_t>(index)).layers;
+    return trace_->trace.views(entry - 1);  // entry 0 is the prefill (-1 in the trace)
 }
 
 std::vector<QueryAttention> SessionHistory::recentAttention(int32_t entry, int32_t count) const {
     std::vector<QueryAttention> out;  // newest first while collecting
-    if (!trace_ || entry < 0 || entry >= entries()) return out;
-    if (latest_ && entry == entries() - 1 && static_cast<int32_t>(recent_rows_.size()) >= std::min(count, rowsAt(entry))) {
+    if (!trace_ || entry < 0 || entry >= entries() || count <= 0) return out;
+    const auto wanted = static_cast<size_t>(std::min(count, rowsAt(entry)));
+    if (latest_ && entry == entries() - 1 && recent_rows_.size() >= wanted) {
         // Live: the rows are at hand, no decoding.
-        const size_t n = std::min(recent_rows_.size(), static_cast<size_t>(std::max(count, 0)));
-        return {recent_rows_.end() - static_cast<std::ptrdiff_t>(n), recent_rows_.end()};
-    }
-    for (int32_t e = entry; e >= 0 && static_cast<int32_t>(out.size()) < count; --e) {
-        std::vector<QueryAttention> rows;
-        if (latest_ && e == entries() - 1) {
-            rows = latest_->attention;
-        } else {
-            std::lock_guard<std::mutex> lock(trace_->mutex);
-            const Trace& t = trace_->trace;
-            const int64_t index = t.has_prefill() ? e - 1 : e;
-            rows = index < 0 ? t.prefill().attention : t.step(static_cast<size_t>(index)).attention;
+        out.assign(recent_rows_.end() - static_cast<std::ptrdiff_t>(wanted), recent_rows_.end());
+    } else {
+        for (int32_t e = entry; e >= 0 && out.size() < wanted; --e) {
+            std::vector<QueryAttention> rows;
+            {
+                std::lock_guard<std::mutex> lock(trace_->mutex);
+                rows = trace_->trace.attention(e - 1, wanted - out.size());
+            }
+            for (auto it = rows.rbegin(); it != rows.rend(); ++it) out.push_back(std::move(*it));
         }
-        for (auto it = rows.rbegin(); it != rows.rend() && static_cast<int32_t>(out.size()) < count; ++it)
-            out.push_back(std::move(*it));
+        std::reverse(out.begin(), out.end());
     }
-    std::reverse(out.begin(), out.end());
+    for (QueryAttention& q : out) blank_dropped(q);
     return out;
 }
 
@@ -195,40 +240,22 @@ const AttentionMatrix& SessionHistory::matrix(int32_t layer, const HeadSelection
     return matrix_;
 }
 
-void SessionHistory::appendRows(const StepSnapshot& snapshot, bool prefill) {
-    const auto l = static_cast<size_t>(matrix_layer_);
-    const LayerCacheView* view = l < snapshot.layers.size() ? &snapshot.layers[l] : nullptr;
-    for (const QueryAttention& q : snapshot.attention) {
-        const LayerAttention& row = q.layers.at(l);
-        if (prefill && view) {
-            const LayerCacheView row_view = prefill_row_view(*view, row);
-            matrix_.append(q.position, row, matrix_heads_, light_.front().gqa_groups, &row_view);
-        } else {
-            matrix_.append(q.position, row, matrix_heads_, light_.front().gqa_groups, view);
-        }
-    }
-}
-
 void SessionHistory::rebuildMatrix() {
     matrix_.clear();
     if (!trace_ || matrix_layer_ < 0 || matrix_layer_ >= header_.n_layer || light_.empty()) return;
-    const std::vector<std::vector<int32_t>>& groups = light_.front().gqa_groups;
     for (int32_t entry = 0; entry < entries(); ++entry) {
         Trace::LayerSlice slice;
-        bool prefill = false;
         {
             std::lock_guard<std::mutex> lock(trace_->mutex);
-            const Trace& t = trace_->trace;
-            prefill = t.has_prefill() && entry == 0;
-            slice = t.layer_slice(t.has_prefill() ? entry - 1 : entry, matrix_layer_);
+            slice = trace_->trace.layer_slice(entry - 1, matrix_layer_);
         }
         for (auto& [position, attention] : slice.queries) {
             if (attention.probs.empty()) attention.key_positions.clear();  // dropped for the budget: a blank row
-            if (prefill) {
+            if (entry == 0) {
                 const LayerCacheView row_view = prefill_row_view(slice.view, attention);
-                matrix_.append(position, attention, matrix_heads_, groups, &row_view);
+                appendRow(position, attention, &row_view);
             } else {
-                matrix_.append(position, attention, matrix_heads_, groups, &slice.view);
+                appendRow(position, attention, &slice.view);
             }
         }
     }

@@ -28,7 +28,10 @@ public:
     // A new live run: the trace holds its header (and soon the prefill).
     void begin(SharedTracePtr trace);
     // A finished trace (opened from a file): every entry is read at once.
+    // Throws kvscope::Error (and changes nothing) when the trace cannot be shown:
+    // no prefill entry, or entries whose positions do not follow the prompt.
     void open(SharedTracePtr trace);
+    // Forgets the run and tells the views (reset()).
     void clear();
     void addPrefill(const KvSnapshotPtr& snapshot);
     void addStep(const KvSnapshotPtr& snapshot);
@@ -40,44 +43,46 @@ public:
     int32_t steps() const { return entries() > 0 ? entries() - 1 : 0; }
     // Entry e without cache views and attention ([entries()]).
     const StepSnapshot& light(int32_t entry) const { return light_.at(static_cast<size_t>(entry)); }
-    const std::vector<StepSnapshot>& lightSteps() const { return light_steps_; }  // the steps' light copies, in order
+    std::vector<StepSnapshot> lightSteps() const;  // the steps' light copies (entries 1..), for the plots
     // Cache views of every layer at entry e ([n_layer]); decoded from the trace
-    // unless e is the latest live entry.
+    // (views only) unless e is the latest live entry.
     std::vector<LayerCacheView> cacheViews(int32_t entry) const;
-    // Up to `count` most recent query rows fed at or before entry e, oldest first, every layer.
+    // Up to `count` most recent query rows fed at or before entry e, oldest
+    // first, every layer. Rows whose attention the trace's budget dropped come
+    // back with no keys (drawn blank).
     std::vector<QueryAttention> recentAttention(int32_t entry, int32_t count) const;
     // Token text of a text position ("" beyond the text).
     std::string tokenText(int32_t position) const;
     int32_t textLength() const { return static_cast<int32_t>(texts_.size()); }
-    std::vector<int32_t> tokens() const { return tokens_; }   // prompt + generated ids, by position
+    const std::vector<int32_t>& tokens() const { return tokens_; }   // prompt + generated ids, by position
     std::vector<int32_t> generatedTokens() const;
 
     // The attention matrix of (layer, heads), rebuilt from the trace when the
-    // selection changes and extended row by row as steps arrive.
+    // selection changes (on the GUI thread: O(rows x keys), ~0.1 s at 2,000
+    // tokens) and extended row by row as steps arrive.
     const AttentionMatrix& matrix(int32_t layer, const HeadSelection& heads);
     // Query rows fed up to and including entry e (the heatmap's visible rows).
     int32_t rowsAt(int32_t entry) const;
 
 signals:
-    void reset();                  // a new run or file: everything changed
+    void reset();                  // a new run, a file, or nothing: everything changed
     void entryAdded(int32_t entry);
 
 private:
-    void record(const KvSnapshotPtr& snapshot);
-    void appendRows(const StepSnapshot& snapshot, bool prefill);
+    void forget();
+    void record(const KvSnapshotPtr& snapshot, bool prefill);
+    void appendRow(int32_t position, const LayerAttention& row, const LayerCacheView* view);
     void rebuildMatrix();
 
     SharedTracePtr trace_;
     TraceHeader header_;
     std::vector<StepSnapshot> light_;        // [entries]
-    std::vector<StepSnapshot> light_steps_;  // [entries - 1] (for the plots)
     std::vector<int32_t> rows_after_;        // [entries] attention rows fed up to each entry
     std::vector<std::string> texts_;         // [text length] token text by position
     std::vector<int32_t> tokens_;            // [text length] token id by position
     KvSnapshotPtr latest_;                   // the newest live snapshot (full)
     std::vector<QueryAttention> recent_rows_;  // [<= kRecentRows] the newest live query rows, oldest first
     static constexpr size_t kRecentRows = 64;
-    bool prefill_pending_ = false;           // the next record() is the prefill's
     int32_t matrix_layer_ = -1;
     HeadSelection matrix_heads_;
     AttentionMatrix matrix_;

@@ -38,6 +38,7 @@ PlotsPanel::PlotsPanel(QWidget* parent) : QWidget(parent) {
     summary_ = new QLabel(this);
     summary_->setObjectName(QStringLiteral("plotsSummary"));
     summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    summary_->setTextFormat(Qt::PlainText);
     summary_->setToolTip(QStringLiteral("The step under the timeline cursor: KV cache held vs a full cache, device (or "
                                         "host) memory, time per token and, with the reference run, KL divergence and "
                                         "running top-1 agreement"));

@@ -184,13 +184,26 @@ void StepPlot::append(const StepMetrics& m) {
             for (int i = 0; i < kSpeedGraphs; ++i) plot_.graph(i)->addData(x, cumulative[static_cast<size_t>(i)]);
             break;
         }
-        case StepPlotKind::Quality:
-            if (!m.has_reference) break;  // no point: the plot stays empty where the reference run is off
-            plot_.graph(kKl)->addData(x, m.kl);
+        case StepPlotKind::Quality: {
+            constexpr double kGap = std::numeric_limits<double>::quiet_NaN();  // QCustomPlot breaks a line at NaN
+            if (!m.has_reference) {
+                // A step without the reference run: a NaN point, so the lines
+                // stop here instead of joining across the gap. Before the
+                // first reference step there is no line to break and the plot
+                // stays empty (with its "reference run off" note).
+                if (has_any_reference_)
+                    for (int g : {kKl, kTop1, kCosine, kEvictedMass}) plot_.graph(g)->addData(x, kGap);
+                break;
+            }
+            // An infinite KL (the policy gave the full cache's token zero
+            // probability) cannot be drawn: it breaks the line like a gap;
+            // the summary line gives the value.
+            plot_.graph(kKl)->addData(x, std::isfinite(m.kl) ? m.kl : kGap);
             plot_.graph(kTop1)->addData(x, m.running_top1());
             plot_.graph(kCosine)->addData(x, m.attention_cosine);
             plot_.graph(kEvictedMass)->addData(x, m.evicted_attention_mass);
             break;
+        }
     }
     track(m);
 }
@@ -213,7 +226,11 @@ void StepPlot::track(const StepMetrics& m) {
             if (m.has_reference) top = m.kl;
             break;
     }
-    y_max_ = std::max(y_max_, top);
+    // A non-finite value (an infinite KL, a NaN timing) would make the range
+    // invalid: QCPAxis::setRange ignores it and the axis would stop following
+    // the data.
+    if (std::isfinite(top)) y_max_ = std::max(y_max_, top);
+    has_any_reference_ = has_any_reference_ || m.has_reference;
     if (empty_) first_step_ = m.step;
     empty_ = false;
     last_step_ = m.step;
@@ -222,6 +239,7 @@ void StepPlot::track(const StepMetrics& m) {
 void StepPlot::truncateFrom(int32_t step, const std::vector<StepMetrics>& kept) {
     for (int i = 0; i < plot_.graphCount(); ++i) plot_.graph(i)->data()->removeAfter(step - 0.5);
     empty_ = true;
+    has_any_reference_ = false;
     first_step_ = 0;
     last_step_ = -1;
     y_max_ = 0;
@@ -232,6 +250,7 @@ void StepPlot::truncateFrom(int32_t step, const std::vector<StepMetrics>& kept) 
 void StepPlot::clear() {
     for (int i = 0; i < plot_.graphCount(); ++i) plot_.graph(i)->data()->clear();
     empty_ = true;
+    has_any_reference_ = false;
     first_step_ = 0;
     last_step_ = -1;
     y_max_ = 0;
@@ -259,8 +278,8 @@ void StepPlot::updateRanges() {
         plot_.yAxis->setRange(0, y_max_ > 0 ? y_max_ * 1.1 : 1.0);
     }
     if (reference_off_note_ != nullptr) {
-        // Nothing to explain without data: the note takes the legend's place.
-        const bool off = plot_.graph(kKl)->dataCount() == 0;
+        // No reference step recorded: the note takes the legend's place.
+        const bool off = !has_any_reference_;
         reference_off_note_->setVisible(off);
         plot_.legend->setVisible(!off);
     }

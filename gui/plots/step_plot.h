@@ -42,7 +42,10 @@ public:
     // Adds this step's points. Steps must come in increasing order (the
     // caller truncates first when they do not): QCustomPlot appends a key
     // past the last at O(1) amortised, and the extent is tracked here, so no
-    // pass over the data is made.
+    // pass over the data is made. Quality: a step without the reference run,
+    // once a step with it was seen, adds NaN points (a break in every line);
+    // a non-finite KL is drawn as a break too. Non-finite values never reach
+    // the axis ranges.
     void append(const StepMetrics& m);
     // Drops the points of steps >= step; `kept` (the steps that remain, in
     // order) gives the extent back.
@@ -52,7 +55,8 @@ public:
     // The vertical line at `step`; hidden for a negative step.
     void setCursor(int32_t step);
     // Axis ranges from the tracked extent (cheap: no pass over the data) and
-    // the "reference run off" note's visibility. Does not replot.
+    // the "reference run off" note's visibility (shown while no step had the
+    // reference run). Does not replot.
     void updateRanges();
 
 private:
@@ -67,6 +71,7 @@ private:
     int32_t first_step_ = 0;
     int32_t last_step_ = -1;
     bool empty_ = true;
+    bool has_any_reference_ = false;  // a step with ReferenceMetrics was recorded
     double y_max_ = 0;
     double y_min_positive_ = std::numeric_limits<double>::infinity();  // Device (log axis): the smallest value > 0
     int device_is_host_ = -1;  // -1: no step seen yet (labels say "device memory")

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <stdexcept>
 
 #include "eval/perplexity.h"
 #include "render/byte_format.h"
@@ -57,6 +58,19 @@ std::vector<render::ScatterPoint> scatter_points(const std::vector<SweepRow>& ro
     return points;
 }
 
+std::shared_ptr<const Model> require_model(std::shared_ptr<const Model> model) {
+    if (model == nullptr) throw std::invalid_argument("SweepDialog: no model (nullptr)");
+    return model;
+}
+
+// A warning whose text may hold a file name or an engine message: shown as
+// plain text, never interpreted as HTML.
+void warn(QWidget* parent, const QString& title, const QString& text) {
+    QMessageBox box(QMessageBox::Warning, title, text, QMessageBox::Ok, parent);
+    box.setTextFormat(Qt::PlainText);
+    box.exec();
+}
+
 QTableWidgetItem* cell(const QString& text, bool number) {
     auto* item = new QTableWidgetItem(text);
     item->setFlags(Qt::ItemIsSelectable | Qt::ItemIsEnabled);
@@ -66,14 +80,16 @@ QTableWidgetItem* cell(const QString& text, bool number) {
 
 }  // namespace
 
-SweepDialog::SweepDialog(const Model& model, std::vector<TokenId> tokens, SessionOptions base, QWidget* parent)
-    : QDialog(parent), model_(model), tokens_(std::move(tokens)), text_source_(QStringLiteral("the current text")),
-      base_(std::move(base)) {
+SweepDialog::SweepDialog(std::shared_ptr<const Model> model, std::vector<TokenId> tokens, SessionOptions base,
+                         QWidget* parent)
+    : QDialog(parent), model_(require_model(std::move(model))), tokens_(std::move(tokens)),
+      text_source_(QStringLiteral("the current text")), base_(std::move(base)) {
     setWindowTitle(QStringLiteral("Perplexity sweep"));
     setObjectName(QStringLiteral("sweepDialog"));
 
     text_label_ = new QLabel(this);
     text_label_->setObjectName(QStringLiteral("textSource"));
+    text_label_->setTextFormat(Qt::PlainText);  // holds a file name
     text_button_ = new QPushButton(QStringLiteral("Text file..."), this);
     text_button_->setObjectName(QStringLiteral("textFileButton"));
     text_button_->setToolTip(QStringLiteral("Score a UTF-8 text file instead of the current session's text"));
@@ -91,6 +107,7 @@ SweepDialog::SweepDialog(const Model& model, std::vector<TokenId> tokens, Sessio
     error_label_ = new QLabel(this);
     error_label_->setObjectName(QStringLiteral("gridError"));
     error_label_->setWordWrap(true);
+    error_label_->setTextFormat(Qt::PlainText);  // engine messages, which may quote the text's file name
     error_label_->setStyleSheet(QStringLiteral("color: #b00020;"));
 
     run_button_ = new QPushButton(QStringLiteral("Run"), this);
@@ -119,6 +136,7 @@ SweepDialog::SweepDialog(const Model& model, std::vector<TokenId> tokens, Sessio
     overall_->setToolTip(QStringLiteral("The whole sweep"));
     status_label_ = new QLabel(this);
     status_label_->setObjectName(QStringLiteral("sweepStatus"));
+    status_label_->setTextFormat(Qt::PlainText);  // may hold the worker's error message
     auto* progress_row = new QHBoxLayout;
     progress_row->addWidget(overall_, 1);
     progress_row->addWidget(status_label_, 1);
@@ -189,7 +207,7 @@ QString SweepDialog::loadTextFile(const QString& path) {
     std::vector<TokenId> tokens;
     try {
         // As kvscope-cli ppl/sweep read a text file: a BOS, no special tokens parsed.
-        tokens = model_.tokenizer().encode(std::string_view(bytes.constData(), static_cast<size_t>(bytes.size())),
+        tokens = model_->tokenizer().encode(std::string_view(bytes.constData(), static_cast<size_t>(bytes.size())),
                                            /*add_special=*/true, /*parse_special=*/false);
     } catch (const std::exception& e) {
         return QStringLiteral("cannot tokenize %1: %2").arg(path, QString::fromUtf8(e.what()));
@@ -200,11 +218,14 @@ QString SweepDialog::loadTextFile(const QString& path) {
 }
 
 QString SweepDialog::validationError() const {
-    const QString grid_error = editor_->error();
-    if (!grid_error.isEmpty()) return grid_error;
-    const SweepGrid g = editor_->grid();
+    // Called from slots (every edit): nothing may escape, std::bad_alloc included.
     try {
-        (void)perplexity_session_options(model_.config(), base_, tokens_.size());
+        // The editor also refuses a grid of more than kMaxSweepRows rows
+        // before anything below expands it.
+        const QString grid_error = editor_->error();
+        if (!grid_error.isEmpty()) return grid_error;
+        const SweepGrid g = editor_->grid();
+        (void)perplexity_session_options(model_->config(), base_, tokens_.size());
         // Every row must be a setting the text allows (e.g. W no longer than
         // the text), or the sweep would stop at that row.
         for (const SweepRow& row : sweep_plan(g)) {
@@ -214,9 +235,9 @@ QString SweepDialog::validationError() const {
             so.reference_run = g.reference;
             try {
                 // What the row's Session checks when it is made.
-                const SessionOptions checked = perplexity_session_options(model_.config(), so, tokens_.size());
-                checked.validate(model_.config());
-                checked.policy.validate(checked.n_ctx, model_.config().n_layer, checked.n_ctx);
+                const SessionOptions checked = perplexity_session_options(model_->config(), so, tokens_.size());
+                checked.validate(model_->config());
+                checked.policy.validate(checked.n_ctx, model_->config().n_layer, checked.n_ctx);
             } catch (const Error& e) {
                 return QStringLiteral("%1 on this %2-token text: %3")
                     .arg(QString::fromStdString(row.policy.describe()))
@@ -226,22 +247,26 @@ QString SweepDialog::validationError() const {
         }
     } catch (const Error& e) {
         return QString::fromUtf8(e.what());
+    } catch (const std::exception& e) {
+        return QStringLiteral("cannot check the sweep: %1").arg(QString::fromUtf8(e.what()));
     }
     return {};
 }
 
 void SweepDialog::onGridChanged() {
-    const QString error = validationError();
-    error_label_->setText(error);
-    error_label_->setVisible(!error.isEmpty());
+    QString error = validationError();
     if (!running() && results_.empty() && error.isEmpty()) {
-        // A preview of the rows to run. After a sweep the table keeps showing
-        // its rows (what the exports write) until the next Run.
+        // A preview of the rows to run (at most kMaxSweepRows: validated).
+        // After a sweep the table keeps showing its rows (what the exports
+        // write) until the next Run.
         try {
             showPlan(sweep_plan(editor_->grid()));
-        } catch (const Error&) {
+        } catch (const std::exception& e) {
+            error = QStringLiteral("cannot list the sweep's rows: %1").arg(QString::fromUtf8(e.what()));
         }
     }
+    error_label_->setText(error);
+    error_label_->setVisible(!error.isEmpty());
     updateButtons();
 }
 
@@ -272,29 +297,40 @@ void SweepDialog::showPlan(const std::vector<SweepRow>& plan) {
 
 void SweepDialog::start() {
     if (running() || !validationError().isEmpty()) return;
-    const SweepGrid g = editor_->grid();
-    plan_ = sweep_plan(g);
-    results_.clear();
-    rows_to_run_ = static_cast<int>(std::count_if(plan_.begin(), plan_.end(), [](const SweepRow& r) { return r.ran(); }));
-    rows_run_ = 0;
-    row_done_ = row_total_ = 0;
-    showPlan(plan_);
-    overall_->setValue(0);
-    redrawScatter();
+    // A slot (the Run button): a failure to start is shown, never thrown.
+    try {
+        const SweepGrid g = editor_->grid();
+        plan_ = sweep_plan(g);
+        results_.clear();
+        rows_to_run_ =
+            static_cast<int>(std::count_if(plan_.begin(), plan_.end(), [](const SweepRow& r) { return r.ran(); }));
+        rows_run_ = 0;
+        row_done_ = row_total_ = 0;
+        showPlan(plan_);
+        overall_->setValue(0);
+        redrawScatter();
 
-    worker_ = std::make_unique<SweepWorker>(model_, tokens_, plan_, g.reference, base_, editor_->threads());
-    // The worker object stays on this thread; its signals, emitted from the
-    // worker thread, arrive here queued (in order, before onWorkerFinished).
-    connect(worker_.get(), &SweepWorker::rowProgress, this, &SweepDialog::onRowProgress, Qt::QueuedConnection);
-    connect(worker_.get(), &SweepWorker::rowFinished, this, &SweepDialog::onRowFinished, Qt::QueuedConnection);
-    SweepWorker* worker = worker_.get();
-    thread_ = QThread::create([worker] { worker->run(); });
-    thread_->setObjectName(QStringLiteral("kvscope-sweep"));
-    connect(thread_, &QThread::finished, this, &SweepDialog::onWorkerFinished, Qt::QueuedConnection);
-    clock_.start();
-    status_ = QStringLiteral("running %1 rows over %2 tokens").arg(rows_to_run_).arg(tokens_.size());
+        // The worker shares model_: the model stays loaded until the worker
+        // is destroyed (after its thread has finished), whatever the app
+        // loads meanwhile.
+        worker_ = std::make_unique<SweepWorker>(model_, tokens_, plan_, g.reference, base_, editor_->threads());
+        // The worker object stays on this thread; its signals, emitted from the
+        // worker thread, arrive here queued (in order, before onWorkerFinished).
+        connect(worker_.get(), &SweepWorker::rowProgress, this, &SweepDialog::onRowProgress, Qt::QueuedConnection);
+        connect(worker_.get(), &SweepWorker::rowFinished, this, &SweepDialog::onRowFinished, Qt::QueuedConnection);
+        SweepWorker* worker = worker_.get();
+        std::unique_ptr<QThread> thread(QThread::create([worker] { worker->run(); }));
+        thread->setObjectName(QStringLiteral("kvscope-sweep"));
+        connect(thread.get(), &QThread::finished, this, &SweepDialog::onWorkerFinished, Qt::QueuedConnection);
+        clock_.start();
+        status_ = QStringLiteral("running %1 rows over %2 tokens").arg(rows_to_run_).arg(tokens_.size());
+        thread_ = thread.release();
+        thread_->start();
+    } catch (const std::exception& e) {
+        worker_.reset();  // no thread was started
+        status_ = QStringLiteral("cannot start the sweep: %1").arg(QString::fromUtf8(e.what()));
+    }
     status_label_->setText(status_);
-    thread_->start();
     updateButtons();
 }
 
@@ -355,7 +391,7 @@ void SweepDialog::onWorkerFinished() {
     worker_.reset();
     status_label_->setText(status_);
     updateButtons();
-    emit finished();
+    emit sweepFinished();
 }
 
 void SweepDialog::stopWorker() {
@@ -421,7 +457,7 @@ void SweepDialog::chooseTextFile() {
                                                       QStringLiteral("Text (*.txt *.md);;All files (*)"));
     if (path.isEmpty()) return;
     const QString error = loadTextFile(path);
-    if (!error.isEmpty()) QMessageBox::warning(this, QStringLiteral("Text file"), error);
+    if (!error.isEmpty()) warn(this, QStringLiteral("Text file"), error);
 }
 
 void SweepDialog::chooseCsvPath() {
@@ -429,7 +465,7 @@ void SweepDialog::chooseCsvPath() {
                                                       QStringLiteral("CSV (*.csv)"));
     if (path.isEmpty()) return;
     const QString error = exportCsv(path);
-    if (!error.isEmpty()) QMessageBox::warning(this, QStringLiteral("Export CSV"), error);
+    if (!error.isEmpty()) warn(this, QStringLiteral("Export CSV"), error);
 }
 
 void SweepDialog::choosePngPath() {
@@ -437,7 +473,7 @@ void SweepDialog::choosePngPath() {
                                                       QStringLiteral("PNG (*.png);;PDF (*.pdf);;SVG (*.svg)"));
     if (path.isEmpty()) return;
     const QString error = exportPng(path);
-    if (!error.isEmpty()) QMessageBox::warning(this, QStringLiteral("Export plot"), error);
+    if (!error.isEmpty()) warn(this, QStringLiteral("Export plot"), error);
 }
 
 }  // namespace kvscope::gui

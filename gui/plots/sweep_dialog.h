@@ -29,10 +29,13 @@ class SweepWorker;
 class SweepDialog : public QDialog {
     Q_OBJECT
 public:
-    // model: the loaded model (outlives the dialog); tokens: the text to score
-    // (the current session's, or a file picked with "Text file..."); base: the
-    // rest of the session options.
-    SweepDialog(const Model& model, std::vector<TokenId> tokens, SessionOptions base, QWidget* parent = nullptr);
+    // model: the loaded model, shared: the dialog (and a sweep still running
+    // on its worker thread) keeps it alive after the app has loaded another
+    // one or is shutting down; nullptr throws std::invalid_argument. tokens:
+    // the text to score (the current session's, or a file picked with "Text
+    // file..."); base: the rest of the session options.
+    SweepDialog(std::shared_ptr<const Model> model, std::vector<TokenId> tokens, SessionOptions base,
+                QWidget* parent = nullptr);
     ~SweepDialog() override;
 
     void setGrid(const SweepGrid& grid);
@@ -46,12 +49,13 @@ public:
     void setTokens(std::vector<TokenId> tokens);
     size_t tokenCount() const { return tokens_.size(); }
 
-    // "" when Run may start; otherwise why not (the grid, the text, or a row
-    // the text is too short for), as shown under the grid.
+    // "" when Run may start; otherwise why not (the grid, a grid of more than
+    // kMaxSweepRows rows, the text, or a row the text is too short for), as
+    // shown under the grid. Never throws.
     QString validationError() const;
 
     // Runs the sweep on a worker thread; does nothing while running or while
-    // validationError() is not empty.
+    // validationError() is not empty (a failure to start shows in statusText()).
     void start();
     // The running row stops at its next token; finished rows are kept.
     void cancel();
@@ -67,7 +71,9 @@ public:
     void done(int result) override;  // closing while running cancels and waits for the worker
 
 signals:
-    void finished();  // the sweep is done, cancelled or failed
+    // The sweep is done, cancelled or failed. (Not `finished`: that would
+    // hide QDialog::finished(int), the dialog's own close signal.)
+    void sweepFinished();
 
 private:
     void onGridChanged();
@@ -82,7 +88,7 @@ private:
     void choosePngPath();
     void updateButtons();
 
-    const Model& model_;
+    std::shared_ptr<const Model> model_;  // never null; shared with the running SweepWorker
     std::vector<TokenId> tokens_;   // [n_tokens] the text scored
     QString text_source_;           // shown: where tokens_ came from
     SessionOptions base_;

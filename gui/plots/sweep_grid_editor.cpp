@@ -9,8 +9,10 @@
 #include <QThread>
 
 #include <algorithm>
+#include <limits>
 
 #include "plots/int_list_text.h"
+#include "plots/sweep_row_count.h"
 #include "util/error.h"
 
 namespace kvscope::gui {
@@ -141,6 +143,13 @@ QString SweepGridEditor::error() const {
     }
     if (g.policies.empty()) return QStringLiteral("policies: tick at least one");
     if (g.kv_types.empty()) return QStringLiteral("KV types: tick at least one");
+    // Counted before sweep_plan expands it: a grid of a million rows must be
+    // refused here, not allocated on every keystroke.
+    const uint64_t rows = sweep_row_count(g);
+    if (rows > kMaxSweepRows)
+        return QStringLiteral("the grid makes %1 rows; at most %2 can run in one sweep (use fewer windows, sinks or KV types)")
+            .arg(rows == std::numeric_limits<uint64_t>::max() ? QStringLiteral("too many") : QString::number(rows))
+            .arg(kMaxSweepRows);
     try {
         (void)sweep_plan(g);
     } catch (const Error& e) {

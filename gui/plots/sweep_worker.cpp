@@ -1,15 +1,25 @@
 #include "plots/sweep_worker.h"
 
 #include <exception>
+#include <stdexcept>
 
 #include "eval/perplexity.h"
 
 namespace kvscope::gui {
 
-SweepWorker::SweepWorker(const Model& model, std::vector<TokenId> tokens, std::vector<SweepRow> plan, bool reference,
-                         SessionOptions base, int threads)
-    : model_(model), tokens_(std::move(tokens)), plan_(std::move(plan)), reference_(reference), base_(std::move(base)),
-      threads_(threads) {
+namespace {
+
+std::shared_ptr<const Model> require_model(std::shared_ptr<const Model> model) {
+    if (model == nullptr) throw std::invalid_argument("SweepWorker: no model (nullptr)");
+    return model;
+}
+
+}  // namespace
+
+SweepWorker::SweepWorker(std::shared_ptr<const Model> model, std::vector<TokenId> tokens, std::vector<SweepRow> plan,
+                         bool reference, SessionOptions base, int threads)
+    : model_(require_model(std::move(model))), tokens_(std::move(tokens)), plan_(std::move(plan)),
+      reference_(reference), base_(std::move(base)), threads_(threads) {
     qRegisterMetaType<kvscope::SweepRow>();
 }
 
@@ -27,7 +37,7 @@ void SweepWorker::run() {
             so.policy = row.policy;
             so.reference_run = reference_;
             try {
-                const PerplexityResult r = perplexity(model_, tokens_, so, threads_, [&](int32_t done, int32_t total) {
+                const PerplexityResult r = perplexity(*model_, tokens_, so, threads_, [&](int32_t done, int32_t total) {
                     emit rowProgress(index, done, total);
                     return !cancel_.load();
                 });

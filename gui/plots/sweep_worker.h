@@ -22,9 +22,11 @@ class SweepWorker : public QObject {
 public:
     enum class Outcome { Running, Done, Cancelled, Failed };
 
-    // `plan`: sweep_plan(grid). `model` must outlive the worker; the rest is copied.
-    SweepWorker(const Model& model, std::vector<TokenId> tokens, std::vector<SweepRow> plan, bool reference,
-                SessionOptions base, int threads);
+    // `plan`: sweep_plan(grid). The worker shares `model` (kept alive until
+    // the worker is destroyed, after run() has returned); nullptr throws
+    // std::invalid_argument. The rest is copied.
+    SweepWorker(std::shared_ptr<const Model> model, std::vector<TokenId> tokens, std::vector<SweepRow> plan,
+                bool reference, SessionOptions base, int threads);
 
     // The whole sweep, on the calling thread (the worker thread): emits
     // rowProgress and rowFinished, in plan order, then returns. Skipped rows
@@ -42,7 +44,7 @@ signals:
     void rowFinished(int row, const kvscope::SweepRow& result);
 
 private:
-    const Model& model_;
+    const std::shared_ptr<const Model> model_;  // never null
     const std::vector<TokenId> tokens_;  // [n_tokens] the text scored
     const std::vector<SweepRow> plan_;   // [n_rows]
     const bool reference_;

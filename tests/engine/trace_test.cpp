@@ -325,6 +325,28 @@ TEST(TraceStore, LayerSliceAndMetaMatchTheFullDecode) {
             }
         }
     }
+    for (int64_t e = -1; e < static_cast<int64_t>(t.size()); ++e) {
+        const StepSnapshot full = e < 0 ? t.prefill() : t.step(static_cast<size_t>(e));
+        const std::vector<LayerCacheView> views = t.views(e);
+        ASSERT_EQ(views.size(), full.layers.size());
+        for (size_t l = 0; l < views.size(); ++l) EXPECT_EQ(views[l].held_positions, full.layers[l].held_positions);
+        EXPECT_EQ(t.query_count(e), full.attention.size());
+        const std::vector<QueryAttention> last = t.attention(e, 1);
+        ASSERT_EQ(last.size(), full.attention.empty() ? 0u : 1u);
+        if (!last.empty()) {
+            EXPECT_EQ(last[0].position, full.attention.back().position);
+            EXPECT_EQ(last[0].layers[2].probs, full.attention.back().layers[2].probs);
+        }
+        EXPECT_EQ(t.attention(e).size(), full.attention.size());
+    }
+    // prepare + add_prepared stores what add() stores.
+    Trace a = small_trace({}, 0), b = small_trace({}, 0);
+    std::mt19937 rng(11);
+    const StepSnapshot s = make_step(0, 6, 0, a.header(), rng);
+    a.add(s);
+    b.add_prepared(b.prepare(s));
+    EXPECT_EQ(a.bytes_used(), b.bytes_used());
+    EXPECT_EQ(a.step(0).attention[0].layers[1].probs, b.step(0).attention[0].layers[1].probs);
     EXPECT_THROW(t.layer_slice(0, 4), InvalidSetting);
     EXPECT_THROW(t.layer_slice(12, 0), Error);
     EXPECT_THROW(t.meta(-2), Error);

@@ -5,6 +5,7 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QSettings>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -72,11 +73,12 @@ private:
         return QTest::qWaitFor([&] { return !c.history().empty() && c.history().entries() >= 1; }, kLoadTimeoutMs);
     }
 
+    // N steps (fewer if the model ends the text first): waits for the run to stop.
     bool stepAndWait(int n) {
         SessionController& c = window_->controller();
-        const int32_t target = c.history().steps() + n;
+        QSignalSpy stopped(&c, &SessionController::runStopped);
         c.step(n);
-        return QTest::qWaitFor([&] { return c.history().steps() >= target && !c.busy(); }, kStepTimeoutMs);
+        return QTest::qWaitFor([&] { return stopped.count() > 0 && !c.busy(); }, kStepTimeoutMs);
     }
 
     // Waits for the frame timer to draw the newest entry.
@@ -84,7 +86,8 @@ private:
 
 private slots:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);  // QSettings go to a test location
+        QStandardPaths::setTestModeEnabled(true);  // QSettings go to a test location...
+        QSettings().clear();                       // ...that starts empty
         KVSCOPE_QTEST_REQUIRE_MODEL_PATH(path);
         model_path_ = QString::fromStdString(path);
     }
@@ -228,6 +231,39 @@ private slots:
             QVERIFY(v.held_positions.size() <= 6);
     }
 
+    // Replay of a session opened from a file re-runs ITS prompt, token for token,
+    // whatever the prompt editor now says.
+    void replayOfAnOpenedSessionUsesItsRecordedPrompt() {
+        QVERIFY(openWindow(PolicyConfig{}));
+        QVERIFY(stepAndWait(6));
+        SessionController& c = window_->controller();
+        const std::vector<int32_t> recorded = c.history().tokens();
+        QTemporaryDir dir;
+        QCOMPARE(window_->saveSession(dir.filePath("r.json")), QString());
+        window_->generationPanel()->setPrompt("Something else entirely");
+        QCOMPARE(window_->openSession(dir.filePath("r.json")), QString());
+        QVERIFY(!c.hasRun());
+        window_->replay();
+        QVERIFY(QTest::qWaitFor([&] { return c.hasRun() && c.history().tokens().size() == recorded.size() && !c.busy(); },
+                                kStepTimeoutMs));
+        QCOMPARE(c.history().tokens(), recorded);
+    }
+
+    // A Replay the settings refuse leaves the current run as it was: not restarted, not resumed.
+    void aRefusedReplayChangesNothing() {
+        QVERIFY(openWindow(PolicyConfig{}));
+        QVERIFY(stepAndWait(4));
+        SessionController& c = window_->controller();
+        const int32_t entries = c.history().entries();
+        window_->generationPanel()->setContextLength(8);  // shorter than the recorded text
+        window_->replay();
+        QVERIFY(QTest::qWaitFor([&] { return !window_->lastError().isEmpty(); }, 5000));
+        QVERIFY2(window_->lastError().contains("context"), qPrintable(window_->lastError()));
+        QTest::qWait(200);
+        QCOMPARE(c.history().entries(), entries);
+        QVERIFY(!c.busy());
+    }
+
     void timelineShowsEveryViewAsItWas() {
         QVERIFY(openWindow(sinks_window(8, 2)));
         QVERIFY(stepAndWait(6));
@@ -235,14 +271,14 @@ private slots:
         SessionHistory& h = window_->controller().history();
         const QString full_text = window_->tokenText()->plainText();
         window_->timeline()->setValue(2);  // after step 1: the prompt and two generated tokens
-        QCOMPARE(window_->shownEntry(), 2);
+        QTRY_COMPARE(window_->shownEntry(), 2);  // drawn at the next frame
         std::string expected;
         for (int32_t p = 0; p <= h.light(2).position; ++p) expected += h.tokenText(p);
         QCOMPARE(window_->tokenText()->plainText(), QString::fromStdString(expected));
         QVERIFY(full_text.startsWith(window_->tokenText()->plainText()));
         QVERIFY(full_text.size() > window_->tokenText()->plainText().size());
         window_->timeline()->setValue(window_->timeline()->maximum());
-        QCOMPARE(window_->tokenText()->plainText(), full_text);
+        QTRY_COMPARE(window_->tokenText()->plainText(), full_text);
     }
 
     void sessionRoundTripsThroughSaveAndOpen() {
@@ -329,6 +365,29 @@ private slots:
         QVERIFY(window_->controller().model() != nullptr);  // the loaded model stays
         window_->openModel(dir.filePath("missing.gguf"));
         QVERIFY(window_->lastError().contains("no such file"));
+    }
+
+    // The policy (every field), prompt and view settings survive closing and reopening.
+    void settingsAreRemembered() {
+        PolicyConfig p;
+        p.kind = PolicyKind::Global;
+        p.window = 24;
+        p.pin_every = 5;
+        p.full_every = 3;
+        p.kv_type = KvValueType::Q8_0;
+        p.positions = PositionMode::InCache;
+        {
+            MainWindow w;
+            w.setErrorDialogsEnabled(false);
+            w.policyPanel()->setPolicy(p);
+            QVERIFY2(w.policyPanel()->refusal().isEmpty(), qPrintable(w.policyPanel()->refusal()));
+            w.generationPanel()->setPrompt("Remember me");
+            w.show();
+            w.close();
+        }
+        MainWindow again;
+        QVERIFY(again.policyPanel()->policy() == p);
+        QCOMPARE(again.generationPanel()->prompt(), QString("Remember me"));
     }
 
     void shortcutsAreListed() {

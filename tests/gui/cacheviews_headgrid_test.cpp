@@ -42,6 +42,8 @@ private slots:
     void clickSelectsHead();
     void fitsANarrowDock();
     void inconsistentRowsAreRefused();
+    void nonFiniteProbabilitiesAndEmptyRows();
+    void hugeKeyPositionIsRefused();
 };
 
 void CacheviewsHeadGridTest::pooledValuesAreTheEngineProbabilities() {
@@ -191,6 +193,77 @@ void CacheviewsHeadGridTest::inconsistentRowsAreRefused() {
     view.setRecentAttention({q}, 2, 1);
     QVERIFY(view.lastError().isEmpty());
     QCOMPARE(view.pooled().at(1, 0, 0, 1), 0.75f);
+}
+
+void CacheviewsHeadGridTest::nonFiniteProbabilitiesAndEmptyRows() {
+    using kvscope::gui::thumbnailColor;
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    const kvscope::render::Rgb* table = kvscope::render::viridis_table();
+    const auto rgb = [](kvscope::render::Rgb c) { return qRgb(c.r, c.g, c.b); };
+    // The colour: NaN value = not held; non-finite ratios are the bottom of the map.
+    QCOMPARE(thumbnailColor(nan, 1.0f), rgb(kvscope::render::kNotHeldGrey));
+    QCOMPARE(thumbnailColor(inf, 1.0f), rgb(table[0]));
+    QCOMPARE(thumbnailColor(0.5f, inf), rgb(table[0]));
+    QCOMPARE(thumbnailColor(0.5f, nan), rgb(table[0]));
+    QCOMPARE(thumbnailColor(0.5f, 0.0f), rgb(table[0]));
+    QCOMPARE(thumbnailColor(1.0f, 1.0f), rgb(table[255]));
+    QCOMPARE(thumbnailColor(0.25f, 1.0f), rgb(table[128]));  // sqrt(0.25) * 255 = 127.5 -> 128
+
+    // Pooling: NaN and inf count as 0 (held), the maximum is that of the finite weights.
+    kvscope::QueryAttention q;
+    q.position = 4;
+    q.layers.resize(1);
+    q.layers[0].key_positions = {0, 1, 2, 3};
+    q.layers[0].probs = {0.2f, nan, inf, 0.6f, /*head 1*/ nan, nan, -inf, nan};  // [2 heads][4 keys]
+    kvscope::gui::PooledAttention pooled;
+    QCOMPARE(kvscope::gui::poolAttention({q}, 1, 2, 32, pooled), QString());
+    QCOMPARE(pooled.non_finite, int64_t{6});
+    QCOMPARE(pooled.max[0], 0.6f);
+    QCOMPARE(pooled.max[1], 0.0f);
+    QCOMPARE(pooled.at(0, 0, 0, 1), 0.0f);  // held, not NaN (not-held grey)
+    QCOMPARE(pooled.at(0, 0, 0, 2), 0.0f);
+    QCOMPARE(pooled.at(0, 0, 0, 3), 0.6f);
+    const QImage img = kvscope::gui::thumbnailImage(pooled, 0, 0);
+    QCOMPARE(img.pixel(2, 0), rgb(table[0]));
+    QCOMPARE(img.pixel(3, 0), rgb(table[255]));
+    const QImage all_bad = kvscope::gui::thumbnailImage(pooled, 0, 1);
+    for (int c = 0; c < 4; ++c) QCOMPARE(all_bad.pixel(c, 0), rgb(table[0]));
+    HeadGridView view;
+    view.setRecentAttention({q}, 1, 2);
+    QVERIFY(view.lastError().isEmpty());
+    QVERIFY(!view.grab().isNull());
+
+    // No rows: an empty grid, no images, no error.
+    QCOMPARE(kvscope::gui::poolAttention({}, 2, 3, 32, pooled), QString());
+    QCOMPARE(pooled.n_rows, 0);
+    QVERIFY(kvscope::gui::thumbnailImage(pooled, 1, 2).isNull());
+    view.setRecentAttention({}, 2, 3);
+    QVERIFY(view.lastError().isEmpty());
+    QVERIFY(view.thumbnail(1, 2).isNull());
+    QVERIFY(!view.grab().isNull());
+    // A row with no keys at all.
+    kvscope::QueryAttention none;
+    none.layers.resize(1);
+    QCOMPARE(kvscope::gui::poolAttention({none}, 1, 3, 32, pooled), QString());
+    QCOMPARE(pooled.n_columns, 1);
+    QVERIFY(std::isnan(pooled.at(0, 2, 0, 0)));
+}
+
+void CacheviewsHeadGridTest::hugeKeyPositionIsRefused() {
+    kvscope::QueryAttention q;
+    q.layers.resize(1);
+    q.layers[0].key_positions = {0, std::numeric_limits<int32_t>::max()};
+    q.layers[0].probs = {0.5f, 0.5f};
+    kvscope::gui::PooledAttention pooled;
+    const QString err = kvscope::gui::poolAttention({q}, 1, 1, 32, pooled);
+    QVERIFY2(err.contains(QStringLiteral("too large")), qPrintable(err));
+    QVERIFY(pooled.values.empty());
+    // One below still works: the last position goes to the last bin.
+    q.layers[0].key_positions[1] = std::numeric_limits<int32_t>::max() - 1;
+    QCOMPARE(kvscope::gui::poolAttention({q}, 1, 1, 32, pooled), QString());
+    QCOMPARE(pooled.n_positions, std::numeric_limits<int32_t>::max());
+    QCOMPARE(pooled.columnOf(std::numeric_limits<int32_t>::max() - 1), 31);
+    QCOMPARE(pooled.at(0, 0, 0, 31), 0.5f);
 }
 
 QTEST_MAIN(CacheviewsHeadGridTest)

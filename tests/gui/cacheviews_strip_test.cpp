@@ -6,10 +6,17 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <QElapsedTimer>
+#include <QHelpEvent>
+#include <QRegularExpression>
+#include <QToolTip>
+
 #include <algorithm>
+#include <limits>
 
 #include "cacheviews/kv_strip_view.h"
 #include "cacheviews/role_colors.h"
+#include "cacheviews/token_display.h"
 #include "cacheviews_test_session.h"
 #include "gui_test_support.h"
 
@@ -57,9 +64,16 @@ private slots:
     void sinksWindowSlotMapMatchesEngine();
     void globalPinsDrawnAsGlobal();
     void rowClickSelectsLayer();
-    void fullCacheDrawsThinBarsFast();
+    void fullCacheDrawsPooledThinBars();
     void exportPngIsAtomic();
     void inconsistentViewsAreRefused();
+    void hoverNamesTheSlotDrawnUnderThePointer();
+    void thinBarHoverNamesTheDrawnSlot();
+    void emptyCapacityAndNoLayers();
+    void slotsPastCapacityAreMarked();
+    void hugeCapacityFewHeldSlots();
+    void labelsShowSplitBytesEscaped();
+    void failedExportLeavesTheOldFile();
 };
 
 void CacheviewsStripTest::sinksWindowSlotMapMatchesEngine() {
@@ -150,7 +164,7 @@ void CacheviewsStripTest::rowClickSelectsLayer() {
     QCOMPARE(spy.at(1).at(0).toInt(), 20);
 }
 
-void CacheviewsStripTest::fullCacheDrawsThinBarsFast() {
+void CacheviewsStripTest::fullCacheDrawsPooledThinBars() {
     KVSCOPE_QTEST_REQUIRE_MODEL(model);
     // Full cache: capacity = n_ctx slots per layer. 256 slots are drawn one by
     // one (about 3 px each), 4096 as pooled thin bars (several slots per pixel).
@@ -231,6 +245,197 @@ void CacheviewsStripTest::inconsistentViewsAreRefused() {
     view.setCacheViews({v}, [](int32_t p) { return std::to_string(p); });
     QVERIFY(view.lastError().isEmpty());
     QVERIFY(!view.slotRect(0, 1).isEmpty());
+}
+
+namespace {
+
+kvscope::LayerCacheView syntheticLayer(int32_t capacity, std::vector<int32_t> held_at, int32_t next_slot) {
+    kvscope::LayerCacheView v;
+    v.capacity = capacity;
+    v.next_slot = next_slot;
+    for (size_t i = 0; i < held_at.size(); ++i) {
+        v.held_positions.push_back(static_cast<int32_t>(i));
+        v.held_slots.push_back(held_at[i]);
+        v.held_roles.push_back(i < 2 ? kvscope::SlotRole::Sink : kvscope::SlotRole::Window);
+    }
+    return v;
+}
+
+}  // namespace
+
+void CacheviewsStripTest::hoverNamesTheSlotDrawnUnderThePointer() {
+    // 256 slots at about 2-3 px each: slotX rounds down, so a pixel-to-slot
+    // formula that is not its exact inverse names the neighbour at some edges.
+    std::vector<int32_t> held_at(200);
+    for (int32_t i = 0; i < 200; ++i) held_at[static_cast<size_t>(i)] = i;
+    const std::vector<kvscope::LayerCacheView> layers(3, syntheticLayer(256, held_at, 200));
+    int checked = 0;
+    for (const int width : {640, 700, 777, 812, 1000, 1313}) {
+        KvStripView view;
+        view.resize(width, 300);
+        view.setCacheViews(layers, [](int32_t p) { return std::to_string(p); });
+        QVERIFY(view.slotRect(1, 0).width() >= 2);  // one rectangle per slot here
+        for (int32_t s = 0; s < 256; ++s) {
+            const QRect r = view.slotRect(1, s);
+            for (const int x : {r.left(), r.right()}) {
+                const QString tip = view.toolTipTextAt(QPoint(x, r.center().y()));
+                QVERIFY2(tip.contains(QStringLiteral("\nslot %1:").arg(s)),
+                         qPrintable(QStringLiteral("width %1 slot %2 x %3: %4").arg(width).arg(s).arg(x).arg(tip)));
+                ++checked;
+            }
+        }
+        QVERIFY(view.toolTipTextAt(QPoint(view.slotRect(1, 5).center().x(), view.rowRect(1).center().y()))
+                    .contains(QStringLiteral("position 5 “5”, window")));
+        QVERIFY(view.toolTipTextAt(view.slotRect(1, 230).center()).contains(QStringLiteral("slot 230: empty")));
+    }
+    QCOMPARE(checked, 6 * 256 * 2);
+    // The real tooltip event shows that text.
+    KvStripView view;
+    view.resize(700, 300);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setCacheViews(layers, {});
+    const QPoint at = view.slotRect(0, 1).center();
+    QHelpEvent help(QEvent::ToolTip, at, view.mapToGlobal(at));
+    QApplication::sendEvent(&view, &help);
+    QCOMPARE(QToolTip::text(), view.toolTipTextAt(at));
+    QVERIFY(QToolTip::text().contains(QStringLiteral("slot 1: position 1")));
+}
+
+void CacheviewsStripTest::thinBarHoverNamesTheDrawnSlot() {
+    // 4,096 slots in a few hundred pixels: each column pools several slots.
+    const kvscope::LayerCacheView v = syntheticLayer(4096, {0, 1, 2000, 2001, 2002, 4095}, 7);
+    KvStripView view;
+    view.resize(700, 200);
+    view.setCacheViews({v}, [](int32_t p) { return std::to_string(p); });
+    QVERIFY(view.slotRect(0, 1).width() <= 1);
+    const QRegularExpression range(QStringLiteral("slots (\\d+)–(\\d+) share this pixel"));
+    for (const int32_t s : {0, 1, 7, 1000, 2000, 2001, 3000, 4095}) {
+        const QRect r = view.slotRect(0, s);
+        const QString tip = view.toolTipTextAt(QPoint(r.left(), r.center().y()));
+        const auto m = range.match(tip);
+        QVERIFY2(m.hasMatch(), qPrintable(tip));
+        QVERIFY2(m.captured(1).toInt() <= s && s <= m.captured(2).toInt(), qPrintable(QStringLiteral("%1: %2").arg(s).arg(tip)));
+    }
+    // The column of slot 0 draws the sink (it outranks the window slot beside it).
+    QVERIFY(view.toolTipTextAt(view.slotRect(0, 0).center()).contains(QStringLiteral("drawn: slot 0: position 0 “0”, sink")));
+    QVERIFY(view.toolTipTextAt(view.slotRect(0, 3000).center()).contains(QStringLiteral("all empty")));
+}
+
+void CacheviewsStripTest::emptyCapacityAndNoLayers() {
+    KvStripView view;
+    view.resize(600, 300);
+    view.setCacheViews({}, {});  // 0 layers
+    QVERIFY(view.lastError().isEmpty());
+    QVERIFY(view.rowRect(0).isEmpty());
+    QVERIFY(view.slotRect(0, 0).isEmpty());
+    QCOMPARE(view.toolTipTextAt(QPoint(300, 100)), QString());
+    QVERIFY(!view.grab().isNull());
+
+    const kvscope::LayerCacheView empty = syntheticLayer(0, {}, -1);  // capacity 0, nothing held
+    view.setCacheViews({empty, empty}, {});
+    QVERIFY(view.lastError().isEmpty());
+    QVERIFY(!view.rowRect(1).isEmpty());
+    QVERIFY(view.slotRect(1, 0).isEmpty());
+    QVERIFY(view.writePointerRect(1).isEmpty());
+    const QImage img = view.grab().toImage();
+    // The row is background only, and its tooltip is the summary.
+    const QRect row = view.rowRect(1);
+    QCOMPARE(pixelAt(img, QPoint(row.center().x(), row.center().y())), kvscope::gui::kViewBackground);
+    const QString tip = view.toolTipTextAt(row.center());
+    QVERIFY2(tip.startsWith(QStringLiteral("layer 1 — 0 held / capacity 0")), qPrintable(tip));
+    QVERIFY2(tip.endsWith(QStringLiteral("no write pointer")), qPrintable(tip));  // no slot to describe
+}
+
+void CacheviewsStripTest::slotsPastCapacityAreMarked() {
+    // A window shrunk from 8 to 4 slots: slot 6 still holds a position, slot 5 is past the capacity.
+    const kvscope::LayerCacheView v = syntheticLayer(4, {0, 6}, 1);
+    KvStripView view;
+    view.resize(600, 200);
+    view.setCacheViews({v}, {});
+    QVERIFY(view.lastError().isEmpty());
+    QImage img = view.grab().toImage();
+    QCOMPARE(pixelAt(img, view.slotRect(0, 3).center()), kvscope::gui::kEmptySlotColor);
+    QCOMPARE(pixelAt(img, view.slotRect(0, 5).center()), kvscope::gui::kBeyondCapacityColor);
+    QCOMPARE(pixelAt(img, view.slotRect(0, 6).center()), kvscope::gui::roleColor(kvscope::SlotRole::Sink));
+    QVERIFY(view.toolTipTextAt(view.slotRect(0, 5).center()).contains(QStringLiteral("past the capacity")));
+    // The same on a pooled thin bar.
+    const kvscope::LayerCacheView thin = syntheticLayer(100, {0, 5000}, 1);
+    view.setCacheViews({thin}, {});
+    QVERIFY(view.slotRect(0, 1).width() <= 1);
+    img = view.grab().toImage();
+    QCOMPARE(pixelAt(img, view.slotRect(0, 50).center()), kvscope::gui::kEmptySlotColor);
+    QCOMPARE(pixelAt(img, view.slotRect(0, 3000).center()), kvscope::gui::kBeyondCapacityColor);
+    QCOMPARE(pixelAt(img, view.slotRect(0, 5000).center()), kvscope::gui::roleColor(kvscope::SlotRole::Sink));
+}
+
+void CacheviewsStripTest::hugeCapacityFewHeldSlots() {
+    // A full cache of n_ctx = 131072 on 30 layers, 20 positions held each: the
+    // strip stores and draws the held slots, not 4M per-slot entries.
+    std::vector<int32_t> held_at = {0, 1};
+    for (int32_t i = 0; i < 18; ++i) held_at.push_back(100000 + i);
+    const std::vector<kvscope::LayerCacheView> layers(30, syntheticLayer(131072, held_at, 120000));
+    KvStripView view;
+    view.resize(1000, 600);
+    QElapsedTimer timer;
+    timer.start();
+    view.setCacheViews(layers, [](int32_t p) { return std::to_string(p); });
+    const QImage img = view.grab().toImage();
+    qDebug() << "30 x 131072 slots, 20 held: set + paint" << timer.elapsed() << "ms";
+    QVERIFY(view.lastError().isEmpty());
+    for (const int32_t l : {0, 14, 29}) {
+        QCOMPARE(pixelAt(img, view.slotRect(l, 0).center()), kvscope::gui::roleColor(kvscope::SlotRole::Sink));
+        QCOMPARE(pixelAt(img, view.slotRect(l, 100005).center()), kvscope::gui::roleColor(kvscope::SlotRole::Window));
+        QCOMPARE(pixelAt(img, view.slotRect(l, 60000).center()), kvscope::gui::kEmptySlotColor);
+    }
+}
+
+void CacheviewsStripTest::labelsShowSplitBytesEscaped() {
+    using kvscope::gui::tokenPieceLabel;
+    QCOMPARE(tokenPieceLabel("caf\xC3\xA9"), QString::fromUtf8("café"));
+    QCOMPARE(tokenPieceLabel("\xF0\x9F\x98\x80!"), QString::fromUtf8("\xF0\x9F\x98\x80!"));
+    QCOMPARE(tokenPieceLabel("\xE6"), QStringLiteral("\\xE6"));              // first byte of 日
+    QCOMPARE(tokenPieceLabel("\x97\xA5 x"), QStringLiteral("\\x97\\xA5 x"));  // its last two
+    QCOMPARE(tokenPieceLabel("\xC0\x80"), QStringLiteral("\\xC0\\x80"));     // overlong: invalid
+    QCOMPARE(tokenPieceLabel("\xEF\xBF\xBD"), QString(QChar::ReplacementCharacter));  // a real U+FFFD stays
+    QCOMPARE(tokenPieceLabel(""), QString());
+    // In the strip: no replacement character for a piece of a split character.
+    const kvscope::LayerCacheView v = syntheticLayer(8, {0, 1, 2}, 3);
+    KvStripView view;
+    view.resize(700, 200);
+    view.setCacheViews({v}, [](int32_t p) -> std::string { return p == 1 ? "\xE6\x97" : p == 2 ? "\xA5" : "a"; });
+    const QString tip1 = view.toolTipTextAt(view.slotRect(0, 1).center());
+    QVERIFY2(tip1.contains(QStringLiteral("position 1 “\\xE6\\x97”")), qPrintable(tip1));
+    QVERIFY(!tip1.contains(QChar::ReplacementCharacter));
+    QVERIFY(view.toolTipTextAt(view.slotRect(0, 2).center()).contains(QStringLiteral("“\\xA5”")));
+}
+
+void CacheviewsStripTest::failedExportLeavesTheOldFile() {
+    KvStripView view;
+    view.resize(500, 200);
+    view.setCacheViews({syntheticLayer(8, {0, 1, 2}, 3)}, {});
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    // A 254-character name: allowed, but the temporary file beside it (name +
+    // a random suffix) is too long, so the write fails even for root.
+    const QString path = dir.filePath(QString(250, QLatin1Char('s')) + QStringLiteral(".png"));
+    {
+        QFile old(path);
+        QVERIFY(old.open(QIODevice::WriteOnly));
+        old.write("old contents");
+    }
+    const QString err = view.exportPng(path);
+    QVERIFY2(!err.isEmpty(), "the export was expected to fail");
+    QVERIFY2(err.contains(path), qPrintable(err));
+    QFile old(path);
+    QVERIFY(old.open(QIODevice::ReadOnly));
+    QCOMPARE(old.readAll(), QByteArray("old contents"));
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 1);  // no temporary left
+    // A normal name in the same directory replaces an old file.
+    const QString ok = dir.filePath(QStringLiteral("strip.png"));
+    QFile::copy(path, ok);
+    QCOMPARE(view.exportPng(ok), QString());
+    QCOMPARE(QImage(ok).size(), QSize(500, 200) * view.devicePixelRatioF());
 }
 
 QTEST_MAIN(CacheviewsStripTest)

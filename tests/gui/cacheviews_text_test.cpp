@@ -1,11 +1,14 @@
 // TokenTextView with a real session's tokens, residency and divergence.
+#include <QFontMetricsF>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QtTest>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
+#include "cacheviews/role_colors.h"
 #include "cacheviews/token_text_view.h"
 #include "cacheviews_test_session.h"
 #include "gui_test_support.h"
@@ -59,8 +62,12 @@ private slots:
     void plainTextIsTheDecodedText();
     void clickEmitsPosition();
     void evictedDiffersFromHeldInBothModes();
-    void fourThousandTokensStayCheap();
+    void fourThousandTokensScrollToTheNewest();
     void utf8SplitAcrossTokensIsShownWhole();
+    void divergenceShadeOrdersAndSaturates();
+    void incrementalSetTokensEqualsFullLayout();
+    void longTokenWrapsAtGraphemeBoundaries();
+    void pinnedIsUnderlinedInTheGlobalColour();
 };
 
 void CacheviewsTextTest::utf8SplitAcrossTokensIsShownWhole() {
@@ -168,23 +175,13 @@ void CacheviewsTextTest::evictedDiffersFromHeldInBothModes() {
     view.setColoring(TokenColoring::Residency);
     QVERIFY(view.tokenBackground(evicted_gen) != view.tokenBackground(held_gen));
     QCOMPARE(view.tokenBackground(evicted_gen), view.tokenBackground(evicted_prompt));
-    // Divergence: the shade grows with KL(full || policy) of the step that produced the token.
+    // Divergence (the shade itself: divergenceShadeOrdersAndSaturates).
     view.setColoring(TokenColoring::Divergence);
-    const TokenCell* lo = nullptr;
-    const TokenCell* hi = nullptr;
-    for (const TokenCell& c : cells) {
-        if (!c.held || std::isnan(c.divergence)) continue;
-        if (lo == nullptr || c.divergence < lo->divergence) lo = &c;
-        if (hi == nullptr || c.divergence > hi->divergence) hi = &c;
-    }
-    QVERIFY(lo != nullptr && hi != nullptr);
-    if (hi->divergence > lo->divergence + 0.05)
-        QVERIFY(view.tokenBackground(hi->position).green() < view.tokenBackground(lo->position).green());
     // A prompt token has no divergence: white when held, greyed when evicted.
     QCOMPARE(view.tokenBackground(pinned), QColor(255, 255, 255));
 }
 
-void CacheviewsTextTest::fourThousandTokensStayCheap() {
+void CacheviewsTextTest::fourThousandTokensScrollToTheNewest() {
     KVSCOPE_QTEST_REQUIRE_MODEL(model);
     auto rec = kvscope::test::record_session(model, kvscope::test::sinks_window_policy(16, 4), 24, kPrompt);
     const auto real = cellsOf(rec, 3);
@@ -216,6 +213,167 @@ void CacheviewsTextTest::fourThousandTokensStayCheap() {
         for (const TokenCell& c : cells) n += QString::fromStdString(c.text).size();
         return n;
     }());
+}
+
+namespace {
+
+TokenCell cell(int32_t position, std::string text, bool prompt = false) {
+    TokenCell c;
+    c.position = position;
+    c.text = std::move(text);
+    c.prompt = prompt;
+    return c;
+}
+
+// Synthetic text with everything the layout handles: prompt (italic) tokens,
+// newlines, a tab, a character split over three tokens, an empty piece, a
+// token wider than the view.
+std::vector<TokenCell> syntheticCells() {
+    const std::vector<std::string> pieces = {"<|im_start|>", "The", " capital", " of", "\n", "France", "\tis",
+                                             "\xE6", "\x97", "\xA5", "", " Paris", ".\n\n", std::string(150, 'w'),
+                                             " caf\xC3\xA9", " end"};
+    std::vector<TokenCell> cells;
+    for (size_t i = 0; i < pieces.size(); ++i) cells.push_back(cell(static_cast<int32_t>(i), pieces[i], i < 4));
+    return cells;
+}
+
+void compareViews(const TokenTextView& a, const TokenTextView& b, const std::vector<TokenCell>& cells) {
+    QCOMPARE(a.plainText(), b.plainText());
+    for (const TokenCell& c : cells) {
+        QCOMPARE(a.tokenRect(c.position), b.tokenRect(c.position));
+        QCOMPARE(a.tokenFragments(c.position), b.tokenFragments(c.position));
+        QCOMPARE(a.tokenBackground(c.position), b.tokenBackground(c.position));
+        QCOMPARE(a.tokenForeground(c.position), b.tokenForeground(c.position));
+    }
+}
+
+}  // namespace
+
+void CacheviewsTextTest::divergenceShadeOrdersAndSaturates() {
+    std::vector<TokenCell> cells;
+    for (const double kl : {0.0, 0.5, 1.0, 2.0, std::numeric_limits<double>::quiet_NaN()}) {
+        TokenCell c = cell(static_cast<int32_t>(cells.size()), "tok");
+        c.divergence = kl;
+        cells.push_back(c);
+    }
+    TokenCell evicted = cells[1];  // KL 0.5, evicted
+    evicted.position = 5;
+    evicted.held = false;
+    cells.push_back(evicted);
+    TokenTextView view;
+    view.resize(400, 200);
+    view.setTokens(cells);
+    view.setColoring(TokenColoring::Divergence);
+    const QColor white(255, 255, 255), high(213, 94, 0);  // kDivergenceHigh (vermillion)
+    QCOMPARE(view.tokenBackground(0), white);             // KL 0: no shade
+    QCOMPARE(view.tokenBackground(4), white);             // no divergence known
+    QCOMPARE(view.tokenBackground(1), QColor(234, 175, 128));  // halfway to the full shade
+    QCOMPARE(view.tokenBackground(2), high);              // saturates at kDivergenceFullScale = 1 ...
+    QCOMPARE(view.tokenBackground(3), high);              // ... and stays there
+    QVERIFY(view.tokenBackground(0).green() > view.tokenBackground(1).green());
+    QVERIFY(view.tokenBackground(1).green() > view.tokenBackground(2).green());
+    // Evicted: the same shade greyed, so it differs from the held one.
+    QVERIFY(view.tokenBackground(5) != view.tokenBackground(1));
+}
+
+void CacheviewsTextTest::incrementalSetTokensEqualsFullLayout() {
+    const std::vector<TokenCell> all = syntheticCells();
+    TokenTextView grown, full;
+    for (TokenTextView* v : {&grown, &full}) {
+        v->resize(260, 300);
+        v->show();
+        QVERIFY(QTest::qWaitForWindowExposed(v));
+    }
+    // Generation: one token more per call, as the main window does.
+    std::vector<TokenCell> shown;
+    for (const TokenCell& c : all) {
+        shown.push_back(c);
+        const int64_t before = grown.tokensLaidOut();
+        grown.setTokens(shown);
+        const int64_t laid = grown.tokensLaidOut() - before;
+        // One token, or a few when the new one completes a character split over earlier tokens.
+        QVERIFY2(laid >= 1 && laid <= 3, qPrintable(QStringLiteral("token %1: %2 laid out").arg(c.position).arg(laid)));
+        if (shown.size() > 1 && shown[shown.size() - 2].text != "\xE6" && shown[shown.size() - 2].text != "\x97")
+            QCOMPARE(laid, int64_t{1});
+        full.setTokens(shown);
+        compareViews(grown, full, shown);
+        if (QTest::currentTestFailed()) return;
+    }
+    QCOMPARE(grown.plainText(), QString::fromUtf8("<|im_start|>The capital of\nFrance\tis日 Paris.\n\n") +
+                                    QString(150, QLatin1Char('w')) + QString::fromUtf8(" café end"));
+    // Colour-only changes (held, pinned, role, divergence) lay out nothing.
+    std::vector<TokenCell> recoloured = all;
+    recoloured[2].held = false;
+    recoloured[5].pinned = true;
+    recoloured[6].role = kvscope::SlotRole::Sink;
+    recoloured[11].divergence = 0.7;
+    const int64_t before = grown.tokensLaidOut();
+    grown.setTokens(recoloured);
+    QCOMPARE(grown.tokensLaidOut(), before);
+    full.setTokens(recoloured);
+    compareViews(grown, full, recoloured);
+    QVERIFY(grown.tokenBackground(2) != grown.tokenBackground(3));  // the new colours are used
+    // A changed token in the middle re-lays out from there; a shorter list drops the rest.
+    std::vector<TokenCell> edited = recoloured;
+    edited[8].text.assign(1, 'x');  // breaks the split character: its bytes become U+FFFD, as fromUtf8 does
+    grown.setTokens(edited);
+    full.setTokens(edited);
+    compareViews(grown, full, edited);
+    edited.resize(6);
+    grown.setTokens(edited);
+    full.setTokens(edited);
+    compareViews(grown, full, edited);
+    QVERIFY(grown.tokenRect(10).isEmpty());
+}
+
+void CacheviewsTextTest::longTokenWrapsAtGraphemeBoundaries() {
+    // 120 emoji (surrogate pairs in UTF-16), some with a skin-tone modifier, in one token.
+    std::string text;
+    const std::string thumbs_up = "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD", grin = "\xF0\x9F\x98\x80";
+    for (int i = 0; i < 120; ++i) text.append(i % 3 == 0 ? thumbs_up : grin);
+    TokenTextView view;
+    view.resize(240, 300);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setTokens({cell(0, "a"), cell(1, text), cell(2, "b")});
+    const QStringList parts = view.tokenFragments(1);
+    QVERIFY2(parts.size() >= 3, qPrintable(QString::number(parts.size())));  // wrapped over several lines
+    QCOMPARE(parts.join(QString()), QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())));
+    for (const QString& p : parts) {
+        QVERIFY(!p.isEmpty());
+        QVERIFY(!p.front().isLowSurrogate());
+        QVERIFY(!p.back().isHighSurrogate());
+        QVERIFY(!p.startsWith(QString::fromUtf8("\xF0\x9F\x8F\xBD")));  // a modifier stays with its emoji
+    }
+    // The next token starts below the long one.
+    QVERIFY(view.tokenRect(2).top() > view.tokenRect(1).bottom());
+}
+
+void CacheviewsTextTest::pinnedIsUnderlinedInTheGlobalColour() {
+    std::vector<TokenCell> cells = {cell(0, "pinned"), cell(1, "plain")};
+    cells[0].pinned = true;
+    TokenTextView view;
+    view.resize(300, 120);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setTokens(cells);
+    const QImage img = view.viewport()->grab().toImage();
+    const qreal dpr = img.devicePixelRatio();
+    const QColor global = kvscope::gui::roleColor(kvscope::SlotRole::Global);
+    // Device rows of the token's box whose centre pixel is in the global colour.
+    const auto globalRows = [&](int32_t position) {
+        const QRect r = view.tokenRect(position);
+        std::vector<int> rows;
+        for (int y = static_cast<int>(r.top() * dpr); y <= static_cast<int>(r.bottom() * dpr); ++y)
+            if (img.pixelColor(static_cast<int>(r.center().x() * dpr), y) == global) rows.push_back(y);
+        return rows;
+    };
+    const std::vector<int> under = globalRows(0);
+    QVERIFY(!under.empty());
+    QVERIFY(globalRows(1).empty());
+    // A line under the text: below the baseline.
+    const QFontMetricsF fm(view.font());
+    QVERIFY(under.front() >= static_cast<int>((view.tokenRect(0).top() + fm.ascent()) * dpr));
 }
 
 QTEST_MAIN(CacheviewsTextTest)

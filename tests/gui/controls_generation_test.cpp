@@ -162,6 +162,73 @@ private slots:
         QCOMPARE(panel.maxContext(), 1024);
     }
 
+    // A refusal in one group (sampling, context, max tokens) stays shown while
+    // the other groups accept values; each clears only with its own group.
+    void refusalsAreKeptPerGroup() {
+        GenerationPanel panel;
+        panel.setMaxContext(8192);
+        choose_mode(panel, QStringLiteral("sample"));
+        child<QDoubleSpinBox>(panel, "topPSpin")->setValue(0.0);  // refused: the spin box still shows 0
+        const QString sampling_reason = panel.refusal();
+        QVERIFY(sampling_reason.contains(QStringLiteral("top-p")));
+        auto* label = child<QLabel>(panel, "refusalLabel");
+
+        panel.setContextLength(1024);  // valid: must not hide the sampling refusal
+        QCOMPARE(panel.contextLength(), 1024);
+        QCOMPARE(panel.refusal(), sampling_reason);
+        QVERIFY(label->isVisibleTo(&panel));
+        QVERIFY(label->text().contains(sampling_reason));
+        panel.setMaxNewTokens(32);
+        QCOMPARE(panel.refusal(), sampling_reason);
+
+        panel.setMaxNewTokens(0);  // both apply, the most recent first
+        const QString max_reason = QStringLiteral("max new tokens must be between 1 and %1, got 0")
+                                       .arg(GenerationPanel::kMaxNewTokensLimit);
+        QCOMPARE(panel.refusal(), max_reason + QLatin1Char('\n') + sampling_reason);
+        QVERIFY(label->text().contains(max_reason));
+        QVERIFY(label->text().contains(sampling_reason));
+        panel.setContextLength(9000);
+        QCOMPARE(panel.refusal().split(QLatin1Char('\n')).size(), 3);
+        QVERIFY(panel.refusal().startsWith(QStringLiteral("context length must be between 1 and 8192")));
+
+        panel.setMaxNewTokens(64);  // clears its own group only
+        QVERIFY(!panel.refusal().contains(QStringLiteral("max new tokens")));
+        QVERIFY(panel.refusal().contains(sampling_reason));
+        child<QSpinBox>(panel, "contextLengthSpin")->setValue(2048);  // a value picked in the control supersedes the request
+        QCOMPARE(panel.refusal(), sampling_reason);
+        child<QDoubleSpinBox>(panel, "topPSpin")->setValue(0.5);  // the sampling group valid again
+        QCOMPARE(panel.refusal(), QString());
+        QVERIFY(!label->isVisibleTo(&panel));
+        QCOMPARE(panel.sampling().top_p, 0.5f);
+    }
+
+    // The note says the context was lowered for this model; a later model that
+    // does not lower it hides it.
+    void loweredNoteFollowsTheModel() {
+        GenerationPanel panel;
+        panel.setContextLength(4096);
+        panel.setMaxContext(1024);
+        auto* note = child<QLabel>(panel, "contextNote");
+        QVERIFY(note->isVisibleTo(&panel));
+        QCOMPARE(panel.contextLength(), 1024);
+        panel.setMaxContext(8192);  // 1024 fits: nothing lowered
+        QVERIFY(!note->isVisibleTo(&panel));
+        QCOMPARE(panel.contextLength(), 1024);
+        QCOMPARE(panel.maxContext(), 8192);
+        panel.setMaxContext(512);
+        QVERIFY(note->isVisibleTo(&panel));
+        QVERIFY(note->text().contains(QStringLiteral("from 1024 to 512")));
+        panel.setMaxContext(512);  // the same model again: 512 is not lowered
+        QVERIFY(!note->isVisibleTo(&panel));
+    }
+
+    // Refusals and notes are plain text: markup in them shows as typed.
+    void labelsArePlainText() {
+        GenerationPanel panel;
+        QCOMPARE(child<QLabel>(panel, "refusalLabel")->textFormat(), Qt::PlainText);
+        QCOMPARE(child<QLabel>(panel, "contextNote")->textFormat(), Qt::PlainText);
+    }
+
     void promptChatTemplateAndMaxNewTokens() {
         GenerationPanel panel;
         QSignalSpy spy(&panel, &GenerationPanel::settingsChanged);

@@ -82,6 +82,24 @@ private slots:
         QVERIFY(panel.findChild<QLabel*>(QStringLiteral("noModelLabel")) != nullptr);
     }
 
+    // A path (or GGUF metadata) holding markup is shown as typed, not rendered:
+    // every label of the form is plain text.
+    void markupInThePathShowsLiterally() {
+        KVSCOPE_QTEST_REQUIRE_MODEL(model);
+        const QString path = QStringLiteral("/tmp/<b>x</b>/model.gguf");
+        ModelInfoPanel panel;
+        panel.setModel(model, path);
+        QCOMPARE(value_of(panel.text(), QStringLiteral("File")), QFileInfo(path).absoluteFilePath());
+        const QLabel* file_label = nullptr;
+        for (const QLabel* label : panel.findChildren<QLabel*>())
+            if (label->text() == QFileInfo(path).absoluteFilePath()) file_label = label;
+        QVERIFY(file_label != nullptr);
+        QVERIFY(file_label->text().contains(QStringLiteral("<b>x</b>")));
+        QCOMPARE(file_label->textFormat(), Qt::PlainText);
+        for (const QLabel* label : panel.findChildren<QLabel*>())
+            QVERIFY2(label->textFormat() == Qt::PlainText, qPrintable(label->text()));
+    }
+
     void formatsBytes() {
         QCOMPARE(kvscope::gui::format_bytes_exact(23040), QStringLiteral("22.50 KiB (23,040 bytes)"));
         QCOMPARE(kvscope::gui::format_bytes_exact(512), QStringLiteral("512 bytes (512 bytes)"));

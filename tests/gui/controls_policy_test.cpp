@@ -419,6 +419,59 @@ private slots:
         QCOMPARE(spy.count(), 0);
     }
 
+    // A dynamic window leaves W out of the controls' say: the shown policy is
+    // the one in force, so an unchanged edit emits nothing, and limits that fit
+    // again clear the refusal.
+    void dynamicPolicyShownEqualsThePolicyInForce() {
+        PolicyPanel panel;
+        panel.setLimits(4096, 30, 100);
+        PolicyConfig p;
+        p.kind = PolicyKind::Window;
+        p.window = 100;  // ignored by the engine under a dynamic window; the slider keeps 256
+        p.dynamic = {{1024, 0}, {INT32_MAX, 512}};
+        panel.setPolicy(p);
+        QCOMPARE(panel.refusal(), QString());
+        QCOMPARE(child<QSpinBox>(panel, "windowSpin")->value(), 256);
+        QSignalSpy spy(&panel, &PolicyPanel::policyChanged);
+        auto* edit = child<QLineEdit>(panel, "dynamicWindowEdit");
+        QCOMPARE(edit->text(), QStringLiteral("1024:full, 512"));
+        QTest::keyClick(edit, Qt::Key_Return);  // editingFinished with the text unchanged
+        QCOMPARE(spy.count(), 0);
+        QVERIFY(panel.policy() == p);
+        QCOMPARE(panel.refusal(), QString());
+
+        // Too small a context for the 512 step: the policy in force no longer fits ...
+        panel.setLimits(256, 30, 100);
+        QVERIFY(panel.refusal().contains(engine_reason(p, 256, 30, 100)));
+        // ... and fits again: the controls agree with it, so the refusal goes.
+        panel.setLimits(4096, 30, 100);
+        QCOMPARE(panel.refusal(), QString());
+        QCOMPARE(spy.count(), 0);
+
+        // Clearing the steps makes the slider's W count again.
+        edit->clear();
+        QTest::keyClick(edit, Qt::Key_Return);
+        QCOMPARE(spy.count(), 1);
+        QVERIFY(emitted(spy, 0).dynamic.empty());
+        QCOMPARE(emitted(spy, 0).window, 256);
+    }
+
+    // The refusal quotes the user's text; markup in it is shown as typed.
+    void markupInARefusalShowsLiterally() {
+        PolicyPanel panel;
+        panel.setLimits(512, 30, 100);
+        choose(panel, PolicyKind::Window);
+        auto* edit = child<QLineEdit>(panel, "dynamicWindowEdit");
+        QTest::keyClicks(edit, QStringLiteral("<b>x</b>"));
+        QTest::keyClick(edit, Qt::Key_Return);
+        QVERIFY(panel.refusal().contains(QStringLiteral("<b>x</b>")));
+        auto* label = child<QLabel>(panel, "refusalLabel");
+        QVERIFY(label->isVisibleTo(&panel));
+        QVERIFY(label->text().contains(QStringLiteral("<b>x</b>")));
+        QCOMPARE(label->textFormat(), Qt::PlainText);
+        QCOMPARE(child<QLabel>(panel, "inForceLabel")->textFormat(), Qt::PlainText);
+    }
+
     void shorterTextFlagsPinsInForce() {
         PolicyPanel panel;
         panel.setLimits(512, 30, 100);

@@ -1,6 +1,6 @@
 // SweepDialog with the real model: a tiny sweep over a ~48-token text, its
-// rows against kvscope::run_sweep, cancel, closing while running, exports and
-// grid errors.
+// rows against kvscope::run_sweep, cancel, closing while running, the model
+// kept alive by the dialog, exports, grid errors and the cap on grid size.
 #include <QCheckBox>
 #include <QFile>
 #include <QLabel>
@@ -9,17 +9,19 @@
 #include <QPushButton>
 #include <QTableWidget>
 #include <QTemporaryDir>
-#include <QTimer>
 #include <QtTest>
 #include <qcustomplot.h>
 
-#include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <stdexcept>
+#include <tuple>
 
 #include "eval/sweep.h"
 #include "gui_test_support.h"
 #include "plots/sweep_dialog.h"
+#include "plots/sweep_row_count.h"
 
 using kvscope::gui::SweepDialog;
 
@@ -45,6 +47,20 @@ kvscope::SweepGrid tiny_grid() {
 }
 
 constexpr int kThreads = 2;
+constexpr int kKvBytesColumn = 4;
+constexpr int kProgressColumn = 8;
+
+// The process-wide test model, shared without ownership (it lives until exit).
+std::shared_ptr<const kvscope::Model> unowned(const kvscope::Model& model) {
+    return std::shared_ptr<const kvscope::Model>(&model, [](const kvscope::Model*) {});
+}
+
+// Tokens scored so far in `row`, from its progress bar.
+int row_progress(const SweepDialog& dialog, int row) {
+    auto* table = dialog.findChild<QTableWidget*>("resultsTable");
+    auto* bar = qobject_cast<QProgressBar*>(table->cellWidget(row, kProgressColumn));
+    return bar != nullptr ? bar->value() : -1;
+}
 
 QByteArray read_all(const QString& path) {
     QFile f(path);
@@ -59,8 +75,12 @@ private slots:
     void sweepRowsEqualRunSweep();
     void cancelStopsWithFewerRows();
     void closingWhileRunningCancelsAndWaits();
+    void dialogKeepsTheModelAlive();
+    void nullModelIsRefused();
     void exportsCsvAndPng();
     void badGridShowsErrorAndDisablesRun();
+    void rowCountMatchesSweepPlan();
+    void hugeGridIsRefusedWithAMessage();
     void textFileIsTokenized();
 };
 
@@ -74,30 +94,35 @@ void PlotsSweepTest::sweepRowsEqualRunSweep() {
     QCOMPARE(plan.size(), size_t{5});
     kvscope::SessionOptions base;
 
-    SweepDialog dialog(model, tokens, base);
+    SweepDialog dialog(unowned(model), tokens, base);
     dialog.setGrid(grid);
     QVERIFY(dialog.setThreads(kThreads));
     QCOMPARE(dialog.validationError(), QString());
-    QSignalSpy finished(&dialog, &SweepDialog::finished);
+    QSignalSpy finished(&dialog, &SweepDialog::sweepFinished);
 
-    // The GUI thread keeps turning while the sweep runs.
-    int ticks = 0;
-    QTimer ticker;
-    connect(&ticker, &QTimer::timeout, this, [&ticks] { ++ticks; });
-    ticker.start(10);
-    const auto t0 = std::chrono::steady_clock::now();
+    // Each row's numbers as they reach the table: (row, rows in results(), running()).
+    auto* table = dialog.findChild<QTableWidget*>("resultsTable");
+    std::vector<std::tuple<int, size_t, bool>> arrivals;
+    connect(table->model(), &QAbstractItemModel::dataChanged, this,
+            [&](const QModelIndex& top_left, const QModelIndex& bottom_right) {
+                if (top_left.column() > kKvBytesColumn || bottom_right.column() < kKvBytesColumn) return;
+                if (table->item(top_left.row(), kKvBytesColumn)->text().isEmpty()) return;  // the plan's empty cells
+                arrivals.emplace_back(top_left.row(), dialog.results().size(), dialog.running());
+            });
+
     dialog.start();
+    // start() returns at once: the rows run on the worker thread and reach
+    // this thread only through its event loop.
     QVERIFY(dialog.running());
+    QVERIFY(dialog.results().empty());
     QVERIFY(!dialog.findChild<QPushButton*>("runButton")->isEnabled());
     QVERIFY(dialog.findChild<QPushButton*>("cancelButton")->isEnabled());
-    // Rows come in while it runs, not only at the end.
-    QTRY_VERIFY_WITH_TIMEOUT(!dialog.results().empty(), 60000);
-    QVERIFY(dialog.running());
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    qInfo("sweep of %zu rows over %zu tokens: %.2f s, %d GUI timer ticks", plan.size(), tokens.size(), seconds, ticks);
-    QVERIFY2(ticks > seconds * 20, "the GUI thread was blocked");
     QVERIFY(!dialog.running());
+    // The rows came in one at a time while the sweep was running, not all at the end.
+    QCOMPARE(arrivals.size(), plan.size());
+    for (size_t i = 0; i < arrivals.size(); ++i)
+        QCOMPARE(arrivals[i], std::make_tuple(static_cast<int>(i), i + 1, true));
     QVERIFY2(dialog.statusText().startsWith("done"), qPrintable(dialog.statusText()));
 
     const auto expected = kvscope::run_sweep(model, tokens, grid, base, kThreads);
@@ -118,7 +143,6 @@ void PlotsSweepTest::sweepRowsEqualRunSweep() {
     QVERIFY(rows[1].kv_bytes < rows[0].kv_bytes);
     QVERIFY(rows[1].ppl > rows[0].ppl);
 
-    auto* table = dialog.findChild<QTableWidget*>("resultsTable");
     QCOMPARE(table->rowCount(), static_cast<int>(plan.size()));
     QCOMPARE(table->item(0, 5)->text(), QString::number(rows[0].ppl, 'f', 3));
     auto* bar = qobject_cast<QProgressBar*>(table->cellWidget(0, 8));
@@ -136,22 +160,23 @@ void PlotsSweepTest::cancelStopsWithFewerRows() {
     KVSCOPE_QTEST_REQUIRE_MODEL(model);
     const auto tokens = text_tokens(model);
     const size_t planned = kvscope::sweep_plan(tiny_grid()).size();
-    SweepDialog dialog(model, tokens, {});
+    SweepDialog dialog(unowned(model), tokens, {});
     dialog.setGrid(tiny_grid());
     QVERIFY(dialog.setThreads(kThreads));
-    QSignalSpy finished(&dialog, &SweepDialog::finished);
+    QSignalSpy finished(&dialog, &SweepDialog::sweepFinished);
     dialog.start();
-    QTRY_VERIFY_WITH_TIMEOUT(dialog.results().size() >= 1, 60000);
-    const auto t0 = std::chrono::steady_clock::now();
+    // The second row has started scoring: the first row's result has come in
+    // (the worker's signals arrive in order) and three rows are still to run.
+    QTRY_VERIFY_WITH_TIMEOUT(row_progress(dialog, 1) > 0, 60000);
+    QCOMPARE(dialog.results().size(), size_t{1});
     dialog.cancel();
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    qInfo("cancel took %.0f ms", ms);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
     QVERIFY(!dialog.running());
     QVERIFY(dialog.results().size() >= 1 && dialog.results().size() < planned);
     QVERIFY2(dialog.statusText().startsWith("cancelled"), qPrintable(dialog.statusText()));
     QVERIFY(std::isfinite(dialog.results()[0].ppl));
-    QTest::qWait(50);
+    // Nothing else is queued: no second sweepFinished.
+    QCoreApplication::processEvents();
     QCOMPARE(finished.count(), 1);
     QVERIFY(dialog.findChild<QPushButton*>("runButton")->isEnabled());
 }
@@ -160,38 +185,86 @@ void PlotsSweepTest::closingWhileRunningCancelsAndWaits() {
     KVSCOPE_QTEST_REQUIRE_MODEL(model);
     const auto tokens = text_tokens(model);
     {
-        SweepDialog dialog(model, tokens, {});
+        SweepDialog dialog(unowned(model), tokens, {});
         dialog.setGrid(tiny_grid());
         QVERIFY(dialog.setThreads(kThreads));
         dialog.show();
-        QSignalSpy finished(&dialog, &SweepDialog::finished);
+        QSignalSpy finished(&dialog, &SweepDialog::sweepFinished);
+        QSignalSpy closed(&dialog, &QDialog::finished);  // QDialog's own signal, no longer hidden
         dialog.start();
-        QTest::qWait(150);  // mid-row
+        QTRY_VERIFY_WITH_TIMEOUT(row_progress(dialog, 0) > 0, 60000);  // mid-row
         QVERIFY(dialog.running());
-        const auto t0 = std::chrono::steady_clock::now();
         dialog.reject();  // the Close button / Escape
-        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        qInfo("closing while running took %.0f ms", ms);
         QVERIFY(!dialog.running());
         QVERIFY(!dialog.isVisible());
         QCOMPARE(finished.count(), 1);
+        QCOMPARE(closed.count(), 1);
+        QCOMPARE(closed.at(0).at(0).toInt(), static_cast<int>(QDialog::Rejected));
+        QVERIFY2(dialog.statusText().startsWith("cancelled"), qPrintable(dialog.statusText()));
     }
     {
         // Destroyed outright while running.
-        auto dialog = std::make_unique<SweepDialog>(model, tokens, kvscope::SessionOptions{});
+        auto dialog = std::make_unique<SweepDialog>(unowned(model), tokens, kvscope::SessionOptions{});
         dialog->setGrid(tiny_grid());
         dialog->start();
-        QTest::qWait(100);
+        QTRY_VERIFY_WITH_TIMEOUT(row_progress(*dialog, 0) > 0, 60000);
         QVERIFY(dialog->running());
         dialog.reset();
-        QTest::qWait(50);  // no queued call may reach the deleted dialog
+        // The worker's queued signals died with the dialog; none may reach it.
+        QCoreApplication::processEvents();
     }
+}
+
+void PlotsSweepTest::dialogKeepsTheModelAlive() {
+    KVSCOPE_QTEST_REQUIRE_MODEL(shared_model);
+    KVSCOPE_QTEST_REQUIRE_MODEL_PATH(path);
+    // A model of the dialog's own, as the app holds it: the app may drop it
+    // (loading another model, or exiting) while the dialog is open and running.
+    std::shared_ptr<const kvscope::Model> owner = kvscope::Model::load(path);
+    const std::weak_ptr<const kvscope::Model> watch = owner;
+    const auto tokens = text_tokens(*owner);
+    kvscope::SweepGrid grid = tiny_grid();
+    grid.policies = {kvscope::PolicyKind::Full};
+    auto dialog = std::make_unique<SweepDialog>(owner, tokens, kvscope::SessionOptions{});
+    dialog->setGrid(grid);
+    QVERIFY(dialog->setThreads(kThreads));
+    QSignalSpy finished(dialog.get(), &SweepDialog::sweepFinished);
+    dialog->start();
+    QTRY_VERIFY_WITH_TIMEOUT(row_progress(*dialog, 0) > 0, 60000);
+    QVERIFY(dialog->running());
+    owner.reset();  // the app lets go of the model mid-sweep
+    QVERIFY(!watch.expired());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QVERIFY2(dialog->statusText().startsWith("done"), qPrintable(dialog->statusText()));
+    // The rows are those of the same model file, run the usual way.
+    const auto expected = kvscope::run_sweep(shared_model, tokens, grid, {}, kThreads);
+    QCOMPARE(dialog->results().size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) QCOMPARE(dialog->results()[i].ppl, expected[i].ppl);
+    // The dialog still uses it (tokenizing a text file) after the sweep.
+    QVERIFY(!watch.expired());
+    QTemporaryDir dir;
+    const QString file = dir.filePath("more.txt");
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("A short text to score.");
+    }
+    QCOMPARE(dialog->loadTextFile(file), QString());
+    QCOMPARE(dialog->tokenCount(), shared_model.tokenizer().encode("A short text to score.", true, false).size());
+    // The last owner gone, the model is freed.
+    dialog.reset();
+    QVERIFY(watch.expired());
+}
+
+void PlotsSweepTest::nullModelIsRefused() {
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             SweepDialog(nullptr, std::vector<kvscope::TokenId>{1, 2, 3}, kvscope::SessionOptions{}));
 }
 
 void PlotsSweepTest::exportsCsvAndPng() {
     KVSCOPE_QTEST_REQUIRE_MODEL(model);
     const auto tokens = text_tokens(model);
-    SweepDialog dialog(model, tokens, {});
+    SweepDialog dialog(unowned(model), tokens, {});
     QTemporaryDir dir;
     QVERIFY(dialog.exportCsv(dir.filePath("early.csv")).contains("nothing to export"));
     QVERIFY(!QFile::exists(dir.filePath("early.csv")));
@@ -200,7 +273,7 @@ void PlotsSweepTest::exportsCsvAndPng() {
     grid.windows = {8};
     dialog.setGrid(grid);
     QVERIFY(dialog.setThreads(kThreads));
-    QSignalSpy finished(&dialog, &SweepDialog::finished);
+    QSignalSpy finished(&dialog, &SweepDialog::sweepFinished);
     dialog.start();
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
     QCOMPARE(dialog.results().size(), size_t{2});
@@ -232,7 +305,7 @@ void PlotsSweepTest::exportsCsvAndPng() {
 void PlotsSweepTest::badGridShowsErrorAndDisablesRun() {
     KVSCOPE_QTEST_REQUIRE_MODEL(model);
     const auto tokens = text_tokens(model);
-    SweepDialog dialog(model, tokens, {});
+    SweepDialog dialog(unowned(model), tokens, {});
     dialog.setGrid(tiny_grid());
     auto* run = dialog.findChild<QPushButton*>("runButton");
     auto* error = dialog.findChild<QLabel*>("gridError");
@@ -279,9 +352,71 @@ void PlotsSweepTest::badGridShowsErrorAndDisablesRun() {
     QVERIFY(!run->isEnabled());
 }
 
+void PlotsSweepTest::rowCountMatchesSweepPlan() {
+    using kvscope::gui::sweep_row_count;
+    kvscope::SweepGrid g = tiny_grid();
+    QCOMPARE(sweep_row_count(g), uint64_t{kvscope::sweep_plan(g).size()});
+    // S = 0 run as a window when the window policy is not in the grid; S >= W
+    // kept as a skipped row; several KV types.
+    g.policies = {kvscope::PolicyKind::Full, kvscope::PolicyKind::SinksWindow};
+    g.windows = {4, 8, 16};
+    g.sinks = {0, 4, 8, 12};
+    g.kv_types = {kvscope::KvValueType::F32, kvscope::KvValueType::Q8_0};
+    const auto plan = kvscope::sweep_plan(g);
+    QVERIFY(std::any_of(plan.begin(), plan.end(), [](const kvscope::SweepRow& r) { return !r.ran(); }));
+    QCOMPARE(sweep_row_count(g), uint64_t{plan.size()});
+    g.policies.push_back(kvscope::PolicyKind::Window);
+    QCOMPARE(sweep_row_count(g), uint64_t{kvscope::sweep_plan(g).size()});
+}
+
+void PlotsSweepTest::hugeGridIsRefusedWithAMessage() {
+    KVSCOPE_QTEST_REQUIRE_MODEL(model);
+    const auto tokens = text_tokens(model);
+    SweepDialog dialog(unowned(model), tokens, {});
+    dialog.setGrid(tiny_grid());
+    auto* run = dialog.findChild<QPushButton*>("runButton");
+    auto* error = dialog.findChild<QLabel*>("gridError");
+    auto* table = dialog.findChild<QTableWidget*>("resultsTable");
+    QVERIFY(run->isEnabled());
+    QCOMPARE(table->rowCount(), 5);  // the preview of tiny_grid's rows
+
+    // 1000 windows x 100 sinks: 1000 window rows + 1000 x 99 sinks rows + full.
+    QStringList windows, sinks;
+    for (int w = 1; w <= 1000; ++w) windows << QString::number(w);
+    for (int s = 0; s < 100; ++s) sinks << QString::number(s);
+    dialog.findChild<QLineEdit*>("windowsEdit")->setText(windows.join(","));  // 1000 + 1000 x 1 + 1 rows: refused too
+    QVERIFY2(error->text().contains("the grid makes 2001 rows"), qPrintable(error->text()));
+    dialog.findChild<QLineEdit*>("sinksEdit")->setText(sinks.join(","));
+    QVERIFY2(error->text().contains("the grid makes 100001 rows; at most 512 can run in one sweep"),
+             qPrintable(error->text()));
+    QCOMPARE(dialog.validationError(), error->text());
+    QVERIFY(!error->isHidden());
+    QVERIFY(!run->isEnabled());
+    dialog.start();  // refused
+    QVERIFY(!dialog.running());
+    QCOMPARE(table->rowCount(), 5);  // no row (and no progress bar) made for the refused grid
+
+    // 513 rows refused, 512 allowed by the cap (a window over the text's
+    // length is then the problem the message names).
+    windows.clear();
+    for (int w = 1; w <= 512; ++w) windows << QString::number(w);
+    dialog.findChild<QCheckBox*>("policySinks")->setChecked(false);
+    dialog.findChild<QLineEdit*>("windowsEdit")->setText(windows.join(","));
+    QVERIFY2(error->text().contains("the grid makes 513 rows"), qPrintable(error->text()));
+    dialog.findChild<QCheckBox*>("policyFull")->setChecked(false);
+    QVERIFY2(!error->text().contains("rows;") && error->text().contains("window"), qPrintable(error->text()));
+    QVERIFY(!run->isEnabled());
+
+    // A runnable grid again: Run comes back.
+    dialog.setGrid(tiny_grid());
+    QVERIFY(error->text().isEmpty());
+    QVERIFY(run->isEnabled());
+    QCOMPARE(table->rowCount(), 5);
+}
+
 void PlotsSweepTest::textFileIsTokenized() {
     KVSCOPE_QTEST_REQUIRE_MODEL(model);
-    SweepDialog dialog(model, text_tokens(model), {});
+    SweepDialog dialog(unowned(model), text_tokens(model), {});
     QTemporaryDir dir;
     const QString path = dir.filePath("story.txt");
     const char* text = "Once upon a time there was a small robot who loved to read books.";
@@ -292,7 +427,20 @@ void PlotsSweepTest::textFileIsTokenized() {
     }
     QCOMPARE(dialog.loadTextFile(path), QString());
     QCOMPARE(dialog.tokenCount(), model.tokenizer().encode(text, true, false).size());
-    QVERIFY(dialog.findChild<QLabel*>("textSource")->text().contains("story.txt"));
+    auto* source = dialog.findChild<QLabel*>("textSource");
+    QVERIFY(source->text().contains("story.txt"));
+    // File names are shown as they are, never as HTML.
+    QCOMPARE(source->textFormat(), Qt::PlainText);
+    QCOMPARE(dialog.findChild<QLabel*>("gridError")->textFormat(), Qt::PlainText);
+    QCOMPARE(dialog.findChild<QLabel*>("sweepStatus")->textFormat(), Qt::PlainText);
+    const QString html_name = dir.filePath("<b>bold<b> & co.txt");
+    {
+        QFile f(html_name);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(text);
+    }
+    QCOMPARE(dialog.loadTextFile(html_name), QString());
+    QVERIFY2(source->text().startsWith("<b>bold<b> & co.txt ("), qPrintable(source->text()));
     const QString error = dialog.loadTextFile(dir.filePath("missing.txt"));
     QVERIFY(error.contains("missing.txt"));
     QCOMPARE(dialog.tokenCount(), model.tokenizer().encode(text, true, false).size());  // unchanged
