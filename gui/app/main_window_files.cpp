@@ -85,17 +85,28 @@ void MainWindow::openDefaultModel() {
 
 void MainWindow::fetchDefaultModel() {
     if (fetcher_.running()) return;
-    progress_->setRange(0, 0);  // the download's size is not reported: a busy bar with the script's messages
+    progress_->setRange(0, 0);  // busy until the first progress line gives the size
     progress_->show();
     disconnect(&fetcher_, nullptr, this, nullptr);
     connect(&fetcher_, &ModelFetcher::message, this, [this](const QString& m) { statusBar()->showMessage(m); });
+    connect(&fetcher_, &ModelFetcher::progress, this, [this](qint64 done, qint64 total) {
+        if (total <= 0) return;
+        progress_->setRange(0, 1000);
+        progress_->setValue(static_cast<int>(done * 1000 / total));
+        progress_->setFormat(tr("model %1 / %2 MB").arg(done / 1000000).arg(total / 1000000));
+        progress_->setTextVisible(true);
+    });
     connect(&fetcher_, &ModelFetcher::finished, this, [this](const QString& path) {
         progress_->hide();
+        progress_->setRange(0, 0);
+        progress_->setTextVisible(false);
         statusBar()->showMessage(tr("Model fetched: %1").arg(path), 5000);
         openModel(path);
     });
     connect(&fetcher_, &ModelFetcher::failed, this, [this](const QString& reason) {
         progress_->hide();
+        progress_->setRange(0, 0);
+        progress_->setTextVisible(false);
         showError(tr("Cannot fetch the default model"), reason);
     });
     fetcher_.start();

