@@ -244,7 +244,8 @@ void Session::fill_snapshot(StepSnapshot& snap) {
     const BackendMemory bm = backend_->memory();
     snap.memory.weights_bytes = bm.weights_bytes;
     snap.memory.scratch_bytes = bm.scratch_bytes;
-    snap.memory.process_rss = current_rss_bytes();
+    // A host "device" already reports the resident set: one read of /proc per step, not two.
+    snap.memory.process_rss = bm.device_is_host ? bm.device_used : current_rss_bytes();
     snap.memory.device_used = bm.device_used;
     snap.memory.device_total = bm.device_total;
     snap.memory.device_is_host = bm.device_is_host;
