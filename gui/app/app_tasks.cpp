@@ -9,7 +9,9 @@
 #include <QSaveFile>
 #include <QTimer>
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 #include <functional>
 
 #include "app/main_window.h"
@@ -123,6 +125,13 @@ int run_gui_bench(const TaskOptions& o) {
     std::printf("\nWhile decoding %d tokens in the main window (1800x1100, all views live):\n", tokens);
     std::printf("  %.1f tokens/s, %.1f frames/s (%d frames in %.2f s; frame timer capped at 30/s)\n",
                 tokens / seconds, frames / seconds, frames, seconds);
+    std::vector<double> times(w.frameTimesMs().end() - std::min<std::ptrdiff_t>(frames, static_cast<std::ptrdiff_t>(w.frameTimesMs().size())),
+                              w.frameTimesMs().end());
+    if (!times.empty()) {
+        std::sort(times.begin(), times.end());
+        std::printf("  redraw of every view per frame: median %.1f ms, p90 %.1f ms, max %.1f ms\n", times[times.size() / 2],
+                    times[times.size() * 9 / 10], times.back());
+    }
     return 0;
 }
 

@@ -323,7 +323,11 @@ void MainWindow::buildDocks() {
         layer_box_->setCurrentIndex(layer);
         head_box_->setCurrentIndex(2 + head);  // after "mean" and "max"
     });
-    connect(token_text_, &TokenTextView::tokenClicked, policy_, &PolicyPanel::togglePin);
+    connect(token_text_, &TokenTextView::tokenClicked, this, [this](int32_t position) {
+        policy_->togglePin(position);
+        // The policy dock may be a hidden tab: say here too why a pin was refused.
+        if (!policy_->refusal().isEmpty()) statusBar()->showMessage(policy_->refusal(), 8000);
+    });
     connect(policy_, &PolicyPanel::policyChanged, this, [this](const PolicyConfig& p) {
         if (controller_.hasRun()) controller_.setPolicy(p);
     });

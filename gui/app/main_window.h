@@ -9,6 +9,8 @@
 #include <QStringList>
 #include <QTimer>
 
+#include <vector>
+
 #include "app/model_fetcher.h"
 #include "core/session_controller.h"
 
@@ -71,6 +73,8 @@ public:
     QSlider* timeline() const { return timeline_; }
     int32_t shownEntry() const { return shown_entry_; }
     int framesDrawn() const { return frames_drawn_; }  // frames the frame timer redrew (benchmark)
+    // How long each redraw took on the GUI thread, newest last (the last 4,096; benchmark).
+    const std::vector<double>& frameTimesMs() const { return frame_times_ms_; }
     int32_t selectedLayer() const;
     const QString& lastError() const { return last_error_; }
     // Errors go to a (non-blocking) dialog; tests turn the dialogs off and read lastError().
@@ -96,7 +100,8 @@ private:
     // Views (main_window_views.cpp).
     void onEntryAdded(int32_t entry);
     void onHistoryReset();
-    void renderFrame();        // the frame timer: redraw what changed
+    void renderFrame();        // the frame timer: redraw what changed (timed)
+    void drawFrame();
     void refreshHeatmap(bool rebuild);
     void refreshTokenText(const std::vector<LayerCacheView>& views);
     void refreshStatus();
@@ -175,6 +180,7 @@ private:
     QStringList recent_;
     double tokens_per_second_ = 0;
     int frames_drawn_ = 0;
+    std::vector<double> frame_times_ms_;
     bool dock_sizes_set_ = false;  // default dock proportions applied (or a saved state restored)
     int decode_threads_ = 0;  // 0 = QThread::idealThreadCount()
 };

@@ -24,6 +24,7 @@ constexpr int32_t kThumbnailRows = 32;  // recent query rows in the layer x head
 void MainWindow::onHistoryReset() {
     const SessionHistory& h = controller_.history();
     plots_->setSteps(h.lightSteps());
+    if (!h.empty()) policy_->setLimits(h.header().n_ctx, h.header().n_layer, h.textLength());
     heatmap_->clear();
     strip_->clear();
     head_grid_->clear();
@@ -39,7 +40,10 @@ void MainWindow::onHistoryReset() {
 }
 
 void MainWindow::onEntryAdded(int32_t entry) {
-    if (entry > 0) plots_->appendStep(controller_.history().light(entry));
+    const SessionHistory& h = controller_.history();
+    if (entry > 0) plots_->appendStep(h.light(entry));
+    // What can be pinned: the text so far (the newest token included).
+    policy_->setLimits(h.header().n_ctx, h.header().n_layer, h.textLength());
     dirty_ = true;  // drawn at the next frame, not per token
 }
 
@@ -47,6 +51,13 @@ void MainWindow::renderFrame() {
     if (!dirty_) return;
     dirty_ = false;
     ++frames_drawn_;
+    const qint64 start = frame_clock_.nsecsElapsed();
+    drawFrame();
+    if (frame_times_ms_.size() >= 4096) frame_times_ms_.erase(frame_times_ms_.begin(), frame_times_ms_.begin() + 1024);
+    frame_times_ms_.push_back(static_cast<double>(frame_clock_.nsecsElapsed() - start) / 1e6);
+}
+
+void MainWindow::drawFrame() {
     const SessionHistory& h = controller_.history();
     {
         QSignalBlocker block(timeline_);
@@ -96,9 +107,6 @@ void MainWindow::showEntry(int32_t entry) {
         }
         plots_->setCursorStep(entry - 1);
         refreshTokenText(views);
-        // What can be pinned and how long the text is, as of the newest entry.
-        const int32_t text_length = h.light(h.entries() - 1).position + 1;
-        policy_->setLimits(h.header().n_ctx, h.header().n_layer, text_length);
     } catch (const std::exception& e) {  // a damaged entry of an opened file: say so, keep the window alive
         showError(tr("Cannot show this step"), QString::fromStdString(e.what()));
     }

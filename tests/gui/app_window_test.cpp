@@ -11,6 +11,7 @@
 #include <QTemporaryDir>
 #include <QTimer>
 
+#include <algorithm>
 #include <cmath>
 
 #include "app/main_window.h"
@@ -158,6 +159,11 @@ private slots:
     }
 
     void staysResponsiveWhileDecoding() {
+#if defined(__SANITIZE_ADDRESS__)
+        // Under ASan every redraw is several times slower than the product's; the
+        // probe runs in the release build (scripts/test runs both).
+        QSKIP("responsiveness is measured in the release build, not under AddressSanitizer");
+#endif
         QVERIFY(openWindow(sinks_window(16, 4)));
         SessionController& c = window_->controller();
         QElapsedTimer clock;
@@ -178,7 +184,10 @@ private slots:
         QVERIFY(QTest::qWaitFor([&] { return c.history().steps() >= target && !c.busy(); }, kStepTimeoutMs));
         QTest::qWait(100);
         probe.stop();
-        qInfo("longest gap between 5 ms timer ticks on the GUI thread while decoding: %.1f ms", worst_ms);
+        double worst_frame = 0;
+        for (double ms : window_->frameTimesMs()) worst_frame = std::max(worst_frame, ms);
+        qInfo("longest gap between 5 ms timer ticks on the GUI thread while decoding: %.1f ms (longest redraw %.1f ms)",
+              worst_ms, worst_frame);
         QVERIFY2(worst_ms < 50.0, qPrintable(QString("GUI thread blocked for %1 ms").arg(worst_ms)));
         QVERIFY(window_->framesDrawn() > 1);
     }
@@ -193,6 +202,29 @@ private slots:
         const StepSnapshot& last = h.light(h.entries() - 1);
         QCOMPARE(QString::fromStdString(last.policy), QString::fromStdString(p.describe()));
         for (const LayerCacheView& v : h.cacheViews(h.entries() - 1)) QVERIFY(v.held_positions.size() <= 8);
+    }
+
+    // Clicking a token in the text pins it (global policy): from the next step
+    // every layer holds it as a global token, beyond the window.
+    void clickingATokenPinsIt() {
+        PolicyConfig global;
+        global.kind = PolicyKind::Global;
+        global.window = 4;
+        QVERIFY(openWindow(global));
+        QVERIFY(stepAndWait(1));
+        emit window_->tokenText()->tokenClicked(1);  // as a click on the second prompt token does
+        QVERIFY2(window_->policyPanel()->policy().pins.count(1) == 1, qPrintable(window_->policyPanel()->refusal()));
+        QVERIFY(stepAndWait(6));
+        SessionHistory& h = window_->controller().history();
+        for (const LayerCacheView& v : h.cacheViews(h.entries() - 1)) {
+            const auto it = std::find(v.held_positions.begin(), v.held_positions.end(), 1);
+            QVERIFY(it != v.held_positions.end());
+            QCOMPARE(v.held_roles[static_cast<size_t>(it - v.held_positions.begin())], SlotRole::Global);
+        }
+        // Under a policy without pins the click is refused, with the reason in the status bar.
+        window_->policyPanel()->setPolicy(sinks_window(8, 2));
+        emit window_->tokenText()->tokenClicked(2);
+        QVERIFY(!window_->policyPanel()->refusal().isEmpty());
     }
 
     void refusedSettingShowsTheReason() {
