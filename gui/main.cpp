@@ -29,9 +29,20 @@ int main(int argc, char** argv) {
     QCommandLineOption bench("bench", "Measure heatmap redraw times and the frame rate while decoding, then exit.");
     QCommandLineOption steps("steps", "Tokens to generate for --screenshot / --bench (default 48).", "n", "48");
     QCommandLineOption prompt_file("prompt-file", "Prompt text for --screenshot / --bench.", "file");
-    parser.addOptions({screenshot, bench, steps, prompt_file});
+    QCommandLineOption threads("threads", "Decoding threads (default 0: all cores but one, left to the GUI).", "n", "0");
+    QCommandLineOption no_reference("no-reference", "--screenshot / --bench without the full-cache reference run.");
+    QCommandLineOption full_cache("full-cache", "--screenshot / --bench with the full policy (default sinks(4)+window(32)).");
+    QCommandLineOption context("ctx", "Context length for --screenshot / --bench.", "n", "0");
+    parser.addOptions({screenshot, bench, steps, prompt_file, threads, no_reference, full_cache, context});
     parser.process(app);
 
+    bool threads_ok = false;
+    const int n_threads = parser.value(threads).toInt(&threads_ok);
+    if (!threads_ok || n_threads < 0 || n_threads > 256) {
+        std::fprintf(stderr, "kvscope: --threads must be between 0 (all cores but one) and 256, got '%s'\n",
+                     qPrintable(parser.value(threads)));
+        return 2;
+    }
     const QStringList files = parser.positionalArguments();
     const QString file = files.isEmpty() ? QString() : files.front();
     if (parser.isSet(screenshot) || parser.isSet(bench)) {
@@ -39,12 +50,20 @@ int main(int argc, char** argv) {
         QApplication::setApplicationName("KVScope batch tasks");
         QSettings().clear();  // and start from the defaults every time (reproducible screenshots)
         kvscope::gui::TaskOptions o;
+        o.threads = n_threads;
         o.model = file.isEmpty() ? kvscope::gui::defaultModelPath() : file;
         o.prompt_file = parser.value(prompt_file);
         bool ok = false;
         o.steps = parser.value(steps).toInt(&ok);
         if (!ok || o.steps < 1) {
             std::fprintf(stderr, "kvscope: --steps must be a positive integer, got '%s'\n", qPrintable(parser.value(steps)));
+            return 2;
+        }
+        o.reference = !parser.isSet(no_reference);
+        o.full_cache = parser.isSet(full_cache);
+        o.context = parser.value(context).toInt(&ok);
+        if (!ok || o.context < 0) {
+            std::fprintf(stderr, "kvscope: --ctx must be a non-negative integer, got '%s'\n", qPrintable(parser.value(context)));
             return 2;
         }
         if (!QFileInfo(o.model).isFile()) {
@@ -57,6 +76,7 @@ int main(int argc, char** argv) {
     }
 
     kvscope::gui::MainWindow window;
+    window.setDecodeThreads(n_threads);
     window.show();
     // After the event loop starts, so dialogs have a visible parent.
     QTimer::singleShot(0, &window, [&window, file] {

@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QPixmap>
 #include <QSaveFile>
+#include <QThread>
 #include <QTimer>
 
 #include <algorithm>
@@ -38,6 +39,7 @@ bool wait_until(const std::function<bool()>& done, int timeout_ms) {
 // A window on the model with a StreamingLLM-style policy, `steps` tokens generated.
 bool prepare_window(MainWindow& w, const TaskOptions& o, QString* error) {
     w.setErrorDialogsEnabled(false);
+    w.setDecodeThreads(o.threads);
     w.resize(1800, 1100);
     w.show();
     if (!o.prompt_file.isEmpty()) {
@@ -49,11 +51,17 @@ bool prepare_window(MainWindow& w, const TaskOptions& o, QString* error) {
         w.generationPanel()->setPrompt(QString::fromUtf8(f.readAll()));
     }
     PolicyConfig p;
-    p.kind = PolicyKind::SinksWindow;
-    p.window = 32;
-    p.sinks = 4;
+    if (!o.full_cache) {
+        p.kind = PolicyKind::SinksWindow;
+        p.window = 32;
+        p.sinks = 4;
+    }
     w.policyPanel()->setPolicy(p);
-    w.policyPanel()->setReferenceRun(true);  // the quality plot and the divergence colours have data
+    if (o.context > 0) {
+        w.generationPanel()->setMaxContext(o.context);
+        w.generationPanel()->setContextLength(o.context);
+    }
+    w.policyPanel()->setReferenceRun(o.reference);  // on: the quality plot and the divergence colours have data
     w.generationPanel()->setMaxNewTokens(std::max(o.steps, 1) + 16);
     w.openModel(o.model);
     SessionController& c = w.controller();
@@ -122,7 +130,10 @@ int run_gui_bench(const TaskOptions& o) {
     const double seconds = static_cast<double>(t.nsecsElapsed()) / 1e9;
     const int frames = w.framesDrawn() - frames_before;
     const int32_t tokens = c.history().steps() - steps_before;
-    std::printf("\nWhile decoding %d tokens in the main window (1800x1100, all views live):\n", tokens);
+    std::printf("\nWhile decoding %d tokens after a %zu-token prompt in the main window (1800x1100, all views live; %s, "
+                "reference run %s, %d decoding threads):\n",
+                tokens, c.history().header().prompt_tokens.size(), o.full_cache ? "full cache" : "sinks(4)+window(32)",
+                o.reference ? "on" : "off", o.threads > 0 ? o.threads : std::max(1, QThread::idealThreadCount() - 1));
     std::printf("  %.1f tokens/s, %.1f frames/s (%d frames in %.2f s; frame timer capped at 30/s)\n",
                 tokens / seconds, frames / seconds, frames, seconds);
     std::vector<double> times(w.frameTimesMs().end() - std::min<std::ptrdiff_t>(frames, static_cast<std::ptrdiff_t>(w.frameTimesMs().size())),

@@ -11,6 +11,10 @@ struct TaskOptions {
     QString model;            // path of the GGUF
     QString prompt_file;      // optional prompt text file
     int steps = 48;           // tokens to generate before the screenshot / while measuring the frame rate
+    int threads = 0;          // decoding threads (0: all cores but one)
+    bool reference = true;    // run the full-cache reference alongside (the quality plot has data)
+    bool full_cache = false;  // the full policy instead of sinks(4)+window(32)
+    int context = 0;          // context length (0: the panel's default, 2,048)
 };
 
 int take_screenshot(const TaskOptions& options, const QString& path);

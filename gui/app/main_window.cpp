@@ -22,6 +22,7 @@
 #include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <QtDebug>
 
 #include "cacheviews/head_grid_view.h"
 #include "cacheviews/kv_strip_view.h"
@@ -319,6 +320,15 @@ void MainWindow::buildDocks() {
     plots_ = new PlotsPanel;
     dock(tr("Plots"), "plots-dock", plots_, Qt::BottomDockWidgetArea);
 
+    connect(&thumbnails_, &ThumbnailPooler::pooled, this, [this](std::shared_ptr<const PooledThumbnails> r) {
+        if (controller_.history().empty()) return;  // a result for a run that is gone
+        if (!r->error.isEmpty()) {
+            head_grid_->clear();
+            qWarning().noquote() << "layer x head thumbnails:" << r->error;
+            return;
+        }
+        head_grid_->setPooled(r->pooled, r->row_positions);
+    });
     connect(head_grid_, &HeadGridView::headSelected, this, [this](int32_t layer, int32_t head) {
         layer_box_->setCurrentIndex(layer);
         head_box_->setCurrentIndex(2 + head);  // after "mean" and "max"
@@ -432,7 +442,10 @@ RunSettings MainWindow::currentSettings() const {
     s.options.reference_run = policy_->referenceRun();
     s.options.capture_attention = true;
     s.max_new_tokens = generation_->maxNewTokens();
-    s.threads = decode_threads_ > 0 ? decode_threads_ : std::max(1, QThread::idealThreadCount());
+    // By default one core is left to the GUI thread: the CPU backend's workers
+    // synchronise per layer, and one preempted worker stalls them all (on 2
+    // cores, 2 workers + the GUI decode at ~46 tok/s, 1 worker at ~83).
+    s.threads = decode_threads_ > 0 ? decode_threads_ : std::max(1, QThread::idealThreadCount() - 1);
     return s;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/model_fetcher.h"
+#include "cacheviews/thumbnail_pooler.h"
 #include "core/session_controller.h"
 
 class QAction;
@@ -79,7 +80,7 @@ public:
     const QString& lastError() const { return last_error_; }
     // Errors go to a (non-blocking) dialog; tests turn the dialogs off and read lastError().
     void setErrorDialogsEnabled(bool on) { error_dialogs_ = on; }
-    // CPU threads for decoding (default: all cores). Tests use 1 so the GUI thread keeps a core.
+    // CPU threads for decoding (default 0: all cores but one, which the GUI thread keeps).
     void setDecodeThreads(int n) { decode_threads_ = n; }
 
 protected:
@@ -124,6 +125,7 @@ private:
 
     SessionController controller_;
     ModelFetcher fetcher_;
+    ThumbnailPooler thumbnails_;  // layer x head thumbnails, pooled on a thread of its own
     QString last_error_;
     bool error_dialogs_ = true;
 
@@ -170,19 +172,20 @@ private:
     // View state.
     QTimer frame_timer_;
     QElapsedTimer frame_clock_;
+    qint64 thumbnails_asked_ns_ = 0;  // when the thumbnails were last asked for (a few times a second while running)
     bool dirty_ = false;           // something to draw at the next frame
     bool views_dirty_ = true;      // the shown entry's views must be redrawn even if the entry is the same
     int32_t requested_entry_ = 0;  // the timeline's entry when not following the newest
-    qint64 head_grid_drawn_ns_ = 0;  // when the thumbnails were last recomputed (throttled while running)
     bool follow_latest_ = true;    // the timeline sits at the newest entry
     int32_t shown_entry_ = -1;
     bool matrix_dirty_ = true;     // layer/heads changed: the heatmap's matrix must be rebuilt
     QStringList recent_;
     double tokens_per_second_ = 0;
     int frames_drawn_ = 0;
+    bool budget_reported_ = false;  // the trace's memory-budget message was shown for this run
     std::vector<double> frame_times_ms_;
     bool dock_sizes_set_ = false;  // default dock proportions applied (or a saved state restored)
-    int decode_threads_ = 0;  // 0 = QThread::idealThreadCount()
+    int decode_threads_ = 0;  // 0 = QThread::idealThreadCount() - 1 (at least 1)
 };
 
 }  // namespace kvscope::gui

@@ -3,12 +3,14 @@
 #include <QLabel>
 #include <QSignalBlocker>
 #include <QSlider>
+#include <QStatusBar>
 
 #include <cmath>
 #include <set>
 
 #include "app/main_window.h"
 #include "cacheviews/head_grid_view.h"
+#include "cacheviews/thumbnail_pooler.h"
 #include "cacheviews/kv_strip_view.h"
 #include "cacheviews/token_text_view.h"
 #include "controls/policy_dock.h"
@@ -23,6 +25,7 @@ constexpr int32_t kThumbnailRows = 32;  // recent query rows in the layer x head
 
 void MainWindow::onHistoryReset() {
     const SessionHistory& h = controller_.history();
+    budget_reported_ = false;
     plots_->setSteps(h.lightSteps());
     if (!h.empty()) policy_->setLimits(h.header().n_ctx, h.header().n_layer, h.textLength());
     heatmap_->clear();
@@ -44,6 +47,17 @@ void MainWindow::onEntryAdded(int32_t entry) {
     if (entry > 0) plots_->appendStep(h.light(entry));
     // What can be pinned: the text so far (the newest token included).
     policy_->setLimits(h.header().n_ctx, h.header().n_layer, h.textLength());
+    if (!budget_reported_) {
+        std::string message;
+        {
+            std::lock_guard<std::mutex> lock(h.trace()->mutex);
+            message = h.trace()->trace.budget_message();
+        }
+        if (!message.empty()) {  // old steps' attention is being dropped: say so once per run
+            budget_reported_ = true;
+            statusBar()->showMessage(QString::fromStdString(message), 15000);
+        }
+    }
     dirty_ = true;  // drawn at the next frame, not per token
 }
 
@@ -97,14 +111,22 @@ void MainWindow::showEntry(int32_t entry) {
         refreshHeatmap(false);
         const std::vector<LayerCacheView> views = h.cacheViews(entry);
         strip_->setCacheViews(views, [&h](int32_t p) { return h.tokenText(p); });
-        // The thumbnails read the last rows of every layer: while a run goes on they
-        // are recomputed a few times a second, not at every frame.
+        // The thumbnails read the last rows of every layer and head: pooled off
+        // the GUI thread, drawn when ready. While a run goes on they are asked
+        // for a few times a second, so the pooling does not take a core from the decoder.
         const qint64 now = frame_clock_.nsecsElapsed();
-        if (!controller_.busy() || now - head_grid_drawn_ns_ > 250'000'000) {
-            head_grid_drawn_ns_ = now;
-            head_grid_->setRecentAttention(h.recentAttention(entry, kThumbnailRows), h.header().n_layer,
-                                           h.header().n_head);
-        }
+        const bool thumbnails_due = !controller_.busy() || now - thumbnails_asked_ns_ > 250'000'000;
+        if (thumbnails_due) thumbnails_asked_ns_ = now;
+        ThumbnailRequest request;
+        const bool newest = entry == h.entries() - 1 && h.live();
+        if (newest) request.live = h.recentSnapshots();
+        request.trace = h.trace();
+        request.entry = entry;
+        request.rows = kThumbnailRows;
+        request.n_layer = h.header().n_layer;
+        request.n_head = h.header().n_head;
+        request.columns = HeadGridView::kThumbnailColumns;
+        if (thumbnails_due) thumbnails_.request(std::move(request));
         plots_->setCursorStep(entry - 1);
         refreshTokenText(views);
     } catch (const std::exception& e) {  // a damaged entry of an opened file: say so, keep the window alive

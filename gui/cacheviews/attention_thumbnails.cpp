@@ -62,13 +62,17 @@ QString poolAttention(const std::vector<QueryAttention>& rows, int32_t n_layer, 
                           static_cast<size_t>(out.n_columns),
                       std::numeric_limits<float>::quiet_NaN());
     out.max.assign(static_cast<size_t>(n_layer) * static_cast<size_t>(n_head), 0.0f);
+    std::vector<int32_t> columns;  // [n_keys] bin of each key: the same for every head of a (row, layer)
     for (int32_t r = 0; r < out.n_rows; ++r)
         for (int32_t l = 0; l < n_layer; ++l) {
             const LayerAttention& la = rows[static_cast<size_t>(r)].layers[static_cast<size_t>(l)];
             const size_t n_keys = la.key_positions.size();
+            columns.resize(n_keys);
+            for (size_t k = 0; k < n_keys; ++k) columns[k] = out.columnOf(la.key_positions[k]);
             for (int32_t h = 0; h < n_head; ++h) {
                 const float* probs = la.probs.data() + static_cast<size_t>(h) * n_keys;  // [n_keys]
-                float& m = out.max[static_cast<size_t>(l) * static_cast<size_t>(n_head) + static_cast<size_t>(h)];
+                float* cells = &out.values[index4(out, l, h, r, 0)];                     // [n_columns]
+                float m = out.max[static_cast<size_t>(l) * static_cast<size_t>(n_head) + static_cast<size_t>(h)];
                 for (size_t k = 0; k < n_keys; ++k) {
                     // A non-finite probability (a broken row) counts as 0: the
                     // key is still held, and the maximum stays finite.
@@ -77,10 +81,11 @@ QString poolAttention(const std::vector<QueryAttention>& rows, int32_t n_layer, 
                         p = 0.0f;
                         ++out.non_finite;
                     }
-                    float& cell = out.values[index4(out, l, h, r, out.columnOf(la.key_positions[k]))];
-                    if (std::isnan(cell) || p > cell) cell = p;
+                    float& cell = cells[columns[k]];
+                    if (!(cell >= p)) cell = p;  // also replaces the NaN of a bin not seen yet
                     m = std::max(m, p);
                 }
+                out.max[static_cast<size_t>(l) * static_cast<size_t>(n_head) + static_cast<size_t>(h)] = m;
             }
         }
     return {};

@@ -39,25 +39,33 @@ void HeadGridView::clear() {
 }
 
 void HeadGridView::setRecentAttention(const std::vector<QueryAttention>& rows, int32_t n_layer, int32_t n_head) {
-    clear();
     PooledAttention pooled;
     const QString err = poolAttention(rows, n_layer, n_head, kThumbnailColumns, pooled);
     if (!err.isEmpty()) {
+        clear();
         error_ = err;
         qWarning().noquote() << error_;
         update();
         return;
     }
-    n_layer_ = n_layer;
-    n_head_ = n_head;
+    std::vector<int32_t> positions;
+    positions.reserve(rows.size());
+    for (const QueryAttention& q : rows) positions.push_back(q.position);
+    setPooled(std::move(pooled), std::move(positions));
+}
+
+void HeadGridView::setPooled(PooledAttention pooled, std::vector<int32_t> row_positions) {
+    clear();
+    n_layer_ = pooled.n_layer;
+    n_head_ = pooled.n_head;
     pooled_ = std::move(pooled);
+    row_positions_ = std::move(row_positions);
     if (pooled_.non_finite > 0)
         qWarning().noquote() << tr("layer x head grid: %1 NaN or infinite attention weights, drawn as 0").arg(pooled_.non_finite);
-    for (const QueryAttention& q : rows) row_positions_.push_back(q.position);
     if (pooled_.n_rows > 0) {
-        images_.reserve(static_cast<size_t>(n_layer) * static_cast<size_t>(n_head));
-        for (int32_t l = 0; l < n_layer; ++l)
-            for (int32_t h = 0; h < n_head; ++h) images_.push_back(thumbnailImage(pooled_, l, h));
+        images_.reserve(static_cast<size_t>(n_layer_) * static_cast<size_t>(n_head_));
+        for (int32_t l = 0; l < n_layer_; ++l)
+            for (int32_t h = 0; h < n_head_; ++h) images_.push_back(thumbnailImage(pooled_, l, h));
     }
     updateGeometry();
     update();

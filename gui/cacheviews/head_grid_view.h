@@ -27,6 +27,9 @@ public:
     // built here, once. Inconsistent rows are refused: lastError() says why
     // and the grid shows the error.
     void setRecentAttention(const std::vector<QueryAttention>& rows, int32_t n_layer, int32_t n_head);
+    // The same from rows pooled elsewhere (ThumbnailPooler pools off the GUI
+    // thread): `row_positions` [pooled.n_rows] are the rows' query positions.
+    void setPooled(PooledAttention pooled, std::vector<int32_t> row_positions);
     void setSelected(int32_t layer, int32_t head);  // (-1, -1): none
     int32_t selectedLayer() const { return selected_layer_; }
     int32_t selectedHead() const { return selected_head_; }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/recent_rows.h"
 #include "util/error.h"
 
 namespace kvscope::gui {
@@ -53,12 +54,6 @@ LayerCacheView prefill_row_view(const LayerCacheView& final_view, const LayerAtt
     return v;
 }
 
-// A row whose probabilities the trace's budget dropped: shown with no keys.
-void blank_dropped(QueryAttention& q) {
-    for (LayerAttention& l : q.layers)
-        if (l.probs.empty()) l.key_positions.clear();
-}
-
 }  // namespace
 
 SessionHistory::SessionHistory(QObject* parent) : QObject(parent) {}
@@ -71,7 +66,7 @@ void SessionHistory::forget() {
     texts_.clear();
     tokens_.clear();
     latest_.reset();
-    recent_rows_.clear();
+    recent_snapshots_.clear();
     matrix_layer_ = -1;
     matrix_.clear();
 }
@@ -145,12 +140,13 @@ void SessionHistory::addStep(const KvSnapshotPtr& snapshot) {
 
 void SessionHistory::record(const KvSnapshotPtr& snapshot, bool prefill) {
     latest_ = snapshot;
-    // Only the newest kRecentRows rows are kept (a long prompt's rows are not copied).
+    // Keep the newest snapshots that hold the last kRecentRows rows (shared pointers, nothing copied).
     const std::vector<QueryAttention>& rows = snapshot->attention;
-    const size_t take = std::min(rows.size(), kRecentRows);
-    recent_rows_.insert(recent_rows_.end(), rows.end() - static_cast<std::ptrdiff_t>(take), rows.end());
-    if (recent_rows_.size() > kRecentRows)
-        recent_rows_.erase(recent_rows_.begin(), recent_rows_.end() - static_cast<std::ptrdiff_t>(kRecentRows));
+    recent_snapshots_.push_back(snapshot);
+    size_t held_rows = 0;
+    size_t keep_from = recent_snapshots_.size();
+    while (keep_from > 0 && held_rows < kRecentRows) held_rows += recent_snapshots_[--keep_from]->attention.size();
+    recent_snapshots_.erase(recent_snapshots_.begin(), recent_snapshots_.begin() + static_cast<std::ptrdiff_t>(keep_from));
     light_.push_back(light_copy(*snapshot));
     rows_after_.push_back((rows_after_.empty() ? 0 : rows_after_.back()) + static_cast<int32_t>(rows.size()));
     if (matrix_layer_ >= 0) {
@@ -205,25 +201,10 @@ std::vector<LayerCacheView> SessionHistory::cacheViews(int32_t entry) const {
 }
 
 std::vector<QueryAttention> SessionHistory::recentAttention(int32_t entry, int32_t count) const {
-    std::vector<QueryAttention> out;  // newest first while collecting
-    if (!trace_ || entry < 0 || entry >= entries() || count <= 0) return out;
+    if (!trace_ || entry < 0 || entry >= entries() || count <= 0) return {};
     const auto wanted = static_cast<size_t>(std::min(count, rowsAt(entry)));
-    if (latest_ && entry == entries() - 1 && recent_rows_.size() >= wanted) {
-        // Live: the rows are at hand, no decoding.
-        out.assign(recent_rows_.end() - static_cast<std::ptrdiff_t>(wanted), recent_rows_.end());
-    } else {
-        for (int32_t e = entry; e >= 0 && out.size() < wanted; --e) {
-            std::vector<QueryAttention> rows;
-            {
-                std::lock_guard<std::mutex> lock(trace_->mutex);
-                rows = trace_->trace.attention(e - 1, wanted - out.size());
-            }
-            for (auto it = rows.rbegin(); it != rows.rend(); ++it) out.push_back(std::move(*it));
-        }
-        std::reverse(out.begin(), out.end());
-    }
-    for (QueryAttention& q : out) blank_dropped(q);
-    return out;
+    const bool live_rows = latest_ && entry == entries() - 1 && wanted <= kRecentRows;
+    return recent_rows(live_rows ? recent_snapshots_ : std::vector<KvSnapshotPtr>{}, trace_, entry, wanted);
 }
 
 int32_t SessionHistory::rowsAt(int32_t entry) const {

@@ -51,6 +51,11 @@ public:
     // first, every layer. Rows whose attention the trace's budget dropped come
     // back with no keys (drawn blank).
     std::vector<QueryAttention> recentAttention(int32_t entry, int32_t count) const;
+    // The newest live snapshots, oldest first, holding at least the last
+    // kRecentRows query rows between them (shared, not copied); empty for an opened file.
+    const std::vector<KvSnapshotPtr>& recentSnapshots() const { return recent_snapshots_; }
+    bool live() const { return latest_ != nullptr; }
+    static constexpr size_t kRecentRows = 64;
     // Token text of a text position ("" beyond the text).
     std::string tokenText(int32_t position) const;
     int32_t textLength() const { return static_cast<int32_t>(texts_.size()); }
@@ -81,8 +86,7 @@ private:
     std::vector<std::string> texts_;         // [text length] token text by position
     std::vector<int32_t> tokens_;            // [text length] token id by position
     KvSnapshotPtr latest_;                   // the newest live snapshot (full)
-    std::vector<QueryAttention> recent_rows_;  // [<= kRecentRows] the newest live query rows, oldest first
-    static constexpr size_t kRecentRows = 64;
+    std::vector<KvSnapshotPtr> recent_snapshots_;  // see recentSnapshots()
     int32_t matrix_layer_ = -1;
     HeadSelection matrix_heads_;
     AttentionMatrix matrix_;
