@@ -321,7 +321,8 @@ void MainWindow::buildDocks() {
     dock(tr("Plots"), "plots-dock", plots_, Qt::BottomDockWidgetArea);
 
     connect(&thumbnails_, &ThumbnailPooler::pooled, this, [this](std::shared_ptr<const PooledThumbnails> r) {
-        if (controller_.history().empty()) return;  // a result for a run that is gone
+        // A result for another run or file, or for an entry no longer shown, is stale.
+        if (controller_.history().empty() || r->generation != thumbnails_generation_ || r->entry != shown_entry_) return;
         if (!r->error.isEmpty()) {
             head_grid_->clear();
             qWarning().noquote() << "layer x head thumbnails:" << r->error;
@@ -353,7 +354,7 @@ void MainWindow::connectController() {
         const Model& m = *controller_.model();
         model_info_->setModel(m, path);
         generation_->setMaxContext(m.config().n_ctx_train);
-        policy_->setLimits(generation_->contextLength(), m.config().n_layer, 0);
+        policy_->setLimits(generation_->contextLength(), m.config().n_layer, generation_->contextLength());
         status_model_->setText(tr("%1 · CPU · loaded in %2 ms")
                                    .arg(QString::fromStdString(m.config().name.empty() ? path.toStdString()
                                                                                        : m.config().name))
@@ -405,6 +406,10 @@ void MainWindow::updateActions() {
 
 void MainWindow::resetRun() {
     if (!controller_.model()) return;
+    // Judge the policy by the coming run's limits, not by the last shown trace's
+    // (pins may lie anywhere in the context of a text not yet written).
+    const int32_t ctx = generation_->contextLength();
+    policy_->setLimits(ctx, controller_.model()->config().n_layer, ctx);
     const QString refusal = !generation_->refusal().isEmpty() ? generation_->refusal() : policy_->refusal();
     if (!refusal.isEmpty()) {
         showError(tr("Cannot start"), refusal);

@@ -104,6 +104,7 @@ private:
     void renderFrame();        // the frame timer: redraw what changed (timed)
     void drawFrame();
     void refreshHeatmap(bool rebuild);
+    void requestThumbnails();  // for the shown entry
     void refreshTokenText(const std::vector<LayerCacheView>& views);
     void refreshStatus();
     void fillLayerAndHeadChoices();
@@ -173,6 +174,8 @@ private:
     QTimer frame_timer_;
     QElapsedTimer frame_clock_;
     qint64 thumbnails_asked_ns_ = 0;  // when the thumbnails were last asked for (a few times a second while running)
+    bool thumbnails_pending_ = false; // a request put off by that limit, sent by a later frame
+    uint64_t thumbnails_generation_ = 0;  // counts runs/files; a result from an older one is dropped
     bool dirty_ = false;           // something to draw at the next frame
     bool views_dirty_ = true;      // the shown entry's views must be redrawn even if the entry is the same
     int32_t requested_entry_ = 0;  // the timeline's entry when not following the newest

@@ -90,7 +90,11 @@ void MainWindow::fetchDefaultModel() {
     disconnect(&fetcher_, nullptr, this, nullptr);
     connect(&fetcher_, &ModelFetcher::message, this, [this](const QString& m) { statusBar()->showMessage(m); });
     connect(&fetcher_, &ModelFetcher::progress, this, [this](qint64 done, qint64 total) {
-        if (total <= 0) return;
+        if (total <= 0) {  // size unknown: a busy bar
+            progress_->setRange(0, 0);
+            progress_->setTextVisible(false);
+            return;
+        }
         progress_->setRange(0, 1000);
         progress_->setValue(static_cast<int>(done * 1000 / total));
         progress_->setFormat(tr("model %1 / %2 MB").arg(done / 1000000).arg(total / 1000000));
@@ -246,8 +250,9 @@ void MainWindow::restoreSettings() {
     speed_->setValue(s.value("run/delay_ms", 0).toInt());
     // Every policy field comes back; a stored policy this version cannot read,
     // or one the panel refuses (say a window wider than the context), gives way to the defaults.
-    const std::optional<PolicyConfig> stored = policyFromSettings(s.value("policy/config").toMap());
+    std::optional<PolicyConfig> stored = policyFromSettings(s.value("policy/config").toMap());
     if (stored) {
+        stored->pins.clear();  // pinned positions belong to the text they were pinned in, not to the next one
         policy_->setPolicy(*stored);
         if (!policy_->refusal().isEmpty()) policy_->setPolicy(PolicyConfig{});
     }

@@ -26,6 +26,8 @@ constexpr int32_t kThumbnailRows = 32;  // recent query rows in the layer x head
 void MainWindow::onHistoryReset() {
     const SessionHistory& h = controller_.history();
     budget_reported_ = false;
+    ++thumbnails_generation_;  // results pooled for the previous run are dropped
+    thumbnails_pending_ = false;
     plots_->setSteps(h.lightSteps());
     if (!h.empty()) policy_->setLimits(h.header().n_ctx, h.header().n_layer, h.textLength());
     heatmap_->clear();
@@ -62,6 +64,7 @@ void MainWindow::onEntryAdded(int32_t entry) {
 }
 
 void MainWindow::renderFrame() {
+    if (thumbnails_pending_) requestThumbnails();  // one put off while a run was going on
     if (!dirty_) return;
     dirty_ = false;
     ++frames_drawn_;
@@ -111,28 +114,43 @@ void MainWindow::showEntry(int32_t entry) {
         refreshHeatmap(false);
         const std::vector<LayerCacheView> views = h.cacheViews(entry);
         strip_->setCacheViews(views, [&h](int32_t p) { return h.tokenText(p); });
-        // The thumbnails read the last rows of every layer and head: pooled off
-        // the GUI thread, drawn when ready. While a run goes on they are asked
-        // for a few times a second, so the pooling does not take a core from the decoder.
-        const qint64 now = frame_clock_.nsecsElapsed();
-        const bool thumbnails_due = !controller_.busy() || now - thumbnails_asked_ns_ > 250'000'000;
-        if (thumbnails_due) thumbnails_asked_ns_ = now;
-        ThumbnailRequest request;
-        const bool newest = entry == h.entries() - 1 && h.live();
-        if (newest) request.live = h.recentSnapshots();
-        request.trace = h.trace();
-        request.entry = entry;
-        request.rows = kThumbnailRows;
-        request.n_layer = h.header().n_layer;
-        request.n_head = h.header().n_head;
-        request.columns = HeadGridView::kThumbnailColumns;
-        if (thumbnails_due) thumbnails_.request(std::move(request));
+        requestThumbnails();
         plots_->setCursorStep(entry - 1);
         refreshTokenText(views);
     } catch (const std::exception& e) {  // a damaged entry of an opened file: say so, keep the window alive
         showError(tr("Cannot show this step"), QString::fromStdString(e.what()));
     }
     refreshStatus();
+}
+
+// The thumbnails read the last rows of every layer and head: pooled off the GUI
+// thread and drawn when ready. While a run goes on they are asked for at most
+// four times a second (so the pooling does not take a core from the decoder);
+// a request put off is sent by a later frame, so the grid always ends on the
+// shown entry.
+void MainWindow::requestThumbnails() {
+    const SessionHistory& h = controller_.history();
+    if (h.empty() || shown_entry_ < 0 || shown_entry_ >= h.entries()) {
+        thumbnails_pending_ = false;
+        return;
+    }
+    const qint64 now = frame_clock_.nsecsElapsed();
+    if (controller_.busy() && now - thumbnails_asked_ns_ < 250'000'000) {
+        thumbnails_pending_ = true;
+        return;
+    }
+    thumbnails_pending_ = false;
+    thumbnails_asked_ns_ = now;
+    ThumbnailRequest request;
+    request.generation = thumbnails_generation_;
+    if (shown_entry_ == h.entries() - 1 && h.live()) request.live = h.recentSnapshots();
+    request.trace = h.trace();
+    request.entry = shown_entry_;
+    request.rows = kThumbnailRows;
+    request.n_layer = h.header().n_layer;
+    request.n_head = h.header().n_head;
+    request.columns = HeadGridView::kThumbnailColumns;
+    thumbnails_.request(std::move(request));
 }
 
 void MainWindow::refreshHeatmap(bool rebuild) {

@@ -26,10 +26,12 @@ ModelFetcher::ModelFetcher(QObject* parent) : QObject(parent) {
         for (const QString& raw : lines) {
             const QString line = raw.trimmed();
             const QRegularExpressionMatch m = progress_line.match(line);
-            if (m.hasMatch())
+            if (m.hasMatch()) {
                 emit progress(m.captured(1).toLongLong(), m.captured(2).toLongLong());
-            else
-                emit message(line);
+                continue;
+            }
+            if (line.startsWith(QStringLiteral("fetch-model: falling back"))) emit progress(0, 0);  // size unknown again
+            emit message(line);
         }
     });
     connect(&process_, &QProcess::readyReadStandardOutput, this,

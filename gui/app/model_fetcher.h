@@ -25,7 +25,7 @@ public:
 
 signals:
     void message(const QString& line);            // a message of the script
-    void progress(qint64 done, qint64 total);     // bytes downloaded so far (total 0: unknown)
+    void progress(qint64 done, qint64 total);     // bytes downloaded so far (total 0: unknown, e.g. after a fallback to pip)
     void finished(const QString& path);           // the model's path
     void failed(const QString& reason);
 

@@ -40,6 +40,7 @@ public:
     // The pooled matrix behind the thumbnails, and one thumbnail's image
     // ([n_rows x n_columns] pixels, drawn stretched into thumbnailRect).
     const PooledAttention& pooled() const { return pooled_; }
+    const std::vector<int32_t>& rowPositions() const { return row_positions_; }  // [n_rows] query position per row
     QImage thumbnail(int32_t layer, int32_t head) const;
 
     static constexpr int32_t kThumbnailColumns = 32;  // key bins per thumbnail

@@ -34,12 +34,19 @@ void ThumbnailPooler::start(ThumbnailRequest request) {
     QMetaObject::invokeMethod(
         context_,
         [this, request = std::move(request)] {
-            auto result = std::make_shared<PooledThumbnails>();
+            std::shared_ptr<PooledThumbnails> result;
             try {
+                result = std::make_shared<PooledThumbnails>();
+                result->generation = request.generation;
+                result->entry = request.entry;
                 const std::vector<QueryAttention> rows = collectRows(request);
                 result->error = poolAttention(rows, request.n_layer, request.n_head, request.columns, result->pooled);
                 for (const QueryAttention& q : rows) result->row_positions.push_back(q.position);
-            } catch (const std::exception& e) {  // a damaged trace entry: reported, not thrown across threads
+            } catch (const std::exception& e) {  // a damaged trace entry, or memory: reported, never thrown out of the slot
+                if (!result) result = std::make_shared<PooledThumbnails>();
+                result->generation = request.generation;
+                result->entry = request.entry;
+                result->pooled = PooledAttention{};
                 result->error = QString::fromStdString(e.what());
             }
             // Back on the GUI thread: deliver, then take the request that waited.

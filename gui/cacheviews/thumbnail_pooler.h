@@ -26,6 +26,7 @@
 namespace kvscope::gui {
 
 struct ThumbnailRequest {
+    uint64_t generation = 0;          // the requester's run counter, handed back with the result
     std::vector<KvSnapshotPtr> live;  // newest live snapshots, oldest first; empty: read the trace
     SharedTracePtr trace;             // for an earlier entry
     int32_t entry = 0;                // timeline entry (0 = the prefill)
@@ -35,6 +36,8 @@ struct ThumbnailRequest {
 };
 
 struct PooledThumbnails {
+    uint64_t generation = 0;  // of the request
+    int32_t entry = 0;        // of the request
     PooledAttention pooled;
     std::vector<int32_t> row_positions;  // [pooled.n_rows]
     QString error;                        // non-empty: pooling refused the rows

@@ -79,7 +79,12 @@ void SessionController::onSnapshot(const KvSnapshotPtr& snapshot, bool prefill) 
         else
             history_.addStep(snapshot);
     } catch (const std::exception& e) {  // never out of a slot: Qt would abort
-        emit failed(tr("Could not record step %1: %2").arg(snapshot->step).arg(QString::fromStdString(e.what())));
+        // The history may now be out of step with the trace: stop recording this run.
+        live_ = false;
+        worker_->requestPause();
+        emit failed(tr("Could not record step %1 (the run was stopped; Reset starts a new one): %2")
+                        .arg(snapshot->step)
+                        .arg(QString::fromStdString(e.what())));
         return;
     }
     const qint64 t = now_ns();
@@ -155,10 +160,18 @@ void SessionController::setPinned(int32_t position, bool pinned) {
 }
 
 void SessionController::openTrace(SharedTracePtr trace) {
-    history_.open(std::move(trace));  // throws, changing nothing, when the file cannot be shown
-    worker_->requestPause();
+    // The flags first: the views hear of the new history (reset()) from inside open().
+    const bool had_run = has_run_, was_live = live_;
     has_run_ = false;
     live_ = false;
+    try {
+        history_.open(std::move(trace));  // throws, changing nothing, when the file cannot be shown
+    } catch (...) {
+        has_run_ = had_run;
+        live_ = was_live;
+        throw;
+    }
+    worker_->requestPause();  // the live session stays on the worker, unseen, until the next Reset
 }
 
 }  // namespace kvscope::gui

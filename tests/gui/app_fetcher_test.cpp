@@ -33,6 +33,7 @@ private slots:
         const QString script = writeScript(dir, QByteArray("[ \"$KVSCOPE_FETCH_PROGRESS\" = 1 ] || exit 3\n") +
                                                     "echo 'fetch-model: downloading' >&2\n"
                                                     "for n in 10 50 100; do echo \"fetch-model: progress $n 100\" >&2; done\n"
+                                                    "echo 'fetch-model: falling back to pip (no progress)' >&2\n"
                                                     "echo '" + model.toUtf8() + "'\n");
         ModelFetcher fetcher;
         fetcher.setScript(script);
@@ -44,9 +45,10 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(finished.count() + failed.count(), 1, 20000);
         QCOMPARE(failed.count(), 0);
         QCOMPARE(finished.at(0).at(0).toString(), model);
-        QCOMPARE(progress.count(), 3);
+        QCOMPARE(progress.count(), 4);
         QCOMPARE(progress.at(2).at(0).toLongLong(), 100);
         QCOMPARE(progress.at(2).at(1).toLongLong(), 100);
+        QCOMPARE(progress.at(3).at(1).toLongLong(), 0);  // the fallback: size unknown again
         bool saw = false;
         for (const auto& m : messages) saw = saw || m.at(0).toString() == "fetch-model: downloading";
         QVERIFY(saw);

@@ -3,6 +3,7 @@
 // timeline, session save/open, exports and responsiveness while decoding.
 #include <QtTest>
 
+#include <QAction>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QSettings>
@@ -16,6 +17,7 @@
 
 #include "app/main_window.h"
 #include "app/shortcuts_dialog.h"
+#include "cacheviews/head_grid_view.h"
 #include "cacheviews/token_text_view.h"
 #include "controls/generation_panel.h"
 #include "controls/model_info_panel.h"
@@ -296,6 +298,35 @@ private slots:
         QVERIFY(!c.busy());
     }
 
+    // The thumbnails end on the shown entry: after a run stops, and after scrubbing back.
+    void thumbnailsFollowTheShownEntry() {
+        QVERIFY(openWindow(sinks_window(16, 4)));
+        QVERIFY(stepAndWait(20));
+        SessionHistory& h = window_->controller().history();
+        const int32_t last = h.entries() - 1;
+        const int32_t newest_row = h.recentAttention(last, 1).at(0).position;
+        QTRY_VERIFY(!window_->headGrid()->rowPositions().empty() && window_->headGrid()->rowPositions().back() == newest_row);
+        window_->timeline()->setValue(5);
+        QTRY_COMPARE(window_->shownEntry(), 5);
+        const int32_t row_at_5 = h.recentAttention(5, 1).at(0).position;
+        QTRY_VERIFY(window_->headGrid()->rowPositions().back() == row_at_5);
+    }
+
+    // After opening a session there is no live run: Step and Run are off until a Reset or Replay.
+    void anOpenedSessionHasNoLiveRun() {
+        QVERIFY(openWindow(PolicyConfig{}));
+        QVERIFY(stepAndWait(3));
+        QTemporaryDir dir;
+        QCOMPARE(window_->saveSession(dir.filePath("s.json")), QString());
+        QCOMPARE(window_->openSession(dir.filePath("s.json")), QString());
+        QVERIFY(!window_->controller().hasRun());
+        QAction* step = nullptr;
+        for (QAction* a : window_->findChildren<QAction*>())
+            if (a->text() == "Step") step = a;
+        QVERIFY(step != nullptr);
+        QVERIFY(!step->isEnabled());
+    }
+
     void timelineShowsEveryViewAsItWas() {
         QVERIFY(openWindow(sinks_window(8, 2)));
         QVERIFY(stepAndWait(6));
@@ -419,6 +450,18 @@ private slots:
         }
         MainWindow again;
         QVERIFY(again.policyPanel()->policy() == p);
+        // Pins belong to the text they were pinned in: not restored (a stale pin would block every start).
+        {
+            PolicyConfig pinned = p;
+            pinned.pins = {3, 7};
+            MainWindow w;
+            w.policyPanel()->setPolicy(pinned);
+            w.show();
+            w.close();
+        }
+        MainWindow third;
+        QVERIFY(third.policyPanel()->policy().pins.empty());
+        QVERIFY(third.policyPanel()->policy().kind == PolicyKind::Global);
         QCOMPARE(again.generationPanel()->prompt(), QString("Remember me"));
     }
 
