@@ -1,3 +1,4 @@
+#include "controls/refusal_label.h"
 #include "controls/generation_panel.h"
 
 #include <QCheckBox>
@@ -126,13 +127,7 @@ void GenerationPanel::buildWidgets() {
     context_note_->setWordWrap(true);
     context_note_->hide();
     top->addWidget(context_note_);
-    refusal_label_ = new QLabel(this);
-    refusal_label_->setObjectName(QStringLiteral("refusalLabel"));
-    refusal_label_->setTextFormat(Qt::PlainText);  // the engine's message quotes user input: never rich text
-    refusal_label_->setWordWrap(true);
-    refusal_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    refusal_label_->setStyleSheet(QStringLiteral("color: #c62828; font-weight: bold;"));
-    refusal_label_->hide();
+    refusal_label_ = make_refusal_label(this);
     top->addWidget(refusal_label_);
 }
 

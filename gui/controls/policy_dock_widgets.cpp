@@ -13,6 +13,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "controls/refusal_label.h"
 #include "controls/policy_dock.h"
 #include "controls/slider_spin.h"
 
@@ -131,13 +132,7 @@ void PolicyPanel::buildWidgets() {
     in_force_label_->setWordWrap(true);
     in_force_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     top->addWidget(in_force_label_);
-    refusal_label_ = new QLabel(this);
-    refusal_label_->setObjectName(QStringLiteral("refusalLabel"));
-    refusal_label_->setTextFormat(Qt::PlainText);  // the engine's message quotes user input: never rich text
-    refusal_label_->setWordWrap(true);
-    refusal_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    refusal_label_->setStyleSheet(QStringLiteral("color: #c62828; font-weight: bold;"));
-    refusal_label_->hide();
+    refusal_label_ = make_refusal_label(this);
     top->addWidget(refusal_label_);
     auto* run_row = new QHBoxLayout;
     reference_check_ = new QCheckBox(tr("Reference run"), this);
