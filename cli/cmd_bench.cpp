@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "backend/cpu_backend.h"
+#include "command_app.h"
 #include "commands.h"
 #include "common.h"
+#include "option_values.h"
 #include "policy_args.h"
 #include "util/process_memory.h"
 
@@ -33,24 +35,35 @@ std::vector<TokenId> bench_tokens(int32_t n, int32_t n_vocab) {
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
-    auto options = model_value_options();
-    options.insert({"-p", "-n", "-r"});
-    for (const auto& o : policy_value_options()) options.insert(o);
-    Args args(argv, options, {"--json", "--capture", "--reference", "--cache-views"});
-    const int32_t n_prompt = static_cast<int32_t>(args.int_or("-p", 128, 0, 1 << 20));
-    const int32_t n_gen = static_cast<int32_t>(args.int_or("-n", 128, 0, 1 << 20));
-    const int runs = static_cast<int>(args.int_or("-r", 5, 1, 1000));
-    const int threads = thread_count(args);
-    auto model = load_model(args);
-    const int32_t n_vocab = model->config().n_vocab;
+    CommandApp app("bench");
+    ModelArgs model_args;
+    PolicyFlags policy_flags;
     SessionOptions so;
+    int32_t n_prompt = 128;
+    int32_t n_gen = 128;
+    int runs = 5;
+    bool json = false;
+    bool cache_views = false;
+    add_model_argument(app, model_args);
+    add_model_options(app, model_args);
+    app.add_option("-p", n_prompt, "prompt tokens processed in one go (pp)")->type_name("N")->check(integer_in(0, 1 << 20));
+    app.add_option("-n", n_gen, "tokens decoded one at a time (tg)")->type_name("N")->check(integer_in(0, 1 << 20));
+    app.add_option("-r", runs, "runs; the median is reported")->type_name("RUNS")->check(integer_in(1, 1000));
+    app.add_flag("--json", json, "print one JSON object");
+    // What a step costs beyond decoding: attention capture, cache views, the reference run.
+    app.add_flag("--capture", so.capture_attention, "capture attention every step (as the app does)");
+    app.add_flag("--cache-views", cache_views, "build the per-layer cache views every step");
+    app.add_flag("--reference", so.reference_run, "run a full cache in lock-step");
+    add_policy_options(app, policy_flags);
+    if (!app.parse_arguments(argv)) return 0;
+    so.policy = policy_from_flags(policy_flags);
+    so.cache_views = cache_views || so.capture_attention;
+    const int threads = model_args.threads;
+
+    auto model = load_model(model_args);
+    const int32_t n_vocab = model->config().n_vocab;
     so.n_ctx = std::min(model->config().n_ctx_train, std::max(n_prompt, n_gen + 1) + 1);
     so.prefill_batch = std::max<int32_t>(1, std::min<int32_t>(n_prompt, 512));
-    so.policy = policy_from_args(args);
-    // What a step costs beyond decoding: attention capture, cache views, the reference run.
-    so.capture_attention = args.flag("--capture");
-    so.cache_views = args.flag("--cache-views") || args.flag("--capture");
-    so.reference_run = args.flag("--reference");
     Session session(*model, std::make_unique<CpuBackend>(*model, threads), so);
 
     std::vector<double> pp, tg;
@@ -73,7 +86,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
         }
     }
     const double peak_mib = static_cast<double>(peak_rss_bytes()) / (1 << 20);
-    if (args.flag("--json")) {
+    if (json) {
         nlohmann::json j = {{"model", model->file().source_name()}, {"threads", threads}, {"runs", runs},
                             {"policy", so.policy.describe()}, {"capture", so.capture_attention},
                             {"reference", so.reference_run},

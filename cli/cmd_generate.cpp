@@ -1,11 +1,14 @@
 // kvscope-cli generate: decode token by token, as text or one JSON object per step.
 #include <cstdio>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "backend/cpu_backend.h"
+#include "command_app.h"
 #include "commands.h"
 #include "common.h"
+#include "option_values.h"
 #include "policy_args.h"
 #include "session/trace.h"
 #include "session/trace_io.h"
@@ -50,29 +53,41 @@ void print_step_json(const Tokenizer& tok, const StepResult& r) {
 }  // namespace
 
 int cmd_generate(const std::vector<std::string>& argv) {
-    auto options = model_value_options();
-    options.insert({"-p", "--prompt", "--prompt-file", "--system", "-n", "--temp", "--top-k", "--top-p", "--seed",
-                    "--ctx", "--top", "--trace", "--trace-budget"});
-    for (const auto& o : policy_value_options()) options.insert(o);
-    Args args(argv, options, {"--chat", "--json", "--ignore-eos", "--reference"});
-    const int64_t n_predict = args.int_or("-n", 64, 0, 1 << 24);
+    CommandApp app("generate");
+    ModelArgs model_args;
+    PromptArgs prompt_args;
     SessionOptions so;
-    so.sampling = sampling_params(args);
-    so.n_ctx = static_cast<int32_t>(args.int_or("--ctx", 0, 0, 1 << 30));
-    so.top_k_report = static_cast<int32_t>(args.int_or("--top", 5, 1, 1000));
-    so.policy = policy_from_args(args);
-    so.reference_run = args.flag("--reference");
-    const auto trace_prefix = args.value("--trace");
-    so.cache_views = args.flag("--json") || trace_prefix.has_value();
+    PolicyFlags policy_flags;
+    int64_t n_predict = 64;
+    bool json = false;
+    bool ignore_eos = false;
+    std::optional<std::string> trace_prefix;
+    int64_t trace_budget_mib = 1024;
+    add_model_argument(app, model_args);
+    add_model_options(app, model_args);
+    add_prompt_options(app, prompt_args);
+    app.add_option("-n", n_predict, "tokens to generate")->type_name("N")->check(integer_in(0, 1 << 24));
+    add_sampling_options(app, so.sampling);
+    app.add_option("--ctx", so.n_ctx, "context length; 0 = the model's")->type_name("N")->check(integer_in(0, 1 << 30));
+    app.add_option("--top", so.top_k_report, "candidates reported per step")->type_name("N")->check(integer_in(1, 1000));
+    app.add_flag("--json", json, "one JSON object per step (token, candidates, cache contents)");
+    app.add_flag("--ignore-eos", ignore_eos, "go on after the end-of-generation token");
+    app.add_flag("--reference", so.reference_run, "run a full cache in lock-step: KL, top-1 agreement, evicted mass");
+    app.add_option("--trace", trace_prefix, "save every step to PREFIX.json and PREFIX.attn.bin")->type_name("PREFIX");
+    app.add_option("--trace-budget", trace_budget_mib, "memory for the trace")->type_name("MiB")
+        ->check(integer_in(1, 1 << 20));
+    add_policy_options(app, policy_flags);
+    if (!app.parse_arguments(argv)) return 0;
+    so.policy = policy_from_flags(policy_flags);
+    so.cache_views = json || trace_prefix.has_value();
     so.capture_attention = trace_prefix.has_value();
     TraceOptions trace_options;
-    trace_options.budget_bytes = static_cast<uint64_t>(args.int_or("--trace-budget", 1024, 1, 1 << 20)) << 20;
-    const int threads = thread_count(args);
-    const std::string prompt = prompt_text(args);  // usage errors before the (slow) model load
+    trace_options.budget_bytes = static_cast<uint64_t>(trace_budget_mib) << 20;
+    const std::string prompt = prompt_text(prompt_args);  // usage errors before the (slow) model load
 
-    auto model = load_model(args);
+    auto model = load_model(model_args);
     const auto ids = model->tokenizer().encode(prompt, true, true);
-    Session session(*model, std::make_unique<CpuBackend>(*model, threads), so);
+    Session session(*model, std::make_unique<CpuBackend>(*model, model_args.threads), so);
     session.prefill(ids);
     std::unique_ptr<Trace> trace;
     if (trace_prefix) {
@@ -95,7 +110,6 @@ int cmd_generate(const std::vector<std::string>& argv) {
         trace = std::make_unique<Trace>(h, trace_options);
         trace->set_prefill(session.prefill_snapshot());
     }
-    const bool json = args.flag("--json");
     if (!json) std::fwrite(prompt.data(), 1, prompt.size(), stdout);
     double decode_ms = 0;
     int64_t n = 0;
@@ -109,7 +123,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
             std::fwrite(r.text.data(), 1, r.text.size(), stdout);
         }
         std::fflush(stdout);
-        if (r.end_of_generation && !args.flag("--ignore-eos")) {
+        if (r.end_of_generation && !ignore_eos) {
             ++n;
             break;
         }

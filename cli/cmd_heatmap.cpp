@@ -4,10 +4,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include "backend/cpu_backend.h"
+#include "command_app.h"
 #include "commands.h"
 #include "common.h"
+#include "option_values.h"
 #include "policy_args.h"
 #include "qt_runtime.h"
 
@@ -18,10 +22,31 @@
 
 namespace kvscope::cli {
 
-#if KVSCOPE_HAVE_RENDER
 namespace {
 
 enum class HeadReduce { One, Mean, Max };
+
+// --head H|mean|max: one head's attention, or the mean/max over heads.
+struct HeadChoice {
+    HeadReduce how = HeadReduce::Mean;
+    int32_t head = 0;
+    std::string text = "mean";  // as given, for the figure's title
+};
+
+HeadChoice parse_head(const std::string& text) {
+    if (text == "mean") return {HeadReduce::Mean, 0, text};
+    if (text == "max") return {HeadReduce::Max, 0, text};
+    try {
+        return {HeadReduce::One, static_cast<int32_t>(parse_integer(text, 0, 4096)), text};
+    } catch (const UsageError&) {
+        throw UsageError("needs a head number (0 to 4096), mean or max, got '" + text + "'");
+    }
+}
+
+}  // namespace
+
+#if KVSCOPE_HAVE_RENDER
+namespace {
 
 // One value per held key of a query row: a head's probability, or the mean/max over heads.
 float reduce_heads(const LayerAttention& la, size_t key, int32_t n_head, HeadReduce how, int32_t head) {
@@ -39,37 +64,51 @@ float reduce_heads(const LayerAttention& la, size_t key, int32_t n_head, HeadRed
 #endif
 
 int cmd_heatmap(const std::vector<std::string>& argv) {
-    auto options = model_value_options();
-    options.insert({"-p", "--prompt", "--prompt-file", "--system", "-n", "--layer", "--head", "--out", "--csv", "--ctx",
-                    "--width", "--height"});
-    for (const auto& o : policy_value_options()) options.insert(o);
-    Args args(argv, options, {"--chat", "--log"});
+    CommandApp app("heatmap");
+    ModelArgs model_args;
+    PromptArgs prompt_args;
+    PolicyFlags policy_flags;
+    SessionOptions so;
+    std::optional<std::string> out;
+    std::optional<std::string> csv;
+    int64_t n_predict = 16;
+    int32_t layer = 0;
+    HeadChoice head;
+    bool log_scale = false;
+    std::optional<int> width;
+    std::optional<int> height;
+    add_model_argument(app, model_args);
+    add_model_options(app, model_args);
+    add_prompt_options(app, prompt_args);
+    app.add_option("-n", n_predict, "tokens to generate after the prompt")->type_name("N")->check(integer_in(0, 1 << 20));
+    app.add_option("--layer", layer, "the layer shown (0 = first)")->type_name("L")->check(integer_in(0, 4096));
+    add_parsed_option(app, "--head", head, parse_head, "a head number, or the mean or max over heads")
+        ->type_name("H|mean|max")->default_str("mean");
+    app.add_option("--out", out, "the figure: .png, .svg or .pdf")->type_name("FILE");
+    app.add_option("--csv", csv, "the values as CSV, one row per query position")->type_name("FILE");
+    app.add_flag("--log", log_scale, "logarithmic colour scale");
+    app.add_option("--width", width, "figure width in pixels")->type_name("PX")->check(integer_in(64, 16384));
+    app.add_option("--height", height, "figure height in pixels")->type_name("PX")->check(integer_in(64, 16384));
+    app.add_option("--ctx", so.n_ctx, "context length; 0 = the model's")->type_name("N")->check(integer_in(0, 1 << 30));
+    add_policy_options(app, policy_flags);
+    if (!app.parse_arguments(argv)) return 0;
 #if !KVSCOPE_HAVE_RENDER
     throw Error("this kvscope-cli was built without Qt: heatmap needs the render library (rebuild with -DKVSCOPE_QT=ON)");
 #else
-    const auto out = args.value("--out");
-    const auto csv = args.value("--csv");
     if (!out && !csv) throw UsageError("give --out FILE.png|.svg|.pdf and/or --csv FILE.csv");
-    const int64_t n_predict = args.int_or("-n", 16, 0, 1 << 20);
-    const std::string head_arg = args.value_or("--head", "mean");
-    HeadReduce how = HeadReduce::One;
-    int32_t head = 0;
-    if (head_arg == "mean") how = HeadReduce::Mean;
-    else if (head_arg == "max") how = HeadReduce::Max;
-    else head = static_cast<int32_t>(args.int_or("--head", 0, 0, 4096));
-    SessionOptions so;
-    so.policy = policy_from_args(args);
+    so.policy = policy_from_flags(policy_flags);
     so.capture_attention = true;
-    so.n_ctx = static_cast<int32_t>(args.int_or("--ctx", 0, 0, 1 << 30));
-    const std::string prompt = prompt_text(args);
-    const int threads = thread_count(args);
+    const std::string prompt = prompt_text(prompt_args);
 
-    auto model = load_model(args);
+    auto model = load_model(model_args);
     const ModelConfig& c = model->config();
-    const int32_t layer = static_cast<int32_t>(args.int_or("--layer", 0, 0, c.n_layer - 1));
-    if (how == HeadReduce::One && head >= c.n_head)
-        throw UsageError("option --head must be between 0 and " + std::to_string(c.n_head - 1) + ", mean or max, got " + head_arg);
-    Session session(*model, std::make_unique<CpuBackend>(*model, threads), so);
+    if (layer >= c.n_layer)
+        throw UsageError("option --layer must be between 0 and " + std::to_string(c.n_layer - 1) + ", got " +
+                         std::to_string(layer));
+    if (head.how == HeadReduce::One && head.head >= c.n_head)
+        throw UsageError("option --head must be between 0 and " + std::to_string(c.n_head - 1) + ", mean or max, got " +
+                         head.text);
+    Session session(*model, std::make_unique<CpuBackend>(*model, model_args.threads), so);
     session.prefill(model->tokenizer().encode(prompt, true, true));
     std::vector<QueryAttention> rows = session.prefill_snapshot().attention;
     for (int64_t i = 0; i < n_predict; ++i) {
@@ -93,7 +132,7 @@ int cmd_heatmap(const std::vector<std::string>& argv) {
         const LayerAttention& la = q.layers[static_cast<size_t>(layer)];
         for (size_t j = 0; j < la.key_positions.size(); ++j)
             d.values[r * static_cast<size_t>(n_keys) + static_cast<size_t>(la.key_positions[j])] =
-                reduce_heads(la, j, c.n_head, how, head);
+                reduce_heads(la, j, c.n_head, head.how, head.head);
         if (!policy.layer_is_full(layer) && policy.kind != PolicyKind::H2O) {
             const int32_t w = policy.window_at(q.position + 1);
             const int32_t recent = policy.kind == PolicyKind::SinksWindow ? w - policy.sinks : w;
@@ -105,15 +144,15 @@ int cmd_heatmap(const std::vector<std::string>& argv) {
     if (policy.kind == PolicyKind::Global)
         for (int32_t k = 0; k < n_keys; ++k)
             if (policy.pins.count(k) || (policy.pin_every > 0 && k % policy.pin_every == 0)) d.global_columns.push_back(k);
-    d.title = "layer " + std::to_string(layer) + ", head " + head_arg + " — " + policy.describe();
+    d.title = "layer " + std::to_string(layer) + ", head " + head.text + " — " + policy.describe();
 
     ensure_runtime_dir();
     if (csv) render::write_heatmap_csv(d, *csv);
     if (out) {
         render::HeatmapStyle style;
-        style.scale = args.flag("--log") ? render::ColorScale::Log : render::ColorScale::Linear;
-        style.width = static_cast<int>(args.int_or("--width", style.width, 64, 16384));
-        style.height = static_cast<int>(args.int_or("--height", style.height, 64, 16384));
+        style.scale = log_scale ? render::ColorScale::Log : render::ColorScale::Linear;
+        style.width = width.value_or(style.width);
+        style.height = height.value_or(style.height);
         render::render_heatmap(d, style, *out);
     }
     std::fprintf(stderr, "heatmap: %zu query rows × %d key positions%s%s%s%s\n", rows.size(), n_keys,

@@ -1,7 +1,10 @@
-// kvscope-cli info: what a GGUF model is.
+// kvscope-cli info: what a GGUF model is, as text or one JSON object.
 #include <cstdio>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
+#include "command_app.h"
 #include "commands.h"
 #include "common.h"
 #include "util/mapped_file.h"
@@ -9,8 +12,15 @@
 namespace kvscope::cli {
 
 int cmd_info(const std::vector<std::string>& argv) {
-    Args args(argv, model_value_options(), {"--json"});
-    auto model = load_model(args);
+    CommandApp app("info");
+    ModelArgs model_args;
+    bool json = false;
+    add_model_argument(app, model_args);
+    add_model_options(app, model_args);
+    app.add_flag("--json", json, "print one JSON object");
+    if (!app.parse_arguments(argv)) return 0;
+
+    auto model = load_model(model_args);
     const ModelConfig& c = model->config();
     const gguf::GgufFile& f = model->file();
     std::map<std::string, int> type_counts;
@@ -19,10 +29,26 @@ int cmd_info(const std::vector<std::string>& argv) {
         type_counts[tensor_type_name(t.type)]++;
         params += t.n_elements;
     }
-    std::string types;
-    for (const auto& [name, count] : type_counts) types += (types.empty() ? "" : ", ") + name + " ×" + std::to_string(count);
     const Tokenizer& tok = model->tokenizer();
     const size_t kv_per_token_f16 = 2ull * static_cast<size_t>(c.n_layer) * static_cast<size_t>(c.kv_dim()) * 2;
+    const char* rope = c.rope_layout == RopeLayout::Normal ? "normal" : "neox";
+    const bool has_template = !model->chat_template().empty();
+    if (json) {
+        const nlohmann::json j = {
+            {"file", f.source_name()}, {"file_bytes", f.file_size()}, {"gguf_version", f.version()},
+            {"tensors", f.tensors().size()}, {"metadata_keys", f.metadata().size()}, {"name", c.name},
+            {"architecture", c.architecture}, {"parameters", params}, {"tensor_types", type_counts},
+            {"layers", c.n_layer}, {"embedding", c.n_embd}, {"heads", c.n_head}, {"kv_heads", c.n_head_kv},
+            {"head_dim", c.head_dim}, {"feed_forward", c.n_ff}, {"context", c.n_ctx_train}, {"rope", rope},
+            {"rope_dims", c.rope_dim}, {"rope_freq_base", c.rope_freq_base}, {"rms_eps", c.rms_eps},
+            {"tied_output", model->weights().tied_output}, {"vocab", c.n_vocab}, {"tokenizer", tok.model_name()},
+            {"pre_tokenizer", tok.pre_name()}, {"bos", tok.bos()}, {"eos", tok.eos()}, {"add_bos", tok.add_bos()},
+            {"chat_template", has_template}, {"kv_bytes_per_token_f16", kv_per_token_f16}};
+        std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        return 0;
+    }
+    std::string types;
+    for (const auto& [name, count] : type_counts) types += (types.empty() ? "" : ", ") + name + " ×" + std::to_string(count);
     std::printf("file:            %s (%.1f MiB, GGUF v%u, %zu tensors, %zu metadata keys)\n",
                 f.source_name().c_str(), static_cast<double>(f.file_size()) / (1 << 20), f.version(),
                 f.tensors().size(), f.metadata().size());
@@ -36,13 +62,12 @@ int cmd_info(const std::vector<std::string>& argv) {
                 c.head_dim);
     std::printf("feed-forward:    %d\n", c.n_ff);
     std::printf("context:         %d\n", c.n_ctx_train);
-    std::printf("rope:            %s, %d dims, base %g\n", c.rope_layout == RopeLayout::Normal ? "normal" : "neox",
-                c.rope_dim, static_cast<double>(c.rope_freq_base));
+    std::printf("rope:            %s, %d dims, base %g\n", rope, c.rope_dim, static_cast<double>(c.rope_freq_base));
     std::printf("rms eps:         %g\n", static_cast<double>(c.rms_eps));
     std::printf("output head:     %s\n", model->weights().tied_output ? "tied to token_embd" : "output.weight");
     std::printf("vocab:           %d (%s, pre-tokenizer '%s', bos %d, eos %d, add bos %s)\n", c.n_vocab,
                 tok.model_name().c_str(), tok.pre_name().c_str(), tok.bos(), tok.eos(), tok.add_bos() ? "yes" : "no");
-    std::printf("chat template:   %s\n", model->chat_template().empty() ? "absent" : "present");
+    std::printf("chat template:   %s\n", has_template ? "present" : "absent");
     std::printf("KV per token:    %zu bytes in f16\n", kv_per_token_f16);
     return 0;
 }

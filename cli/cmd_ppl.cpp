@@ -3,6 +3,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "command_app.h"
 #include "commands.h"
 #include "common.h"
 #include "kv/kv_policy.h"
@@ -13,21 +14,23 @@
 namespace kvscope::cli {
 
 int cmd_ppl(const std::vector<std::string>& argv) {
-    auto options = model_value_options();
-    options.merge(policy_value_options());
-    options.insert("--max-tokens");
-    Args args(argv, options, {"--reference"});
-    const std::string text_path = text_file_arg(args);
+    CommandApp app("ppl");
+    ModelArgs model_args;
+    TextFileArgs text;
+    PolicyFlags policy_flags;
     SessionOptions so;
-    so.policy = policy_from_args(args);
-    so.reference_run = args.flag("--reference");
-    const int threads = thread_count(args);
-    args.int_or("--max-tokens", 0, 0, INT32_MAX);  // usage errors before the (slow) model load
+    add_model_options(app, model_args);
+    add_text_file_arguments(app, model_args, text);
+    app.add_flag("--reference", so.reference_run, "run a full cache in lock-step: mean KL and top-1 agreement");
+    add_policy_options(app, policy_flags);
+    if (!app.parse_arguments(argv)) return 0;
+    settle_text_file_arguments(model_args, text);
+    so.policy = policy_from_flags(policy_flags);  // usage errors before the (slow) model load
 
-    auto model = load_model_for_text(args);
-    const auto tokens = text_file_tokens(*model, text_path, args);
+    auto model = load_model(model_args);
+    const auto tokens = text_file_tokens(*model, text);
     ProgressLine line("ppl");
-    const PerplexityResult r = perplexity(*model, tokens, so, threads, [&](int32_t done, int32_t total) {
+    const PerplexityResult r = perplexity(*model, tokens, so, model_args.threads, [&](int32_t done, int32_t total) {
         line.update(done, total);
         return true;
     });

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
+#include "command_app.h"
 #include "commands.h"
 #include "qt_runtime.h"
 #if KVSCOPE_HAVE_RENDER
@@ -17,31 +19,16 @@
 #include "kv/kv_policy.h"
 #include "eval/sweep.h"
 #include "eval_common.h"
+#include "option_values.h"
+#include "policy_args.h"
+#include "usage_error.h"
 #include "util/error.h"
 
 namespace kvscope::cli {
 namespace {
 
-template <typename T>
-std::vector<T> named_list(const Args& args, const std::string& flag, const std::vector<T>& fallback,
-                          const std::vector<std::pair<const char*, T>>& names) {
-    auto v = args.value(flag);
-    if (!v) return fallback;
-    std::vector<T> out;
-    for (const std::string& item : split_list(*v)) {
-        bool found = false;
-        std::string accepted;
-        for (const auto& [name, value] : names) {
-            accepted += (accepted.empty() ? "" : ", ") + std::string(name);
-            if (item == name) {
-                out.push_back(value);
-                found = true;
-            }
-        }
-        if (!found) throw UsageError("option " + flag + " entries must be among " + accepted + ", got '" + item + "'");
-    }
-    return out;
-}
+std::vector<int32_t> window_list(const std::string& text) { return parse_integer_list(text, 1, INT32_MAX); }
+std::vector<int32_t> sink_list(const std::string& text) { return parse_integer_list(text, 0, INT32_MAX); }
 
 // Fails before the (long) sweep when the CSV's folder cannot take the file.
 void check_writable(const std::string& path) {
@@ -53,27 +40,37 @@ void check_writable(const std::string& path) {
 }  // namespace
 
 int cmd_sweep(const std::vector<std::string>& argv) {
-    auto options = model_value_options();
-    options.insert({"--windows", "--sinks", "--policies", "--kv-types", "--positions", "--csv", "--png", "--max-tokens"});
-    Args args(argv, options, {"--no-reference"});
-    const std::string text_path = text_file_arg(args);
+    CommandApp app("sweep");
+    ModelArgs model_args;
+    TextFileArgs text;
     SweepGrid grid;
-    grid.windows = int_list(args, "--windows", {}, 1, INT32_MAX);
-    grid.sinks = int_list(args, "--sinks", {0}, 0, INT32_MAX);
-    grid.policies = named_list<PolicyKind>(
-        args, "--policies", grid.policies,
-        {{"full", PolicyKind::Full}, {"window", PolicyKind::Window}, {"sinks", PolicyKind::SinksWindow}});
-    grid.kv_types = named_list<KvValueType>(
-        args, "--kv-types", grid.kv_types,
-        {{"f32", KvValueType::F32}, {"f16", KvValueType::F16}, {"q8_0", KvValueType::Q8_0}});
-    const auto positions = named_list<PositionMode>(
-        args, "--positions", {PositionMode::Original},
-        {{"original", PositionMode::Original}, {"in-cache", PositionMode::InCache}});
-    if (positions.size() != 1) throw UsageError("option --positions takes one mode");
-    grid.positions = positions[0];
-    grid.reference = !args.flag("--no-reference");
-    const int threads = thread_count(args);
-    args.int_or("--max-tokens", 0, 0, INT32_MAX);
+    PolicyFlags storage;  // --positions
+    std::optional<std::string> csv;
+    std::optional<std::string> png;
+    bool no_reference = false;
+    add_model_options(app, model_args);
+    add_text_file_arguments(app, model_args, text);
+    add_parsed_option(app, "--windows", grid.windows, window_list, "windows W to try")->type_name("W,...");
+    add_parsed_option(app, "--sinks", grid.sinks, sink_list, "sink counts S to try (sinks policy)")
+        ->type_name("S,...")->default_str(comma_list(grid.sinks));
+    // The sweep varies the window and the sinks; the other policies have other knobs.
+    const auto sweep_policies =
+        names_of({PolicyKind::Full, PolicyKind::Window, PolicyKind::SinksWindow}, policy_kind_name);
+    add_parsed_option(app, "--policies", grid.policies, list_of(sweep_policies),
+                      "policies to try: " + names_text(sweep_policies))
+        ->type_name("NAME,...")->default_str(comma_list(grid.policies, policy_kind_name));
+    add_parsed_option(app, "--kv-types", grid.kv_types, list_of(kv_type_names()),
+                      "KV types to try: " + names_text(kv_type_names()))
+        ->type_name("TYPE,...")->default_str(comma_list(grid.kv_types, kv_value_type_name));
+    app.add_option("--csv", csv, "also write the table as CSV")->type_name("FILE");
+    app.add_option("--png", png, "plot KV bytes against perplexity, with the Pareto front")->type_name("FILE");
+    app.add_flag("--no-reference", no_reference, "skip the full-cache reference (no KL or top-1; half the work)");
+    add_positions_option(app, storage);
+    if (!app.parse_arguments(argv)) return 0;
+    settle_text_file_arguments(model_args, text);
+    grid.positions = storage.positions.value_or(grid.positions);
+    grid.reference = !no_reference;
+    const int threads = model_args.threads;
     std::vector<SweepRow> plan;
     try {
         plan = sweep_plan(grid);
@@ -81,11 +78,11 @@ int cmd_sweep(const std::vector<std::string>& argv) {
         throw UsageError(e.what());
     }
 
-    if (auto csv = args.value("--csv")) check_writable(*csv);
-    if (auto png = args.value("--png")) check_writable(*png);
+    if (csv) check_writable(*csv);
+    if (png) check_writable(*png);
 
-    auto model = load_model_for_text(args);
-    const auto tokens = text_file_tokens(*model, text_path, args);
+    auto model = load_model(model_args);
+    const auto tokens = text_file_tokens(*model, text);
     std::fprintf(stderr, "sweep: %zu settings over %zu tokens%s\n", plan.size(), tokens.size(),
                  grid.reference ? " (with a full-cache reference)" : "");
     ProgressLine line("sweep");
@@ -105,11 +102,11 @@ int cmd_sweep(const std::vector<std::string>& argv) {
         else
             std::printf("%14s %10s %10s %7s  %s\n", "-", "-", "-", "-", r.note.c_str());
     }
-    if (auto csv = args.value("--csv")) {
+    if (csv) {
         write_sweep_csv(rows, *csv);
         std::fprintf(stderr, "sweep: wrote %s\n", csv->c_str());
     }
-    if (auto png = args.value("--png")) {
+    if (png) {
 #if KVSCOPE_HAVE_RENDER
         // KV bytes against perplexity, the Pareto front (least memory for the quality) drawn through.
         std::vector<render::ScatterPoint> points;

@@ -1,19 +1,30 @@
 // kvscope-cli tokenize: token ids and their pieces.
 #include <cstdio>
 
+#include "command_app.h"
 #include "commands.h"
 #include "common.h"
 
 namespace kvscope::cli {
 
 int cmd_tokenize(const std::vector<std::string>& argv) {
-    auto options = model_value_options();
-    options.insert({"-p", "--prompt", "--prompt-file", "--system"});
-    Args args(argv, options, {"--chat", "--no-special", "--ids"});
-    auto model = load_model(args);
+    CommandApp app("tokenize");
+    ModelArgs model_args;
+    PromptArgs prompt;
+    bool no_special = false;
+    bool ids_only = false;
+    add_model_argument(app, model_args);
+    add_model_options(app, model_args);
+    add_prompt_options(app, prompt);
+    app.add_flag("--no-special", no_special, "read special tokens in the text (e.g. <|im_start|>) as plain text");
+    app.add_flag("--ids", ids_only, "print only the ids, as a JSON list");
+    if (!app.parse_arguments(argv)) return 0;
+    const std::string text = prompt_text(prompt);
+
+    auto model = load_model(model_args);
     const Tokenizer& tok = model->tokenizer();
-    const auto ids = tok.encode(prompt_text(args), true, !args.flag("--no-special"));
-    if (args.flag("--ids")) {
+    const auto ids = tok.encode(text, true, !no_special);
+    if (ids_only) {
         std::string line = "[";
         for (size_t i = 0; i < ids.size(); ++i) line += (i ? ", " : "") + std::to_string(ids[i]);
         std::printf("%s]\n", line.c_str());

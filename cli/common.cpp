@@ -6,12 +6,24 @@
 
 #include <nlohmann/json.hpp>
 
+#include "option_values.h"
+#include "usage_error.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
 namespace kvscope::cli {
 
-std::set<std::string> model_value_options() { return {"-m", "--model", "--threads", "-t"}; }
+void add_model_options(CLI::App& app, ModelArgs& model) {
+    app.add_option("-m,--model", model.option, "the .gguf model, when not given as MODEL")->type_name("PATH");
+    model.threads = ThreadPool::default_thread_count();
+    app.add_option("-t,--threads", model.threads, "worker threads")->type_name("N")->check(integer_in(1, 1024));
+    app.footer("MODEL is a .gguf path; without it: -m PATH, $KVSCOPE_MODEL, or the default model fetched by "
+               "scripts/fetch-model.");
+}
+
+void add_model_argument(CLI::App& app, ModelArgs& model) {
+    app.add_option("MODEL", model.argument, "the .gguf model (optional, see below)");
+}
 
 std::string default_model_path() {
     std::string base;
@@ -25,10 +37,9 @@ std::string default_model_path() {
     return base + "/kvscope/models/SmolLM2-135M-Instruct.Q4_1.gguf";
 }
 
-std::string resolve_model_path(const Args& args) {
-    if (!args.positionals().empty()) return args.positionals()[0];
-    if (auto m = args.value("-m")) return *m;
-    if (auto m = args.value("--model")) return *m;
+std::string resolve_model_path(const ModelArgs& model) {
+    if (!model.argument.empty()) return model.argument;
+    if (!model.option.empty()) return model.option;
     if (const char* env = std::getenv("KVSCOPE_MODEL"); env && *env) return env;
     const std::string path = default_model_path();
     if (!std::ifstream(path).good())
@@ -37,54 +48,46 @@ std::string resolve_model_path(const Args& args) {
     return path;
 }
 
-std::unique_ptr<Model> load_model(const Args& args) { return Model::load(resolve_model_path(args)); }
+std::unique_ptr<Model> load_model(const ModelArgs& model) { return Model::load(resolve_model_path(model)); }
 
-std::string prompt_text(const Args& args) {
-    auto inline_prompt = args.value("-p") ? args.value("-p") : args.value("--prompt");
-    auto file = args.value("--prompt-file");
-    if (inline_prompt && file) throw UsageError("give either --prompt or --prompt-file, not both");
-    if (!inline_prompt && !file) throw UsageError("give a prompt with -p TEXT or --prompt-file FILE");
+void add_prompt_options(CLI::App& app, PromptArgs& prompt) {
+    app.add_option("-p,--prompt", prompt.text, "the prompt")->type_name("TEXT");
+    app.add_option("--prompt-file", prompt.file, "read the prompt from a file")->type_name("FILE");
+    app.add_flag("--chat", prompt.chat, "wrap the prompt in the ChatML chat template");
+    app.add_option("--system", prompt.system, "system message with --chat")->type_name("TEXT");
+}
+
+std::string prompt_text(const PromptArgs& prompt) {
+    if (prompt.text && prompt.file) throw UsageError("give either --prompt or --prompt-file, not both");
+    if (!prompt.text && !prompt.file) throw UsageError("give a prompt with -p TEXT or --prompt-file FILE");
     std::string text;
-    if (file) {
-        std::ifstream in(*file, std::ios::binary);
-        if (!in) throw Error("cannot read prompt file '" + *file + "'");
+    if (prompt.file) {
+        std::ifstream in(*prompt.file, std::ios::binary);
+        if (!in) throw Error("cannot read prompt file '" + *prompt.file + "'");
         std::ostringstream ss;
         ss << in.rdbuf();
         text = ss.str();
     } else {
-        text = *inline_prompt;
+        text = *prompt.text;
     }
-    if (args.flag("--chat")) {
+    if (prompt.chat) {
         std::vector<ChatMessage> messages;
-        if (auto system = args.value("--system")) messages.push_back({"system", *system});
+        if (prompt.system) messages.push_back({"system", *prompt.system});
         messages.push_back({"user", text});
         return apply_chatml(messages, true);
     }
     return text;
 }
 
-std::vector<TokenId> prompt_tokens(const Model& model, const Args& args) {
-    // Special tokens in the text (e.g. "<|im_start|>") are parsed, as llama.cpp's tools do.
-    return model.tokenizer().encode(prompt_text(args), true, true);
-}
-
-int thread_count(const Args& args) {
-    const auto name = args.value("-t") ? std::string("-t") : std::string("--threads");
-    return static_cast<int>(args.int_or(name, ThreadPool::default_thread_count(), 1, 1024));
-}
-
-SamplingParams sampling_params(const Args& args) {
-    SamplingParams p;
-    p.temperature = static_cast<float>(args.float_or("--temp", 0.0));
-    p.top_k = static_cast<int32_t>(args.int_or("--top-k", 0, 0, 1 << 30));
-    p.top_p = static_cast<float>(args.float_or("--top-p", 1.0));
-    p.seed = static_cast<uint64_t>(args.int_or("--seed", 0, 0, INT64_MAX));
-    try {
-        p.validate();
-    } catch (const InvalidSetting& e) {
-        throw UsageError(e.what());
-    }
-    return p;
+void add_sampling_options(CLI::App& app, SamplingParams& sampling) {
+    // The ranges SamplingParams::validate accepts.
+    app.add_option("--temp", sampling.temperature, "sampling temperature; 0 = greedy")->type_name("T")
+        ->check(number_in(0, 100));
+    app.add_option("--top-k", sampling.top_k, "sample from the K most likely tokens; 0 = all")->type_name("K")
+        ->check(integer_in(0, 1 << 30));
+    app.add_option("--top-p", sampling.top_p, "nucleus sampling: the most likely tokens up to mass P")->type_name("P")
+        ->check(number_above(0, 1));
+    app.add_option("--seed", sampling.seed, "random seed")->type_name("S")->check(integer_in(0, INT64_MAX));
 }
 
 std::string json_string(const std::string& s) {

@@ -1,32 +1,50 @@
 #pragma once
-// Pieces the CLI commands share: finding the model, building the prompt,
-// printing JSON.
+// Pieces the CLI commands share: the model and its threads, the prompt,
+// sampling, printing JSON.
+#include <CLI/CLI.hpp>
+
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "args.h"
 #include "model/model.h"
 #include "session/session.h"
 
 namespace kvscope::cli {
 
-// Options every model-using command accepts.
-std::set<std::string> model_value_options();
+// Where the model comes from: the MODEL argument, else -m/--model, else
+// $KVSCOPE_MODEL, else the default model in the per-user cache
+// (scripts/fetch-model puts it there).
+struct ModelArgs {
+    std::string argument;  // [MODEL]
+    std::string option;    // -m/--model PATH
+    int threads = 0;       // -t/--threads N (add_model_options sets the default)
+};
 
-// The model path: the first positional, else -m/--model, else $KVSCOPE_MODEL,
-// else the default model in the per-user cache (scripts/fetch-model puts it there).
-std::string resolve_model_path(const Args& args);
+// -m/--model PATH and -t/--threads N, and the help's footer on MODEL.
+void add_model_options(CLI::App& app, ModelArgs& model);
+// The optional MODEL argument (ppl and sweep have their own: [MODEL] TEXTFILE).
+void add_model_argument(CLI::App& app, ModelArgs& model);
+
+std::string resolve_model_path(const ModelArgs& model);
 std::string default_model_path();
+std::unique_ptr<Model> load_model(const ModelArgs& model);
 
-std::unique_ptr<Model> load_model(const Args& args);
+struct PromptArgs {
+    std::optional<std::string> text;  // -p/--prompt TEXT
+    std::optional<std::string> file;  // --prompt-file FILE
+    std::optional<std::string> system;
+    bool chat = false;
+};
 
-// Prompt text from -p/--prompt or --prompt-file (exactly one), as ChatML when --chat is set.
-std::string prompt_text(const Args& args);
-std::vector<TokenId> prompt_tokens(const Model& model, const Args& args);
+// -p/--prompt TEXT, --prompt-file FILE, --chat, --system TEXT.
+void add_prompt_options(CLI::App& app, PromptArgs& prompt);
+// The prompt from -p or --prompt-file (exactly one), as ChatML when --chat is set.
+std::string prompt_text(const PromptArgs& prompt);
 
-int thread_count(const Args& args);
-SamplingParams sampling_params(const Args& args);
+// --temp T, --top-k K, --top-p P, --seed S, each checked against its range.
+void add_sampling_options(CLI::App& app, SamplingParams& sampling);
 
 // JSON string with invalid UTF-8 replaced (a token may be part of a character).
 std::string json_string(const std::string& s);

@@ -1,5 +1,6 @@
 #pragma once
-// The cache-policy flags every decoding command shares (generate, ppl, ...):
+// The cache-policy flags the decoding commands share (generate, bench,
+// heatmap, ppl; passkey and sweep take some of them), defined once here:
 //   --policy full|window|sinks|global|h2o   (default: inferred, see below)
 //   --window W   --sinks S   --pin P,Q,...   --pin-every K   --h2o H,R
 //   --layer-pattern full:K        every K-th layer (1-based) keeps everything
@@ -9,20 +10,48 @@
 //   --kv-type f32|f16|q8_0        --positions original|in-cache
 // Without --policy: --h2o → h2o, --pin/--pin-every → global, --sinks S > 0 →
 // sinks, --window or --dynamic-window → window, else full.
-// A malformed value is a UsageError naming the flag; whether the values fit
-// together and the context (S < W, pins inside the text, ...) is checked by
+// A malformed value is a usage error naming the flag while CLI11 parses;
+// whether the flags fit together is checked by policy_from_flags, and whether
+// they fit the context (S < W, pins inside the text, ...) by
 // PolicyConfig::validate when the session starts (InvalidSetting, exit 2).
-#include <set>
-#include <string>
+#include <CLI/CLI.hpp>
 
-#include "args.h"
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
 #include "kv/kv_policy.h"
+#include "option_values.h"
 
 namespace kvscope::cli {
 
-// The option names above (all take a value), for the Args constructor.
-std::set<std::string> policy_value_options();
+// The flags as given; an absent one is empty.
+struct PolicyFlags {
+    std::optional<PolicyKind> kind;
+    std::optional<int32_t> window;
+    std::optional<int32_t> sinks;
+    std::optional<std::set<int32_t>> pins;
+    std::optional<int32_t> pin_every;
+    std::optional<std::pair<int32_t, int32_t>> h2o;  // heavy, recent
+    std::optional<int32_t> full_every;               // --layer-pattern full:K
+    std::optional<std::vector<DynamicWindowStep>> dynamic;
+    std::optional<KvValueType> kv_type;
+    std::optional<PositionMode> positions;
+};
 
-PolicyConfig policy_from_args(const Args& args);
+// Each policy kind, KV type and position mode under the engine's name for it.
+NamedValues<PolicyKind> policy_kind_names();
+NamedValues<KvValueType> kv_type_names();
+NamedValues<PositionMode> position_mode_names();
+
+// Every flag above, in the help's "Cache policy" group.
+void add_policy_options(CLI::App& app, PolicyFlags& flags);
+// Only how the cache stores what it keeps: --kv-type and --positions.
+void add_storage_options(CLI::App& app, PolicyFlags& flags);
+void add_positions_option(CLI::App& app, PolicyFlags& flags);
+
+// The policy the flags describe; throws UsageError when they contradict each other.
+PolicyConfig policy_from_flags(const PolicyFlags& flags);
 
 }  // namespace kvscope::cli

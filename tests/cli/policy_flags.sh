@@ -12,7 +12,7 @@ m="$tmp/none.gguf"
 t="$tmp/text.txt"
 printf 'The grass is green. The sky is blue. The sun is yellow. Here we go.\n' >"$t"
 
-expect 2 "option --policy: policy must be one of full, window, sinks, global, h2o" -- ppl "$m" "$t" --policy bogus
+expect 2 "option --policy must be one of full, window, sinks, global, h2o" -- ppl "$m" "$t" --policy bogus
 expect 2 "option --window needs a whole number" -- ppl "$m" "$t" --window abc
 expect 2 "option --window needs a whole number" -- ppl "$m" "$t" --window -4
 expect 2 "option --sinks needs a whole number" -- ppl "$m" "$t" --window 8 --sinks 2x
@@ -26,8 +26,8 @@ expect 2 "option --layer-pattern needs K >= 1" -- ppl "$m" "$t" --layer-pattern 
 expect 2 "option --dynamic-window needs LENGTH:WINDOW" -- ppl "$m" "$t" --dynamic-window 1024:full,1:2:3
 expect 2 "option --dynamic-window needs a whole number" -- ppl "$m" "$t" --dynamic-window 1024:half,4096
 expect 2 "option --dynamic-window needs increasing lengths" -- ppl "$m" "$t" --dynamic-window 8192:2048,1024:full,4096
-expect 2 "option --kv-type: KV type must be one of f32, f16, q8_0" -- ppl "$m" "$t" --kv-type q4_0
-expect 2 "option --positions: position mode must be original or in-cache" -- ppl "$m" "$t" --positions middle
+expect 2 "option --kv-type must be one of f32, f16, q8_0" -- ppl "$m" "$t" --kv-type q4_0
+expect 2 "option --positions must be one of original, in-cache" -- ppl "$m" "$t" --positions middle
 expect 2 "option --window is needed with --policy window" -- ppl "$m" "$t" --policy window
 expect 2 "option --window is needed with --policy sinks" -- ppl "$m" "$t" --sinks 4
 expect 2 "option --window is needed with --policy global" -- ppl "$m" "$t" --pin 0,17
@@ -48,7 +48,7 @@ expect 2 "give a text file" -- sweep --windows 8
 expect 2 "option --depths entries must be between 0" -- passkey "$m" --depths 0,1.5
 expect 2 "option --lengths needs a comma list of integers" -- passkey "$m" --lengths 1k
 expect 2 "option --trials must be between 1" -- passkey "$m" --trials 0
-expect 2 "option --kv-type: KV type must be one of" -- passkey "$m" --kv-type int4
+expect 2 "option --kv-type must be one of" -- passkey "$m" --kv-type int4
 expect 2 "unknown option --policy" -- passkey "$m" --policy window
 
 expect 1 "cannot open" -- ppl "$m" "$t"
