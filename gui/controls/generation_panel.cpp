@@ -1,5 +1,8 @@
-#include "controls/refusal_label.h"
 #include "controls/generation_panel.h"
+
+#include "controls/checked_spin_box.h"
+#include "controls/field_refusals.h"
+#include "controls/refusal_label.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -15,7 +18,6 @@
 #include <QVBoxLayout>
 
 #include <limits>
-#include <vector>
 
 #include "util/error.h"
 
@@ -35,6 +37,7 @@ constexpr double kMinTemperature = 0.001;
 
 GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     buildWidgets();
+    refusals_ = std::make_unique<FieldRefusals>(refusal_label_);
     setToolTips();
     // Sampling defaults: greedy; when switched to sample, a common temperature 0.8, top-p 0.95.
     temperature_spin_->setValue(0.8);
@@ -62,7 +65,16 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
         clearRefusal(RefusalGroup::MaxNewTokens);
         emit settingsChanged();
     });
+    // Typed values outside a box's range: said, not silently put back.
+    connect(top_k_spin_, &CheckedSpinBox::valueRefused, this,
+            [this](const QString& why) { refuse(RefusalGroup::Sampling, tr("Top-k: %1").arg(why)); });
+    connect(context_spin_, &CheckedSpinBox::valueRefused, this,
+            [this](const QString& why) { refuse(RefusalGroup::Context, tr("Context length: %1").arg(why)); });
+    connect(max_new_spin_, &CheckedSpinBox::valueRefused, this,
+            [this](const QString& why) { refuse(RefusalGroup::MaxNewTokens, tr("Max new tokens: %1").arg(why)); });
 }
+
+GenerationPanel::~GenerationPanel() = default;
 
 void GenerationPanel::buildWidgets() {
     auto* top = new QVBoxLayout(this);
@@ -87,7 +99,7 @@ void GenerationPanel::buildWidgets() {
     temperature_spin_->setSingleStep(0.05);
     temperature_spin_->setKeyboardTracking(false);
     form->addRow(tr("Temperature"), temperature_spin_);
-    top_k_spin_ = new QSpinBox(this);
+    top_k_spin_ = new CheckedSpinBox(this);
     top_k_spin_->setObjectName(QStringLiteral("topKSpin"));
     top_k_spin_->setRange(0, 1 << 24);
     top_k_spin_->setSpecialValueText(tr("off"));
@@ -105,14 +117,14 @@ void GenerationPanel::buildWidgets() {
     seed_edit_->setObjectName(QStringLiteral("seedEdit"));
     seed_edit_->setValidator(new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[0-9]{1,20}")), seed_edit_));
     form->addRow(tr("Seed"), seed_edit_);
-    context_spin_ = new QSpinBox(this);
+    context_spin_ = new CheckedSpinBox(this);
     context_spin_->setObjectName(QStringLiteral("contextLengthSpin"));
     context_spin_->setRange(1, kDefaultMaxContext);
     context_spin_->setValue(kDefaultContext);
     context_spin_->setKeyboardTracking(false);
     context_spin_->setGroupSeparatorShown(true);
     form->addRow(tr("Context length"), context_spin_);
-    max_new_spin_ = new QSpinBox(this);
+    max_new_spin_ = new CheckedSpinBox(this);
     max_new_spin_->setObjectName(QStringLiteral("maxNewTokensSpin"));
     max_new_spin_->setRange(1, kMaxNewTokensLimit);
     max_new_spin_->setValue(256);
@@ -294,33 +306,21 @@ void GenerationPanel::setMaxNewTokens(int32_t n) {
     clearRefusal(RefusalGroup::MaxNewTokens);
 }
 
-QString GenerationPanel::refusal() const {
-    QStringList reasons;
-    for (auto it = refusals_.rbegin(); it != refusals_.rend(); ++it) reasons << it->reason;
-    return reasons.join(QLatin1Char('\n'));
-}
+QString GenerationPanel::refusal() const { return refusals_->text(); }
 
 void GenerationPanel::refuse(RefusalGroup group, const QString& reason) {
-    std::erase_if(refusals_, [group](const Refusal& r) { return r.group == group; });
-    refusals_.push_back(Refusal{group, reason});
-    showRefusals();
-}
-
-void GenerationPanel::clearRefusal(RefusalGroup group) {
-    std::erase_if(refusals_, [group](const Refusal& r) { return r.group == group; });
-    showRefusals();
-}
-
-void GenerationPanel::showRefusals() {
-    if (refusals_.empty()) {
-        refusal_label_->clear();
-        refusal_label_->hide();
-        return;
+    QList<QWidget*> widgets;
+    switch (group) {
+        case RefusalGroup::Sampling: widgets = {mode_combo_, temperature_spin_, top_k_spin_, top_p_spin_, seed_edit_}; break;
+        case RefusalGroup::Context: widgets = {context_spin_}; break;
+        case RefusalGroup::MaxNewTokens: widgets = {max_new_spin_}; break;
     }
-    QStringList lines;
-    for (auto it = refusals_.rbegin(); it != refusals_.rend(); ++it) lines << tr("Refused: %1").arg(it->reason);
-    refusal_label_->setText(lines.join(QLatin1Char('\n')));
-    refusal_label_->show();
+    // Only the controls in use: a disabled one cannot be what was refused.
+    widgets.removeIf([](const QWidget* w) { return !w->isEnabled(); });
+    refusals_->refuse(static_cast<int>(group), reason, widgets);
+    emit refused(tr("Refused: %1").arg(reason));
 }
+
+void GenerationPanel::clearRefusal(RefusalGroup group) { refusals_->clear(static_cast<int>(group)); }
 
 }  // namespace kvscope::gui

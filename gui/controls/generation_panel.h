@@ -18,7 +18,7 @@
 #include <QWidget>
 
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "session/sampler.h"
 
@@ -32,12 +32,16 @@ class QSpinBox;
 
 namespace kvscope::gui {
 
+class CheckedSpinBox;
+class FieldRefusals;
+
 class GenerationPanel : public QWidget {
     Q_OBJECT
 public:
     static constexpr int32_t kMaxNewTokensLimit = 1 << 20;
 
     explicit GenerationPanel(QWidget* parent = nullptr);
+    ~GenerationPanel() override;
 
     QString prompt() const;
     void setPrompt(const QString& text);
@@ -61,6 +65,7 @@ public:
 
 signals:
     void settingsChanged();
+    void refused(const QString& message);  // a refusal as one line for the status bar
 
 private:
     void buildWidgets();
@@ -70,27 +75,22 @@ private:
     bool samplingFromControls(SamplingParams& out, QString& error) const;
     void showSampling(const SamplingParams& params);
     enum class RefusalGroup { Sampling, Context, MaxNewTokens };
-    void refuse(RefusalGroup group, const QString& reason);  // replaces the group's earlier refusal
+    // Replaces the group's earlier refusal; outlines the group's controls.
+    void refuse(RefusalGroup group, const QString& reason);
     void clearRefusal(RefusalGroup group);
-    void showRefusals();
-
-    struct Refusal {
-        RefusalGroup group;
-        QString reason;
-    };
 
     SamplingParams sampling_;
-    std::vector<Refusal> refusals_;  // those that still apply, at most one per group, oldest first
+    std::unique_ptr<FieldRefusals> refusals_;  // those that still apply, at most one per group
 
     QPlainTextEdit* prompt_edit_ = nullptr;
     QCheckBox* chat_check_ = nullptr;
     QComboBox* mode_combo_ = nullptr;
     QDoubleSpinBox* temperature_spin_ = nullptr;
-    QSpinBox* top_k_spin_ = nullptr;
+    CheckedSpinBox* top_k_spin_ = nullptr;
     QDoubleSpinBox* top_p_spin_ = nullptr;
     QLineEdit* seed_edit_ = nullptr;
-    QSpinBox* context_spin_ = nullptr;
-    QSpinBox* max_new_spin_ = nullptr;
+    CheckedSpinBox* context_spin_ = nullptr;
+    CheckedSpinBox* max_new_spin_ = nullptr;
     QLabel* context_note_ = nullptr;
     QLabel* refusal_label_ = nullptr;
 };

@@ -12,7 +12,9 @@
 
 #include <algorithm>
 
+#include "controls/checked_spin_box.h"
 #include "controls/dynamic_window_spec.h"
+#include "controls/field_refusals.h"
 #include "controls/policy_applicability.h"
 #include "controls/slider_spin.h"
 #include "util/error.h"
@@ -40,6 +42,7 @@ QString validation_error(const PolicyConfig& policy, int32_t n_ctx, int32_t n_la
 
 PolicyPanel::PolicyPanel(QWidget* parent) : QWidget(parent) {
     buildWidgets();
+    refusals_ = std::make_unique<FieldRefusals>(refusal_label_);
     setToolTips();
     applyLimitsToWidgets();
     // Starting values for the sizes a user is likely to try first; the policy
@@ -55,17 +58,27 @@ PolicyPanel::PolicyPanel(QWidget* parent) : QWidget(parent) {
 
     connect(kind_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
         updateEnabled();
-        onEdited();
+        onEdited(Field::Kind);
     });
-    connect(window_, &SliderSpin::valueChanged, this, &PolicyPanel::onEdited);
-    connect(sinks_, &SliderSpin::valueChanged, this, &PolicyPanel::onEdited);
+    connect(window_, &SliderSpin::valueChanged, this, [this] { onEdited(Field::Window); });
+    connect(sinks_, &SliderSpin::valueChanged, this, [this] { onEdited(Field::Sinks); });
     connect(window_, &SliderSpin::dragFinished, this, &PolicyPanel::flushPendingEmit);
     connect(sinks_, &SliderSpin::dragFinished, this, &PolicyPanel::flushPendingEmit);
-    for (QSpinBox* spin : {pin_every_spin_, h2o_heavy_spin_, h2o_recent_spin_, full_every_spin_})
-        connect(spin, qOverload<int>(&QSpinBox::valueChanged), this, &PolicyPanel::onEdited);
-    connect(dynamic_edit_, &QLineEdit::editingFinished, this, &PolicyPanel::onEdited);
-    connect(kv_type_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, &PolicyPanel::onEdited);
-    connect(position_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, &PolicyPanel::onEdited);
+    const std::pair<CheckedSpinBox*, Field> spins[] = {{pin_every_spin_, Field::PinEvery},
+                                                       {h2o_heavy_spin_, Field::H2oHeavy},
+                                                       {h2o_recent_spin_, Field::H2oRecent},
+                                                       {full_every_spin_, Field::FullEvery}};
+    for (const auto& [spin, field] : spins) {
+        connect(spin, qOverload<int>(&QSpinBox::valueChanged), this, [this, f = field] { onEdited(f); });
+        connect(spin, &CheckedSpinBox::valueRefused, this,
+                [this, f = field](const QString& why) { refuse(f, tr("%1: %2").arg(fieldName(f), why)); });
+    }
+    for (const auto& [control, field] : {std::pair{window_, Field::Window}, std::pair{sinks_, Field::Sinks}})
+        connect(control, &SliderSpin::valueRefused, this,
+                [this, f = field](const QString& why) { refuse(f, tr("%1: %2").arg(fieldName(f), why)); });
+    connect(dynamic_edit_, &QLineEdit::editingFinished, this, [this] { onEdited(Field::Dynamic); });
+    connect(kv_type_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { onEdited(Field::KvType); });
+    connect(position_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { onEdited(Field::Positions); });
     connect(remove_pins_button_, &QPushButton::clicked, this, &PolicyPanel::removeSelectedPins);
     connect(pin_list_, &QListWidget::itemSelectionChanged, this, [this] {
         remove_pins_button_->setEnabled(controls_in_use(policy_kind()).pins && !pin_list_->selectedItems().isEmpty());
@@ -75,14 +88,16 @@ PolicyPanel::PolicyPanel(QWidget* parent) : QWidget(parent) {
     connect(drag_emit_timer_, &QTimer::timeout, this, &PolicyPanel::flushPendingEmit);
 }
 
+PolicyPanel::~PolicyPanel() = default;
+
 PolicyKind PolicyPanel::policy_kind() const { return static_cast<PolicyKind>(kind_combo_->currentData().toInt()); }
 
 void PolicyPanel::setLimits(int32_t n_ctx, int32_t n_layer, int32_t text_length) {
     if (n_ctx < 1 || n_layer < 1 || text_length < 0 || text_length > n_ctx) {
-        refuse(tr("invalid limits: context %1 (>= 1), layers %2 (>= 1), text length %3 (0 to the context)")
-                   .arg(n_ctx)
-                   .arg(n_layer)
-                   .arg(text_length));
+        refuse(Field::InForce, tr("invalid limits: context %1 (>= 1), layers %2 (>= 1), text length %3 (0 to the context)")
+                                   .arg(n_ctx)
+                                   .arg(n_layer)
+                                   .arg(text_length));
         return;
     }
     n_ctx_ = n_ctx;
@@ -91,17 +106,17 @@ void PolicyPanel::setLimits(int32_t n_ctx, int32_t n_layer, int32_t text_length)
     applyLimitsToWidgets();
     const QString in_force_error = validation_error(policy_, n_ctx_, n_layer_, text_length_);
     if (!in_force_error.isEmpty()) {
-        refuse(tr("the policy in force no longer fits: %1").arg(in_force_error));
+        if (refusals_->text().contains(in_force_error)) return;  // said already (this runs once per step)
+        refuse(Field::InForce, tr("the policy in force no longer fits: %1").arg(in_force_error));
         return;
     }
-    // The controls may show an edit refused earlier; it stays refused until the
-    // next edit, unless the controls now agree with the policy in force.
+    refusals_->clear(static_cast<int>(Field::InForce));
+    // Fields refused earlier stay refused until their next edit, unless the
+    // controls now agree with the policy in force.
     PolicyConfig shown;
     QString error;
-    if (!policyFromControls(shown, error)) return;
-    error = validation_error(shown, n_ctx_, n_layer_, text_length_);
-    if (!error.isEmpty()) refuse(error);
-    else if (shown == policy_) clearRefusal();
+    if (refusals_->fields().empty() || !policyFromControls(shown, error)) return;
+    if (shown == policy_) clearRefusals();
 }
 
 void PolicyPanel::applyLimitsToWidgets() {
@@ -119,14 +134,14 @@ void PolicyPanel::applyLimitsToWidgets() {
 void PolicyPanel::setPolicy(const PolicyConfig& policy) {
     const QString error = validation_error(policy, n_ctx_, n_layer_, text_length_);
     if (!error.isEmpty()) {
-        refuse(error);
+        refuse(Field::InForce, error);
         return;
     }
     drag_emit_timer_->stop();
     emit_pending_ = false;
     policy_ = policy;
     showPolicy(policy);
-    clearRefusal();
+    clearRefusals();
     updateInForceLabel();
 }
 
@@ -166,73 +181,144 @@ void PolicyPanel::updateEnabled() {
     full_every_spin_->setEnabled(use.layer_pattern);
 }
 
-bool PolicyPanel::policyFromControls(PolicyConfig& out, QString& error) const {
+bool PolicyPanel::policyFromControls(PolicyConfig& out, QString& error, const std::set<Field>& held_back) const {
+    const auto held = [&held_back](Field f) { return held_back.count(f) != 0; };
+    // A held-back field takes its value in force where the policy in force uses
+    // it; elsewhere there is no value in force, and the control's counts.
+    const PolicyControlsInUse in_force = controls_in_use(policy_.kind);
     PolicyConfig p;
-    p.kind = policy_kind();
+    p.kind = held(Field::Kind) ? policy_.kind : policy_kind();
     const PolicyControlsInUse use = controls_in_use(p.kind);
     if (use.window) {
-        const DynamicWindowParse parsed = parse_dynamic_window_spec(dynamic_edit_->text());
-        if (!parsed.ok()) {
-            error = parsed.error;
-            return false;
+        if (held(Field::Dynamic)) {
+            p.dynamic = policy_.dynamic;
+        } else {
+            const DynamicWindowParse parsed = parse_dynamic_window_spec(dynamic_edit_->text());
+            if (!parsed.ok()) {
+                error = parsed.error;
+                return false;
+            }
+            p.dynamic = parsed.steps;
         }
-        p.dynamic = parsed.steps;
         // With a dynamic window the engine ignores W and showPolicy leaves the
         // slider alone, so the slider need not show policy_.window: reading it
         // would make the shown policy differ from the one in force (spurious
         // emissions, refusals never cleared). Keep the W in force instead; the
         // slider counts again once the steps are cleared.
-        p.window = !p.dynamic.empty() && controls_in_use(policy_.kind).window ? policy_.window : window_->value();
+        const bool window_in_force = (!p.dynamic.empty() || held(Field::Window)) && in_force.window;
+        p.window = window_in_force ? policy_.window : window_->value();
     }
-    if (use.sinks) p.sinks = sinks_->value();
+    if (use.sinks) p.sinks = held(Field::Sinks) && in_force.sinks ? policy_.sinks : sinks_->value();
     if (use.pins) {
-        p.pins = pinsInList();
-        p.pin_every = pin_every_spin_->value();
+        p.pins = held(Field::Pins) && in_force.pins ? policy_.pins : pinsInList();
+        p.pin_every = held(Field::PinEvery) && in_force.pins ? policy_.pin_every : pin_every_spin_->value();
     }
     if (use.h2o) {
-        p.h2o_heavy = h2o_heavy_spin_->value();
-        p.h2o_recent = h2o_recent_spin_->value();
+        p.h2o_heavy = held(Field::H2oHeavy) && in_force.h2o ? policy_.h2o_heavy : h2o_heavy_spin_->value();
+        p.h2o_recent = held(Field::H2oRecent) && in_force.h2o ? policy_.h2o_recent : h2o_recent_spin_->value();
     }
-    if (use.layer_pattern) p.full_every = full_every_spin_->value();
-    p.kv_type = static_cast<KvValueType>(kv_type_combo_->currentData().toInt());
-    p.positions = static_cast<PositionMode>(position_combo_->currentData().toInt());
+    if (use.layer_pattern)
+        p.full_every = held(Field::FullEvery) && in_force.layer_pattern ? policy_.full_every : full_every_spin_->value();
+    p.kv_type = held(Field::KvType) ? policy_.kv_type : static_cast<KvValueType>(kv_type_combo_->currentData().toInt());
+    p.positions = held(Field::Positions) ? policy_.positions
+                                         : static_cast<PositionMode>(position_combo_->currentData().toInt());
     out = std::move(p);
     return true;
 }
 
-void PolicyPanel::onEdited() {
+std::set<PolicyPanel::Field> PolicyPanel::refusedFields() const {
+    std::set<Field> fields;
+    for (int f : refusals_->fields()) fields.insert(static_cast<Field>(f));
+    return fields;
+}
+
+void PolicyPanel::onEdited(Field field) {
+    refusals_->clear(static_cast<int>(field));
+    // First everything the controls show: when that fits, every refusal goes.
     PolicyConfig candidate;
     QString error;
-    if (!policyFromControls(candidate, error)) {
-        refuse(error);
+    if (policyFromControls(candidate, error)) {
+        error = validation_error(candidate, n_ctx_, n_layer_, text_length_);
+        if (error.isEmpty()) {
+            clearRefusals();
+            accept(candidate);
+            return;
+        }
+    } else if (field != Field::Dynamic && !isRefused(Field::Dynamic)) {
+        // The dynamic-window text does not parse, and this edit is not to it:
+        // that field is refused on its own, and this edit is judged without it.
+        refuse(Field::Dynamic, tr("Dynamic window: %1").arg(error));
+    }
+    // Then this edit alone, the other refused fields at their values in force.
+    std::set<Field> held = refusedFields();
+    held.erase(Field::InForce);
+    held.erase(field);
+    QString own_error;
+    if (!policyFromControls(candidate, own_error, held)) {
+        refuse(field, tr("Dynamic window: %1").arg(own_error));
         return;
     }
-    error = validation_error(candidate, n_ctx_, n_layer_, text_length_);
-    if (!error.isEmpty()) {
-        refuse(error);
+    own_error = validation_error(candidate, n_ctx_, n_layer_, text_length_);
+    if (!own_error.isEmpty()) {
+        refuse(field, own_error);
         return;
     }
+    refusals_->clear(static_cast<int>(Field::InForce));
     accept(candidate);
 }
 
 void PolicyPanel::accept(const PolicyConfig& candidate) {
-    clearRefusal();
     if (candidate == policy_) return;  // only real changes are emitted
     policy_ = candidate;
     updateInForceLabel();
     scheduleEmit();
 }
 
-void PolicyPanel::refuse(const QString& reason) {
-    refusal_ = reason;
-    refusal_label_->setText(tr("Refused: %1. Still in force: %2").arg(reason, QString::fromStdString(policy_.describe())));
-    refusal_label_->show();
+void PolicyPanel::refuse(Field field, const QString& reason) {
+    refusals_->refuse(static_cast<int>(field), reason, widgetsOf(field));
+    emit refused(tr("Refused: %1. In force: %2").arg(reason, QString::fromStdString(policy_.describe())));
 }
 
-void PolicyPanel::clearRefusal() {
-    refusal_.clear();
-    refusal_label_->clear();
-    refusal_label_->hide();
+void PolicyPanel::clearRefusals() { refusals_->clearAll(); }
+
+QString PolicyPanel::refusal() const { return refusals_->text(); }
+
+bool PolicyPanel::isRefused(Field field) const { return refusals_->has(static_cast<int>(field)); }
+
+QList<QWidget*> PolicyPanel::widgetsOf(Field field) const {
+    switch (field) {
+        case Field::Kind: return {kind_combo_};
+        case Field::Window: return {window_->spinBox()};
+        case Field::Sinks: return {sinks_->spinBox()};
+        case Field::Pins: return {pin_list_};
+        case Field::PinEvery: return {pin_every_spin_};
+        case Field::H2oHeavy: return {h2o_heavy_spin_};
+        case Field::H2oRecent: return {h2o_recent_spin_};
+        case Field::FullEvery: return {full_every_spin_};
+        case Field::Dynamic: return {dynamic_edit_};
+        case Field::KvType: return {kv_type_combo_};
+        case Field::Positions: return {position_combo_};
+        case Field::InForce: return {in_force_label_};
+    }
+    return {};
+}
+
+QString PolicyPanel::fieldName(Field field) const {
+    switch (field) {
+        case Field::Kind: return tr("Policy");
+        case Field::Window: return tr("Window W");
+        case Field::Sinks: return tr("Sinks S");
+        case Field::Pins: return tr("Pinned tokens");
+        case Field::PinEvery: return tr("Pin every k-th");
+        case Field::H2oHeavy: return tr("Heavy H");
+        case Field::H2oRecent: return tr("Recent R");
+        case Field::FullEvery: return tr("Every k-th layer full");
+        case Field::Dynamic: return tr("Dynamic window");
+        case Field::KvType: return tr("KV value type");
+        case Field::Positions: return tr("Position mode");
+        case Field::InForce: return tr("Policy in force");
+    }
+    return {};
 }
 
 bool PolicyPanel::anySliderDragging() const { return window_->dragging() || sinks_->dragging(); }
@@ -266,8 +352,11 @@ void PolicyPanel::setReferenceRun(bool on) {
 void PolicyPanel::togglePin(int32_t position) {
     PolicyConfig candidate;
     QString error;
-    if (!policyFromControls(candidate, error)) {
-        refuse(error);
+    std::set<Field> held = refusedFields();
+    held.erase(Field::Pins);
+    held.erase(Field::InForce);
+    if (!policyFromControls(candidate, error, held)) {
+        refuse(Field::Dynamic, tr("Dynamic window: %1").arg(error));
         return;
     }
     if (candidate.pins.count(position) != 0) candidate.pins.erase(position);
@@ -276,9 +365,12 @@ void PolicyPanel::togglePin(int32_t position) {
     // policy only"); the list is only touched once the new set validates.
     error = validation_error(candidate, n_ctx_, n_layer_, text_length_);
     if (!error.isEmpty()) {
-        refuse(candidate.kind == PolicyKind::Global ? error : tr("%1; choose the global policy to pin tokens").arg(error));
+        refuse(Field::Pins,
+               candidate.kind == PolicyKind::Global ? error : tr("%1; choose the global policy to pin tokens").arg(error));
         return;
     }
+    refusals_->clear(static_cast<int>(Field::Pins));
+    refusals_->clear(static_cast<int>(Field::InForce));
     setPinList(candidate.pins);
     accept(candidate);
 }
@@ -287,13 +379,16 @@ void PolicyPanel::removeSelectedPins() {
     const QList<QListWidgetItem*> selected = pin_list_->selectedItems();
     if (selected.isEmpty()) return;
     for (QListWidgetItem* item : selected) delete pin_list_->takeItem(pin_list_->row(item));
-    onEdited();
+    onEdited(Field::Pins);
 }
 
 void PolicyPanel::setPinList(const std::set<int32_t>& pins) {
     pin_list_->clear();
     for (int32_t p : pins) {  // std::set: ascending
-        auto* item = new QListWidgetItem(tr("position %1").arg(p), pin_list_);
+        const QString text = token_text_ ? token_text_(p) : QString();
+        auto* item = new QListWidgetItem(text.isEmpty() ? tr("position %1").arg(p)
+                                                        : tr("position %1 · %2").arg(p).arg(text),
+                                         pin_list_);
         item->setData(Qt::UserRole, p);
     }
     remove_pins_button_->setEnabled(false);
@@ -305,8 +400,14 @@ std::set<int32_t> PolicyPanel::pinsInList() const {
     return pins;
 }
 
+void PolicyPanel::setTokenText(std::function<QString(int32_t)> token_text) {
+    token_text_ = std::move(token_text);
+    setPinList(pinsInList());
+}
+
 void PolicyPanel::updateInForceLabel() {
     in_force_label_->setText(tr("In force: %1").arg(QString::fromStdString(policy_.describe())));
+    emit inForceChanged(policy_);
 }
 
 }  // namespace kvscope::gui

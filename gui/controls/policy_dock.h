@@ -7,8 +7,14 @@
 // Every edit builds a PolicyConfig from the controls and checks it with
 // PolicyConfig::validate for the limits of setLimits. A valid one becomes the
 // policy in force and is emitted (policyChanged); an invalid one is refused:
-// its reason (the engine's message) is shown in a red label and returned by
-// refusal(), nothing is emitted, and the last valid policy stays in force.
+// the field is outlined in red with the engine's reason in its tooltip, the
+// reason is listed under "In force" at the top of the panel, returned by
+// refusal() and emitted (refused) for the status bar; nothing else changes.
+// Refusals are kept per field, and a refused field never blocks the others:
+// an edit of another field is judged with the refused fields at their values
+// in force (e.g. a Dynamic window of "abc:xyz" does not stop W from changing).
+// A spin box's typed value outside its range is refused the same way (Qt
+// would put the old value back silently).
 // While a slider is dragged, emissions are coalesced to at most one per
 // kDragEmitIntervalMs, and the final value is emitted on release.
 //
@@ -20,6 +26,8 @@
 #include <QWidget>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <set>
 
 #include "kv/kv_policy.h"
@@ -35,6 +43,8 @@ class QTimer;
 
 namespace kvscope::gui {
 
+class CheckedSpinBox;
+class FieldRefusals;
 class SliderSpin;
 
 class PolicyPanel : public QWidget {  // the lead puts it in a QDockWidget
@@ -43,6 +53,7 @@ public:
     static constexpr int kDragEmitIntervalMs = 100;
 
     explicit PolicyPanel(QWidget* parent = nullptr);
+    ~PolicyPanel() override;
 
     // What is valid depends on the model and the text so far: n_ctx, n_layer
     // and the text length (pins must lie in it). Bounds every spin box and
@@ -68,10 +79,22 @@ public:
     // global or the position lies outside the text.
     void togglePin(int32_t position);
 
-    QString refusal() const { return refusal_; }  // "" or why the last edit was refused
+    // "" or every refusal still standing (one per line, newest first).
+    QString refusal() const;
+
+    // Names pinned positions by their text in the pin list ("position 74 · Paris").
+    void setTokenText(std::function<QString(int32_t)> token_text);
+
+    // The form's fields, for refusals and for tests.
+    enum class Field { Kind, Window, Sinks, Pins, PinEvery, H2oHeavy, H2oRecent, FullEvery, Dynamic, KvType, Positions, InForce };
+    // Whether `field` stands refused (its widget outlined).
+    bool isRefused(Field field) const;
 
 signals:
     void policyChanged(const kvscope::PolicyConfig& policy);  // only valid configs (PolicyConfig::validate passed)
+    void refused(const QString& message);  // a refusal as one line for the status bar
+    // The policy in force changed, by an edit or by setPolicy (which emits no policyChanged).
+    void inForceChanged(const kvscope::PolicyConfig& policy);
     void referenceRunChanged(bool on);
     void replayRequested();
 
@@ -82,12 +105,17 @@ private:
     void applyLimitsToWidgets();
     void showPolicy(const PolicyConfig& policy);  // controls only, no signals
     void updateEnabled();
-    void onEdited();                              // any control changed by the user
-    // Builds the config the controls show; false (with `error`) when the dynamic-window text does not parse.
-    bool policyFromControls(PolicyConfig& out, QString& error) const;
+    void onEdited(Field field);  // a control changed by the user
+    // Builds the config the controls show, with the fields in `held_back` at
+    // their values in force; false (with `error`) when the dynamic-window text
+    // is not held back and does not parse.
+    bool policyFromControls(PolicyConfig& out, QString& error, const std::set<Field>& held_back = {}) const;
+    std::set<Field> refusedFields() const;
     void accept(const PolicyConfig& candidate);
-    void refuse(const QString& reason);
-    void clearRefusal();
+    void refuse(Field field, const QString& reason);
+    void clearRefusals();
+    QList<QWidget*> widgetsOf(Field field) const;
+    QString fieldName(Field field) const;
     void scheduleEmit();
     void flushPendingEmit();
     bool anySliderDragging() const;
@@ -100,7 +128,8 @@ private:
     int32_t n_layer_ = 1;
     int32_t text_length_ = 0;
     PolicyConfig policy_;      // the policy in force (last valid)
-    QString refusal_;
+    std::unique_ptr<FieldRefusals> refusals_;
+    std::function<QString(int32_t)> token_text_;
     bool emit_pending_ = false;  // a change seen mid-drag is waiting for the coalescing timer
 
     QComboBox* kind_combo_ = nullptr;
@@ -108,10 +137,10 @@ private:
     SliderSpin* sinks_ = nullptr;
     QListWidget* pin_list_ = nullptr;
     QPushButton* remove_pins_button_ = nullptr;
-    QSpinBox* pin_every_spin_ = nullptr;
-    QSpinBox* h2o_heavy_spin_ = nullptr;
-    QSpinBox* h2o_recent_spin_ = nullptr;
-    QSpinBox* full_every_spin_ = nullptr;
+    CheckedSpinBox* pin_every_spin_ = nullptr;
+    CheckedSpinBox* h2o_heavy_spin_ = nullptr;
+    CheckedSpinBox* h2o_recent_spin_ = nullptr;
+    CheckedSpinBox* full_every_spin_ = nullptr;
     QLineEdit* dynamic_edit_ = nullptr;
     QComboBox* kv_type_combo_ = nullptr;
     QComboBox* position_combo_ = nullptr;

@@ -13,6 +13,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "controls/checked_spin_box.h"
 #include "controls/refusal_label.h"
 #include "controls/policy_dock.h"
 #include "controls/slider_spin.h"
@@ -20,8 +21,8 @@
 namespace kvscope::gui {
 namespace {
 
-QSpinBox* make_spin(QWidget* parent, const char* object_name) {
-    auto* spin = new QSpinBox(parent);
+CheckedSpinBox* make_spin(QWidget* parent, const char* object_name) {
+    auto* spin = new CheckedSpinBox(parent);
     spin->setObjectName(QLatin1String(object_name));
     spin->setKeyboardTracking(false);  // one change per typed number
     spin->setAccelerated(true);
@@ -41,6 +42,19 @@ QLabel* make_note(const QString& text, QWidget* parent) {
 
 void PolicyPanel::buildWidgets() {
     auto* top = new QVBoxLayout(this);
+
+    // --- what is in force and what was refused, first, where the eye starts
+    in_force_label_ = new QLabel(this);
+    in_force_label_->setObjectName(QStringLiteral("inForceLabel"));
+    in_force_label_->setTextFormat(Qt::PlainText);  // QLabel's AutoText would render markup in the text
+    in_force_label_->setWordWrap(true);
+    in_force_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont bold = in_force_label_->font();
+    bold.setBold(true);
+    in_force_label_->setFont(bold);
+    top->addWidget(in_force_label_);
+    refusal_label_ = make_refusal_label(this);
+    top->addWidget(refusal_label_);
 
     // --- the policy and its sizes
     auto* policy_box = new QGroupBox(tr("Cache policy"), this);
@@ -125,15 +139,7 @@ void PolicyPanel::buildWidgets() {
     storage_form->addRow(replay_note);
     top->addWidget(storage_box);
 
-    // --- state, reference run, replay
-    in_force_label_ = new QLabel(this);
-    in_force_label_->setObjectName(QStringLiteral("inForceLabel"));
-    in_force_label_->setTextFormat(Qt::PlainText);  // QLabel's AutoText would render markup in the text
-    in_force_label_->setWordWrap(true);
-    in_force_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    top->addWidget(in_force_label_);
-    refusal_label_ = make_refusal_label(this);
-    top->addWidget(refusal_label_);
+    // --- reference run, replay
     auto* run_row = new QHBoxLayout;
     reference_check_ = new QCheckBox(tr("Reference run"), this);
     reference_check_->setObjectName(QStringLiteral("referenceRunCheck"));

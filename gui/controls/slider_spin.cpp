@@ -3,13 +3,14 @@
 #include <QHBoxLayout>
 #include <QSignalBlocker>
 #include <QSlider>
-#include <QSpinBox>
+
+#include "controls/checked_spin_box.h"
 
 #include <algorithm>
 
 namespace kvscope::gui {
 
-SliderSpin::SliderSpin(QWidget* parent) : QWidget(parent), slider_(new QSlider(Qt::Horizontal, this)), spin_(new QSpinBox(this)) {
+SliderSpin::SliderSpin(QWidget* parent) : QWidget(parent), slider_(new QSlider(Qt::Horizontal, this)), spin_(new CheckedSpinBox(this)) {
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(slider_, 1);
@@ -19,6 +20,7 @@ SliderSpin::SliderSpin(QWidget* parent) : QWidget(parent), slider_(new QSlider(Q
     connect(slider_, &QSlider::valueChanged, this, [this](int v) { syncFrom(v, slider_); });
     connect(spin_, qOverload<int>(&QSpinBox::valueChanged), this, [this](int v) { syncFrom(v, spin_); });
     connect(slider_, &QSlider::sliderReleased, this, &SliderSpin::dragFinished);
+    connect(spin_, &CheckedSpinBox::valueRefused, this, &SliderSpin::valueRefused);
 }
 
 void SliderSpin::syncFrom(int v, QWidget* source) {

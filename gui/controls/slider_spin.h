@@ -6,9 +6,10 @@
 #include <QWidget>
 
 class QSlider;
-class QSpinBox;
 
 namespace kvscope::gui {
+
+class CheckedSpinBox;
 
 class SliderSpin : public QWidget {
     Q_OBJECT
@@ -27,17 +28,18 @@ public:
     bool dragging() const;
 
     QSlider* slider() const { return slider_; }
-    QSpinBox* spinBox() const { return spin_; }
+    CheckedSpinBox* spinBox() const { return spin_; }
 
 signals:
     void valueChanged(int value);  // a user (or test) edit of either widget
     void dragFinished();           // the slider was released
+    void valueRefused(const QString& reason);  // typed text outside the range (the old value stays)
 
 private:
     void syncFrom(int value, QWidget* source);
 
     QSlider* slider_;
-    QSpinBox* spin_;
+    CheckedSpinBox* spin_;
 };
 
 }  // namespace kvscope::gui

@@ -15,6 +15,7 @@
 #include <climits>
 
 #include "controls/dynamic_window_spec.h"
+#include "controls/field_refusals.h"
 #include "controls/policy_dock.h"
 #include "util/error.h"
 
@@ -491,6 +492,85 @@ private slots:
         panel.setLimits(512, 30, 60);
         QCOMPARE(panel.refusal(), QString());
         QCOMPARE(spy.count(), 1);
+    }
+
+    // An unparseable Dynamic window stays refused (outlined) without blocking
+    // W or S; a fix of that field clears its refusal; the reasons are emitted
+    // for the status bar.
+    void aRefusedFieldNeverBlocksTheOthers() {
+        PolicyPanel panel;
+        panel.setLimits(4096, 30, 100);
+        choose(panel, PolicyKind::SinksWindow);
+        QSignalSpy changed(&panel, &PolicyPanel::policyChanged);
+        QSignalSpy said(&panel, &PolicyPanel::refused);
+        auto* edit = child<QLineEdit>(panel, "dynamicWindowEdit");
+        QTest::keyClicks(edit, QStringLiteral("abc:xyz"));
+        QTest::keyClick(edit, Qt::Key_Return);
+        QCOMPARE(changed.count(), 0);
+        QCOMPARE(said.count(), 1);
+        QVERIFY(said.at(0).at(0).toString().contains(QStringLiteral("abc")));
+        QVERIFY(panel.isRefused(PolicyPanel::Field::Dynamic));
+        QVERIFY(kvscope::gui::FieldRefusals::isOutlined(edit));
+        child<QSpinBox>(panel, "windowSpin")->setValue(300);
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(emitted(changed, 0).window, 300);
+        QVERIFY(emitted(changed, 0).dynamic.empty());
+        child<QSpinBox>(panel, "sinksSpin")->setValue(8);
+        QCOMPARE(changed.count(), 2);
+        QCOMPARE(emitted(changed, 1).sinks, 8);
+        QVERIFY(panel.isRefused(PolicyPanel::Field::Dynamic));  // still refused, still shown
+        QVERIFY(panel.refusal().contains(QStringLiteral("abc")));
+        // A second refusal stands beside the first: S >= W (and above every dynamic step below).
+        child<QSpinBox>(panel, "sinksSpin")->setValue(600);
+        QVERIFY(panel.isRefused(PolicyPanel::Field::Sinks));
+        QVERIFY(kvscope::gui::FieldRefusals::isOutlined(child<QSpinBox>(panel, "sinksSpin")));
+        QCOMPARE(panel.refusal().split('\n').size(), 2);
+        // Fixing the text applies it and clears only its own refusal.
+        edit->clear();
+        QTest::keyClicks(edit, QStringLiteral("1024:full, 512"));
+        QTest::keyClick(edit, Qt::Key_Return);
+        QCOMPARE(changed.count(), 3);
+        QCOMPARE(emitted(changed, 2).dynamic.size(), size_t{2});
+        QCOMPARE(emitted(changed, 2).sinks, 8);
+        QVERIFY(!panel.isRefused(PolicyPanel::Field::Dynamic));
+        QVERIFY(!kvscope::gui::FieldRefusals::isOutlined(edit));
+        QVERIFY(panel.isRefused(PolicyPanel::Field::Sinks));
+    }
+
+    // Typed text outside a spin box's range: the old value stays, and why is said.
+    void anOutOfRangeTypedValueIsRefusedWithTheReason() {
+        PolicyPanel panel;
+        panel.setLimits(512, 30, 100);
+        choose(panel, PolicyKind::H2O);
+        QSignalSpy said(&panel, &PolicyPanel::refused);
+        auto* recent = child<QSpinBox>(panel, "h2oRecentSpin");
+        recent->selectAll();
+        QTest::keyClicks(recent, QStringLiteral("0"));
+        QTest::keyClick(recent, Qt::Key_Return);
+        QCOMPARE(recent->value(), 192);
+        QCOMPARE(said.count(), 1);
+        const QString reason = said.at(0).at(0).toString();
+        QVERIFY2(reason.contains(QStringLiteral("Recent R: 0 is outside 1 to 512; kept 192")), qPrintable(reason));
+        QVERIFY(kvscope::gui::FieldRefusals::isOutlined(recent));
+        QVERIFY(recent->toolTip().startsWith(QStringLiteral("Refused: ")));
+        // A good value clears it.
+        recent->setValue(100);
+        QVERIFY(!kvscope::gui::FieldRefusals::isOutlined(recent));
+        QVERIFY(!recent->toolTip().startsWith(QStringLiteral("Refused: ")));
+    }
+
+    // The pinned list names each token by its text, not only its position.
+    void pinnedTokensAreNamed() {
+        PolicyPanel panel;
+        panel.setLimits(512, 30, 100);
+        panel.setTokenText([](int32_t p) { return p == 7 ? QStringLiteral("Paris") : QString(); });
+        choose(panel, PolicyKind::Global);
+        panel.togglePin(7);
+        panel.togglePin(9);
+        auto* list = child<QListWidget>(panel, "pinList");
+        QCOMPARE(list->count(), 2);
+        QCOMPARE(list->item(0)->text(), QStringLiteral("position 7 · Paris"));
+        QCOMPARE(list->item(1)->text(), QStringLiteral("position 9"));
     }
 
     void draggingCoalescesEmissions() {
