@@ -139,11 +139,15 @@ int cmd_heatmap(const std::vector<std::string>& argv) {
             if (w > 0) d.window_edges.push_back({q.position, std::max(0, q.position - recent + 1)});
         }
     }
+    // The policy holds its sinks and pins for good: each is marked where it was held.
+    const auto mark = [&d](std::vector<render::MarkSpan>& marks, int32_t key) {
+        for (const render::MarkSpan& m : render::held_spans(d, key)) marks.push_back(m);
+    };
     if (policy.kind == PolicyKind::SinksWindow)
-        for (int32_t s = 0; s < policy.sinks && s < n_keys; ++s) d.sink_columns.push_back(s);
+        for (int32_t s = 0; s < policy.sinks && s < n_keys; ++s) mark(d.sink_marks, s);
     if (policy.kind == PolicyKind::Global)
         for (int32_t k = 0; k < n_keys; ++k)
-            if (policy.pins.count(k) || (policy.pin_every > 0 && k % policy.pin_every == 0)) d.global_columns.push_back(k);
+            if (policy.pins.count(k) || (policy.pin_every > 0 && k % policy.pin_every == 0)) mark(d.global_marks, k);
     d.title = "layer " + std::to_string(layer) + ", head " + head.text + " — " + policy.describe();
 
     ensure_runtime_dir();

@@ -116,6 +116,10 @@ void AttentionMatrix::clear() {
     window_starts_.clear();
     sink_columns_.clear();
     global_columns_.clear();
+    sink_spans_.clear();
+    global_spans_.clear();
+    open_sink_span_.clear();
+    open_global_span_.clear();
     pyramid_.clear();
     generation_ = next_generation();
 }
@@ -180,20 +184,44 @@ void AttentionMatrix::append(int32_t query_position, const LayerAttention& atten
             if (view->held_positions[i] > static_cast<int32_t>(i)) window = view->held_positions[i];
             break;
         }
-        mark_columns(*view);
     }
 
     query_positions_.push_back(query_position);
+    if (view != nullptr) mark_columns(*view, rows() - 1);
     row_offsets_.push_back(cells_.size());
     cells_.insert(cells_.end(), row.begin(), row.end());
     window_starts_.push_back(window);
     add_to_pyramid(row);
 }
 
-void AttentionMatrix::mark_columns(const LayerCacheView& view) {
+namespace {
+
+// Row `row` holds `key` in the role of `spans`: extends the key's span when it
+// ended at the row before, else starts a new one.
+void extend_span(std::vector<render::MarkSpan>& spans, std::unordered_map<int32_t, std::size_t>& open, int32_t key,
+                 int32_t row) {
+    const auto it = open.find(key);
+    if (it != open.end() && spans[it->second].last_row == row - 1) {
+        spans[it->second].last_row = row;
+        return;
+    }
+    open[key] = spans.size();
+    spans.push_back(render::MarkSpan{key, row, row});
+}
+
+}  // namespace
+
+void AttentionMatrix::mark_columns(const LayerCacheView& view, int32_t row) {
     for (std::size_t i = 0; i < view.held_positions.size(); ++i) {
-        if (view.held_roles[i] == SlotRole::Sink) insert_sorted(sink_columns_, view.held_positions[i]);
-        if (view.held_roles[i] == SlotRole::Global) insert_sorted(global_columns_, view.held_positions[i]);
+        const int32_t p = view.held_positions[i];
+        if (view.held_roles[i] == SlotRole::Sink) {
+            insert_sorted(sink_columns_, p);
+            extend_span(sink_spans_, open_sink_span_, p, row);
+        }
+        if (view.held_roles[i] == SlotRole::Global) {
+            insert_sorted(global_columns_, p);
+            extend_span(global_spans_, open_global_span_, p, row);
+        }
     }
 }
 
@@ -239,10 +267,14 @@ render::HeatmapData AttentionMatrix::to_heatmap_data(int32_t visible_rows,
             d.window_edges.emplace_back(query_positions_[static_cast<std::size_t>(r)],
                                         window_starts_[static_cast<std::size_t>(r)]);
     }
-    for (int32_t c : sink_columns_)
-        if (c < n_keys) d.sink_columns.push_back(c);
-    for (int32_t c : global_columns_)
-        if (c < n_keys) d.global_columns.push_back(c);
+    // The marks of the visible rows (spans cut at the last visible row).
+    for (const auto& [spans, out] : {std::pair{&sink_spans_, &d.sink_marks}, std::pair{&global_spans_, &d.global_marks}}) {
+        for (render::MarkSpan m : *spans) {
+            if (m.key >= n_keys || m.first_row >= visible_rows) continue;
+            m.last_row = std::min(m.last_row, visible_rows - 1);
+            out->push_back(m);
+        }
+    }
     if (token_text) {
         for (int32_t q : d.query_positions) d.query_labels.push_back(token_text(q));
         for (int32_t k : d.key_positions) d.key_labels.push_back(token_text(k));

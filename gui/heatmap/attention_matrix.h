@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "render/heatmap_data.h"
@@ -57,8 +58,14 @@ public:
     float value(int32_t row, int32_t key_position) const;  // NaN when not held or future
     bool is_future(int32_t row, int32_t key_position) const;
     int32_t window_start(int32_t row) const;  // first key position of the row's sliding window (-1: none)
-    const std::vector<int32_t>& sink_columns() const { return sink_columns_; }      // ascending
-    const std::vector<int32_t>& global_columns() const { return global_columns_; }  // ascending
+    // Key positions held as a sink (a global token) in some row, ascending.
+    const std::vector<int32_t>& sink_columns() const { return sink_columns_; }
+    const std::vector<int32_t>& global_columns() const { return global_columns_; }
+    // Where each was held in that role: one span per run of consecutive rows,
+    // in the order the runs began (a policy switch that evicts the sinks ends
+    // their spans; the view draws the marks only there).
+    const std::vector<render::MarkSpan>& sink_spans() const { return sink_spans_; }
+    const std::vector<render::MarkSpan>& global_spans() const { return global_spans_; }
     void clear();
 
     // attention: that query's LayerAttention for this layer (probs [n_head][n_keys]);
@@ -90,13 +97,16 @@ public:
 private:
     void check_row(int32_t row) const;
     void add_to_pyramid(const std::vector<float>& row);
-    void mark_columns(const LayerCacheView& view);
+    void mark_columns(const LayerCacheView& view, int32_t row);
 
     std::vector<int32_t> query_positions_;   // [rows] strictly increasing
     std::vector<std::size_t> row_offsets_;   // [rows] start of each row in cells_
     std::vector<float> cells_;               // triangular: row r has query_positions_[r] + 1 cells
     std::vector<int32_t> window_starts_;     // [rows] -1 = no window edge
     std::vector<int32_t> sink_columns_, global_columns_;  // ascending, unique
+    std::vector<render::MarkSpan> sink_spans_, global_spans_;
+    // key position -> index in *_spans_ of its latest span (extended while the role is held row after row)
+    std::unordered_map<int32_t, std::size_t> open_sink_span_, open_global_span_;
     std::vector<PyramidLevel> pyramid_;      // blocks 2, 4, ..., kMaxBlock
     uint64_t generation_ = 0;                // unique per process and per clear()
 };

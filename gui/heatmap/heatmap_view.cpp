@@ -110,14 +110,14 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent) {
     window_edge_ = new QCPCurve(plot_->xAxis, plot_->yAxis);
     window_edge_->setPen(QPen(qcolor(render::kWindowEdgeColor), 2));
     window_edge_->setName(QStringLiteral("window edge"));
-    // Sink / global columns: vertical lines from the top row down (impulses
-    // reach from each point to value 0, the top edge with the reversed axis).
-    sink_lines_ = new QCPGraph(plot_->xAxis, plot_->yAxis);
-    sink_lines_->setLineStyle(QCPGraph::lsImpulse);
+    // Sink / global columns: a vertical line over the rows where the key was
+    // held in that role (segments separated by NaN points).
+    sink_lines_ = new QCPCurve(plot_->xAxis, plot_->yAxis);
     sink_lines_->setPen(QPen(qcolor(render::kSinkColor, 170), 1));
-    global_lines_ = new QCPGraph(plot_->xAxis, plot_->yAxis);
-    global_lines_->setLineStyle(QCPGraph::lsImpulse);
+    sink_lines_->setObjectName(QStringLiteral("sinkLines"));
+    global_lines_ = new QCPCurve(plot_->xAxis, plot_->yAxis);
     global_lines_->setPen(QPen(qcolor(render::kGlobalColor, 170), 1, Qt::DashLine));
+    global_lines_->setObjectName(QStringLiteral("globalLines"));
     for (QCPAbstractPlottable* p : std::initializer_list<QCPAbstractPlottable*>{window_edge_, sink_lines_, global_lines_})
         p->setSelectable(QCP::stNone);
 
@@ -377,16 +377,18 @@ void HeatmapView::updateMarks() {
     window_edge_->data()->set(edge, true);
 
     const int32_t keys = matrix_->query_position(visible_rows_ - 1) + 1;
-    const double bottom = visible_rows_ - 0.5;
-    for (const auto& [columns, graph] : {std::pair{&matrix_->sink_columns(), sink_lines_},
-                                         std::pair{&matrix_->global_columns(), global_lines_}}) {
-        QVector<double> xs, ys;
-        for (int32_t c : *columns) {
-            if (c >= keys) break;
-            xs.append(c);
-            ys.append(bottom);
+    for (const auto& [spans, curve] : {std::pair{&matrix_->sink_spans(), sink_lines_},
+                                       std::pair{&matrix_->global_spans(), global_lines_}}) {
+        QVector<QCPCurveData> segments;
+        double s_index = 0;
+        for (const render::MarkSpan& m : *spans) {
+            if (m.key >= keys || m.first_row >= visible_rows_) continue;
+            const int32_t last = std::min(m.last_row, visible_rows_ - 1);
+            segments.append(QCPCurveData(s_index++, m.key, m.first_row - 0.5));
+            segments.append(QCPCurveData(s_index++, m.key, last + 0.5));
+            segments.append(QCPCurveData(s_index++, nan, nan));  // a break before the next span
         }
-        graph->setData(xs, ys, true);
+        curve->data()->set(segments, true);
     }
 }
 
@@ -423,7 +425,7 @@ void HeatmapView::onMouseMove(QMouseEvent* event) {
     emit cellHovered(matrix_->query_position(row), key, matrix_->value(row, key));
 }
 
-QString HeatmapView::exportImage(const QString& path) const {
+QString HeatmapView::exportImage(const QString& path, const QString& caption) const {
     if (matrix_ == nullptr || visible_rows_ == 0) return tr("nothing to export: the heatmap is empty");
     try {
         render::HeatmapStyle style;
@@ -434,8 +436,9 @@ QString HeatmapView::exportImage(const QString& path) const {
             style.value_min = map_->dataRange().lower;
             style.value_max = map_->dataRange().upper;
         }
-        render::render_heatmap(matrix_->to_heatmap_data(visible_rows_, token_text_, title_->text().toStdString()),
-                               style, path.toStdString());
+        render::HeatmapData figure = matrix_->to_heatmap_data(visible_rows_, token_text_, title_->text().toStdString());
+        figure.caption = caption.toStdString();
+        render::render_heatmap(figure, style, path.toStdString());
     } catch (const std::exception& e) {
         return QString::fromStdString(e.what());
     }

@@ -54,8 +54,10 @@ public:
     bool logScale() const { return log_scale_; }
     void setTitle(const QString& title);
     void resetZoom();
-    // PNG/SVG/PDF by extension via render::render_heatmap; "" or the error text.
-    QString exportImage(const QString& path) const;
+    // PNG/SVG/PDF by extension via render::render_heatmap, titled as shown
+    // with `caption` (model, policy, step) as a second line when given; "" or
+    // the error text.
+    QString exportImage(const QString& path, const QString& caption = {}) const;
     // The visible matrix via render::write_heatmap_csv; "" or the error text.
     QString exportCsv(const QString& path) const;
 
@@ -86,8 +88,8 @@ private:
     FastColorMap* map_ = nullptr;
     QCPColorScale* scale_ = nullptr;
     QCPCurve* window_edge_ = nullptr;
-    QCPGraph* sink_lines_ = nullptr;
-    QCPGraph* global_lines_ = nullptr;
+    QCPCurve* sink_lines_ = nullptr;    // where each sink was held
+    QCPCurve* global_lines_ = nullptr;  // where each global token was held
     QCPTextElement* title_ = nullptr;
 
     const AttentionMatrix* matrix_ = nullptr;

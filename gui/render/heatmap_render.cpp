@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
 
 #include "render/colors.h"
@@ -78,20 +79,35 @@ QSharedPointer<QCPAxisTickerText> position_ticker(const std::vector<int32_t>& po
     return ticker;
 }
 
-// Contiguous runs of the columns holding `positions`: [first, last] indices.
-std::vector<std::pair<std::size_t, std::size_t>> column_runs(const std::vector<int32_t>& key_positions,
-                                                            const std::vector<int32_t>& positions) {
-    std::vector<std::size_t> columns;
-    for (std::size_t i = 0; i < key_positions.size(); ++i)
-        if (std::find(positions.begin(), positions.end(), key_positions[i]) != positions.end()) columns.push_back(i);
-    std::vector<std::pair<std::size_t, std::size_t>> runs;
-    for (std::size_t c : columns) {
-        if (!runs.empty() && runs.back().second + 1 == c)
-            runs.back().second = c;
-        else
-            runs.emplace_back(c, c);
+// A rectangle of marked cells: columns [c0, c1] by rows [r0, r1] (indices).
+struct MarkBox {
+    std::size_t c0 = 0, c1 = 0;
+    int32_t r0 = 0, r1 = 0;
+};
+
+// The marks as boxes: neighbouring columns marked over the same rows (four
+// sinks kept from the start) share one box. Marks of keys not shown, or of
+// rows outside [0, n_rows), are dropped.
+std::vector<MarkBox> mark_boxes(const std::vector<MarkSpan>& marks,
+                                const std::unordered_map<int32_t, std::size_t>& column_of, std::size_t n_rows) {
+    std::vector<MarkBox> boxes;
+    for (const MarkSpan& m : marks) {
+        const auto it = column_of.find(m.key);
+        if (it == column_of.end() || m.first_row < 0 || m.last_row < m.first_row || static_cast<std::size_t>(m.last_row) >= n_rows)
+            continue;
+        boxes.push_back(MarkBox{it->second, it->second, m.first_row, m.last_row});
     }
-    return runs;
+    std::sort(boxes.begin(), boxes.end(), [](const MarkBox& a, const MarkBox& b) {
+        return std::tie(a.r0, a.r1, a.c0) < std::tie(b.r0, b.r1, b.c0);
+    });
+    std::vector<MarkBox> merged;
+    for (const MarkBox& b : boxes) {
+        if (!merged.empty() && merged.back().r0 == b.r0 && merged.back().r1 == b.r1 && merged.back().c1 + 1 == b.c0)
+            merged.back().c1 = b.c0;
+        else
+            merged.push_back(b);
+    }
+    return merged;
 }
 
 QBrush not_held_brush(bool hatched) {
@@ -205,10 +221,14 @@ void setup_heatmap_plot(QCustomPlot& plot, const HeatmapData& d, const HeatmapSt
 
     int row = 0;
     if (!d.title.empty()) {
-        plot.plotLayout()->insertRow(0);
-        plot.plotLayout()->addElement(0, 0, new QCPTextElement(&plot, QString::fromStdString(d.title),
-                                                               QFont(QStringLiteral("sans"), 12, QFont::Bold)));
-        row = 1;
+        plot.plotLayout()->insertRow(row);
+        plot.plotLayout()->addElement(row++, 0, new QCPTextElement(&plot, QString::fromStdString(d.title),
+                                                                   QFont(QStringLiteral("sans"), 12, QFont::Bold)));
+    }
+    if (!d.caption.empty()) {
+        plot.plotLayout()->insertRow(row);
+        plot.plotLayout()->addElement(row++, 0, new QCPTextElement(&plot, QString::fromStdString(d.caption),
+                                                                   QFont(QStringLiteral("sans"), 9)));
     }
     if (scale != nullptr) {
         plot.plotLayout()->addElement(row, 1, scale);
@@ -220,21 +240,23 @@ void setup_heatmap_plot(QCustomPlot& plot, const HeatmapData& d, const HeatmapSt
         scale->setMarginGroup(QCP::msTop | QCP::msBottom, group);
     }
 
-    // Sink and global columns: outlined over their whole height.
-    const double top = -0.5, bottom = static_cast<double>(nq) - 0.5;
+    // Sink and global marks: each key outlined over the rows where it was held in that role.
     const QPen sink_pen(qcolor(kSinkColor), 2, Qt::SolidLine);
     const QPen global_pen(qcolor(kGlobalColor), 2, Qt::DashLine);
-    const auto sink_runs = column_runs(d.key_positions, d.sink_columns);
-    const auto global_runs = column_runs(d.key_positions, d.global_columns);
-    for (const auto& [runs, pen] : {std::pair{&sink_runs, sink_pen}, std::pair{&global_runs, global_pen}}) {
-        for (const auto& [first, last] : *runs) {
+    std::unordered_map<int32_t, std::size_t> column_of;
+    for (std::size_t k = 0; k < nk; ++k) column_of.emplace(d.key_positions[k], k);
+    const std::vector<MarkBox> sink_boxes = mark_boxes(d.sink_marks, column_of, nq);
+    const std::vector<MarkBox> global_boxes = mark_boxes(d.global_marks, column_of, nq);
+    for (const auto& [boxes, pen] : {std::pair{&sink_boxes, sink_pen}, std::pair{&global_boxes, global_pen}}) {
+        for (const MarkBox& b : *boxes) {
             auto* outline = new QCPItemRect(&plot);
-            outline->topLeft->setCoords(static_cast<double>(first) - 0.5, top);
-            outline->bottomRight->setCoords(static_cast<double>(last) + 0.5, bottom);
+            outline->topLeft->setCoords(static_cast<double>(b.c0) - 0.5, static_cast<double>(b.r0) - 0.5);
+            outline->bottomRight->setCoords(static_cast<double>(b.c1) + 0.5, static_cast<double>(b.r1) + 0.5);
             outline->setPen(pen);
             outline->setBrush(Qt::NoBrush);
         }
     }
+    const bool any_sink = !sink_boxes.empty(), any_global = !global_boxes.empty();
 
     // Window edge: per row, a vertical stroke at the left edge of the first
     // key inside the window; consecutive rows join into a staircase.
@@ -277,10 +299,10 @@ void setup_heatmap_plot(QCustomPlot& plot, const HeatmapData& d, const HeatmapSt
         }
     }
 
-    const bool any_mark = !sink_runs.empty() || !global_runs.empty() || any_edge || any_not_held;
+    const bool any_mark = any_sink || any_global || any_edge || any_not_held;
     if (s.show_legend && any_mark) {
-        if (!sink_runs.empty()) add_legend_entry(plot, QStringLiteral("sink"), sink_pen, Qt::NoBrush);
-        if (!global_runs.empty()) add_legend_entry(plot, QStringLiteral("global"), global_pen, Qt::NoBrush);
+        if (any_sink) add_legend_entry(plot, QStringLiteral("sink"), sink_pen, Qt::NoBrush);
+        if (any_global) add_legend_entry(plot, QStringLiteral("global"), global_pen, Qt::NoBrush);
         if (any_edge) {
             auto* dummy = new QCPGraph(plot.xAxis, plot.yAxis);
             dummy->setName(QStringLiteral("window edge"));
@@ -302,8 +324,12 @@ void render_heatmap(const HeatmapData& data, const HeatmapStyle& style, const st
     validate(data);
     ensure_qt_application();
     QCustomPlot plot;
-    setup_heatmap_plot(plot, data, style);
-    save_plot(plot, path, format, style.width, style.height);
+    HeatmapStyle s = style;
+    // SVG has no pattern fills (QSvgGenerator drops texture brushes, leaving
+    // the not-held cells and their legend swatch empty): plain grey there.
+    if (format == ImageFormat::Svg) s.hatch_not_held = false;
+    setup_heatmap_plot(plot, data, s);
+    save_plot(plot, path, format, s.width, s.height);
 }
 
 HeatmapGeometry heatmap_geometry(const HeatmapData& data, const HeatmapStyle& style) {

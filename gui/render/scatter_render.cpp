@@ -50,7 +50,47 @@ std::pair<double, QString> byte_unit(const std::vector<ScatterPoint>& points) {
     return {1.0, QStringLiteral("B")};
 }
 
+constexpr const char* kPointX = "kvscopePointX";  // a label's point, in plot coordinates
+constexpr const char* kPointY = "kvscopePointY";
+
 }  // namespace
+
+void place_point_labels(QCustomPlot& plot) {
+    // Each label goes to the first of a few places beside its point (right
+    // above, right below, left above, left below, then further up and down)
+    // where it overlaps no label placed before it; a label with no free place
+    // is hidden (the sweep's table lists every row).
+    std::vector<QRectF> taken;
+    const QRectF area = plot.axisRect()->rect();
+    for (int i = 0; i < plot.itemCount(); ++i) {
+        auto* text = qobject_cast<QCPItemText*>(plot.item(i));
+        if (text == nullptr || !text->property(kPointX).isValid()) continue;
+        const double px = plot.xAxis->coordToPixel(text->property(kPointX).toDouble());
+        const double py = plot.yAxis->coordToPixel(text->property(kPointY).toDouble());
+        const QFontMetricsF fm(text->font());
+        const QSizeF size(fm.horizontalAdvance(text->text()) + 6, fm.height() + 2);
+        const double gap = 4;
+        const QPointF candidates[] = {
+            {px + gap, py - gap - size.height()}, {px + gap, py + gap},
+            {px - gap - size.width(), py - gap - size.height()}, {px - gap - size.width(), py + gap},
+            {px + gap, py - gap - 2 * size.height()}, {px + gap, py + gap + size.height()},
+            {px - gap - size.width(), py - gap - 2 * size.height()}, {px - gap - size.width(), py + gap + size.height()},
+        };
+        bool placed = false;
+        for (const QPointF& c : candidates) {
+            const QRectF r(c, size);
+            if (!area.contains(r)) continue;
+            if (std::any_of(taken.begin(), taken.end(), [&r](const QRectF& t) { return t.intersects(r); })) continue;
+            taken.push_back(r);
+            text->position->setType(QCPItemPosition::ptAbsolute);
+            text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+            text->position->setCoords(c.x(), c.y());
+            placed = true;
+            break;
+        }
+        text->setVisible(placed);
+    }
+}
 
 void setup_pareto_scatter(QCustomPlot& plot, const std::vector<ScatterPoint>& points, const std::string& title,
                           const ScatterStyle& style) {
@@ -82,13 +122,17 @@ void setup_pareto_scatter(QCustomPlot& plot, const std::vector<ScatterPoint>& po
         for (const ScatterPoint& p : points) {
             if (!std::isfinite(p.x) || !std::isfinite(p.y) || p.label.empty()) continue;
             auto* text = new QCPItemText(&plot);
+            text->setProperty(kPointX, p.x / divisor);
+            text->setProperty(kPointY, p.y);
             text->position->setCoords(p.x / divisor, p.y);
             text->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-            text->setPadding(QMargins(5, 0, 0, 3));
+            text->setPadding(QMargins(3, 1, 3, 1));
             text->setText(QString::fromStdString(p.label));
             text->setFont(QFont(QStringLiteral("sans"), 8));
             text->setClipToAxisRect(false);
         }
+        // Placed anew at every layout (size or range change): no two labels overlap.
+        QObject::connect(&plot, &QCustomPlot::afterLayout, &plot, [&plot] { place_point_labels(plot); });
     }
     all->rescaleAxes();
     // Room around the points, and for the labels on the right.

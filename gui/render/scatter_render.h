@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+class QCustomPlot;
+
 namespace kvscope::render {
 
 struct ScatterPoint {
@@ -27,6 +29,11 @@ struct ScatterStyle {
     bool log_x = false;
     bool label_points = true;
 };
+
+// Places the point labels of a plot set up by setup_pareto_scatter so that no
+// two overlap, for its current layout (the plot calls it after each layout;
+// exposed for tests). A label with no free place beside its point is hidden.
+void place_point_labels(QCustomPlot& plot);
 
 // PNG, PDF (or SVG) by extension; throws like render_heatmap.
 void render_pareto_scatter(const std::vector<ScatterPoint>& points, const std::string& path,

@@ -103,6 +103,7 @@ private slots:
     void pyramidIsMaxPooled();
     void rejectsBadInput();
     void heatmapDataOfVisibleRows();
+    void sinkMarksEndWhereTheSinksWereEvicted();
     void describesSelections();
 };
 
@@ -271,15 +272,44 @@ void HeatmapMatrixTest::heatmapDataOfVisibleRows() {
     QCOMPARE(d.values[3], 0.75f);
     QCOMPARE(d.key_labels, (std::vector<std::string>{"a", "b"}));
     QVERIFY(d.window_edges.empty());
-    QCOMPARE(d.sink_columns, std::vector<int32_t>{0});
+    QVERIFY(d.sink_marks.empty());  // key 0 is a sink from row 2 on, which is not shown
     QCOMPARE(d.title, std::string("t"));
 
     const auto all = m.to_heatmap_data(3);
     QCOMPARE(all.key_positions.size(), std::size_t{3});
     QVERIFY(std::isnan(all.values[2 * 3 + 1]));  // evicted
     QCOMPARE(all.window_edges, (std::vector<std::pair<int32_t, int32_t>>{{2, 2}}));
+    QCOMPARE(all.sink_marks, (std::vector<render::MarkSpan>{{0, 2, 2}}));
     QVERIFY(all.key_labels.empty());
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, m.to_heatmap_data(4));
+}
+
+// sinks(2)+window for rows 0-9, then a switch to a plain window evicts the
+// sinks: their marks cover rows 0-9 only; a pin held in rows 12-14 is marked
+// there alone.
+void HeatmapMatrixTest::sinkMarksEndWhereTheSinksWereEvicted() {
+    AttentionMatrix m;
+    const std::vector<std::vector<int32_t>> groups{{0}};
+    for (int32_t q = 0; q < 20; ++q) {
+        std::vector<int32_t> keys;
+        std::vector<float> probs;
+        LayerCacheView v;
+        for (int32_t k = 0; k <= q; ++k) {
+            const bool sink = q < 10 && k < 2, pinned = q >= 12 && q <= 14 && k == 5, recent = q - k < 4;
+            if (!sink && !pinned && !recent) continue;
+            keys.push_back(k);
+            probs.push_back(0.0f);
+            v.held_positions.push_back(k);
+            v.held_roles.push_back(sink ? SlotRole::Sink : pinned ? SlotRole::Global : SlotRole::Window);
+        }
+        for (float& p : probs) p = 1.0f / static_cast<float>(probs.size());
+        m.append(q, tiny_attention(keys, probs), HeadSelection{}, groups, &v);
+    }
+    QCOMPARE(m.sink_spans(), (std::vector<render::MarkSpan>{{0, 0, 9}, {1, 1, 9}}));
+    QCOMPARE(m.global_spans(), (std::vector<render::MarkSpan>{{5, 12, 14}}));
+    const auto d = m.to_heatmap_data(13);  // cut at the last row shown
+    QCOMPARE(d.sink_marks, (std::vector<render::MarkSpan>{{0, 0, 9}, {1, 1, 9}}));
+    QCOMPARE(d.global_marks, (std::vector<render::MarkSpan>{{5, 12, 12}}));
 }
 
 void HeatmapMatrixTest::describesSelections() {

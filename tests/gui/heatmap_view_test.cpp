@@ -173,10 +173,13 @@ void HeatmapViewTest::fullResolutionCellsEqualMatrix() {
     auto* edge = qobject_cast<QCPCurve*>(view.plot()->plottable(1));
     QVERIFY(edge != nullptr);
     QVERIFY(edge->dataCount() > 10);
-    auto* sinks = qobject_cast<QCPGraph*>(view.plot()->plottable(2));
+    // Each of the 4 sinks is held from its own row to the last: one segment
+    // (2 points and a break) per sink, at its column, ending at the last row.
+    auto* sinks = qobject_cast<QCPCurve*>(view.plot()->plottable(2));
     QVERIFY(sinks != nullptr);
-    QCOMPARE(sinks->dataCount(), 4);
-    QCOMPARE(sinks->data()->at(3)->key, 3.0);
+    QCOMPARE(sinks->dataCount(), 4 * 3);
+    QCOMPARE(sinks->data()->at(9)->key, 3.0);
+    QCOMPARE(sinks->data()->at(10)->value, m.rows() - 0.5);
 }
 
 void HeatmapViewTest::evictedLowAndFuturePixelsDiffer() {

@@ -4,8 +4,10 @@
 
 #include <QImage>
 #include <QString>
+#include <qcustomplot.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -18,6 +20,7 @@
 #include "render/heatmap_render.h"
 #include "render/line_plot.h"
 #include "render/output.h"
+#include "render/plots.h"
 #include "render/scatter_render.h"
 
 // fontconfig (loaded once by Qt's font database) keeps a few allocations for
@@ -67,8 +70,8 @@ HeatmapData small_heatmap() {
         0.20f, kNaN,  0.15f, 0.25f, kNaN,  kNaN,   //
         0.10f, kNaN,  0.05f, 0.20f, 0.90f, 0.02f,  //
     };
-    d.sink_columns = {0};
-    d.global_columns = {5};
+    d.sink_marks = {{0, 0, 3}};
+    d.global_marks = {{5, 3, 3}};
     d.window_edges = {{12, 2}, {13, 2}};
     d.title = "test heatmap";
     return d;
@@ -206,6 +209,47 @@ TEST(RenderHeatmap, SvgAndPdfMagic) {
     EXPECT_NE(svg.find("<svg"), std::string::npos);
     EXPECT_EQ(pdf.rfind("%PDF-", 0), 0u);
     EXPECT_NE(pdf.find("%%EOF"), std::string::npos);
+}
+
+// QSvgGenerator drops texture brushes: the hatched grey of not-held cells (and
+// its legend swatch) would leave empty groups. The SVG fills them plain grey.
+TEST(RenderHeatmap, SvgKeepsTheNotHeldFillAndItsLegendSwatch) {
+    TempDir dir;
+    render_heatmap(small_heatmap(), HeatmapStyle{}, dir.file("map.svg"));
+    const std::string svg = read_all(dir.file("map.svg"));
+    char grey[8];
+    std::snprintf(grey, sizeof grey, "#%02x%02x%02x", kNotHeldGrey.r, kNotHeldGrey.g, kNotHeldGrey.b);
+    size_t count = 0;
+    for (size_t at = svg.find(grey); at != std::string::npos; at = svg.find(grey, at + 1)) ++count;
+    EXPECT_GE(count, 2u) << "the not-held area and its legend swatch are filled with " << grey;
+    EXPECT_NE(svg.find("not held"), std::string::npos) << "the legend names it";
+}
+
+// Sweep points that crowd together: their labels are placed so that no two
+// overlap (a label with no free place is hidden, never drawn over another).
+TEST(RenderScatter, PointLabelsDoNotOverlap) {
+    ensure_qt_application();
+    std::vector<ScatterPoint> points;
+    for (int i = 0; i < 12; ++i)  // close in both bytes and perplexity
+        points.push_back(ScatterPoint{"sinks(4)+window(" + std::to_string(128 + i) + ")", (1.0 + i * 0.01) * 1024 * 1024,
+                                      20.0 + (i % 3) * 0.02});
+    points.push_back(ScatterPoint{"full", 8.0 * 1024 * 1024, 19.0});
+    QCustomPlot plot;
+    setup_pareto_scatter(plot, points, "sweep", ScatterStyle{});
+    plot.resize(700, 450);
+    plot.replot();  // lays out: the labels are placed
+    std::vector<QRectF> shown;
+    for (int i = 0; i < plot.itemCount(); ++i) {
+        auto* text = qobject_cast<QCPItemText*>(plot.item(i));
+        if (text == nullptr || !text->visible()) continue;
+        const QPointF at = text->position->pixelPosition();
+        const QFontMetricsF fm(text->font());
+        shown.emplace_back(at, QSizeF(fm.horizontalAdvance(text->text()), fm.height()));
+    }
+    EXPECT_GE(shown.size(), 4u) << "some labels are shown";
+    for (size_t a = 0; a < shown.size(); ++a)
+        for (size_t b = a + 1; b < shown.size(); ++b)
+            EXPECT_FALSE(shown[a].intersects(shown[b])) << "labels " << a << " and " << b << " overlap";
 }
 
 TEST(RenderHeatmap, UnknownExtensionListsSupported) {
