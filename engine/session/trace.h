@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <cstddef>
 #include <optional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,6 +51,10 @@ struct TraceHeader {
     PositionMode positions = PositionMode::Original;
     SamplingParams sampling;
     std::string tool_version = KVSCOPE_VERSION;
+    // Notes a front end saves with the trace and reads back as they are (the
+    // desktop app keeps the step, layer and heads it showed: "view.entry", ...).
+    // Optional in the file: older traces have none.
+    std::map<std::string, std::string> app_state;
 
     // Throws InvalidSetting unless n_layer, n_head, n_head_kv and n_ctx are >= 1
     // and the prompt's tokens and texts have the same length.
@@ -67,6 +72,8 @@ public:
     Trace(TraceHeader header, TraceOptions options = {});  // validates both
 
     const TraceHeader& header() const { return header_; }
+    // Replaces the header's app_state (the front end's notes, saved with the trace).
+    void set_app_state(std::map<std::string, std::string> state) { header_.app_state = std::move(state); }
     const TraceOptions& options() const { return options_; }
 
     // The prompt's snapshot (cache views after the prompt and its attention rows).

@@ -79,13 +79,15 @@ PositionMode position_mode_from(const std::string& s) {
 json header_json(const TraceHeader& h) {
     json texts = json::array();
     for (const auto& t : h.prompt_texts) texts.push_back(text_json(t));
-    return {{"model_name", h.model_name}, {"model_path", h.model_path}, {"n_layer", h.n_layer}, {"n_head", h.n_head},
+    json out = {{"model_name", h.model_name}, {"model_path", h.model_path}, {"n_layer", h.n_layer}, {"n_head", h.n_head},
             {"n_head_kv", h.n_head_kv}, {"head_dim", h.head_dim}, {"n_ctx", h.n_ctx},
             {"prompt_tokens", h.prompt_tokens}, {"prompt_texts", texts}, {"policy", h.policy},
             {"kv_type", kv_type_name(h.kv_type)}, {"positions", position_mode_name_(h.positions)},
             {"sampling", {{"temperature", num(h.sampling.temperature)}, {"top_k", h.sampling.top_k},
                           {"top_p", num(h.sampling.top_p)}, {"seed", h.sampling.seed}}},
             {"tool_version", h.tool_version}};
+    if (!h.app_state.empty()) out["app_state"] = h.app_state;
+    return out;
 }
 
 TraceHeader header_from(const json& j) {
@@ -108,6 +110,7 @@ TraceHeader header_from(const json& j) {
     h.sampling.top_p = static_cast<float>(get_num(s.at("top_p")));
     h.sampling.seed = s.at("seed").get<uint64_t>();
     h.tool_version = j.at("tool_version").get<std::string>();
+    if (j.contains("app_state")) h.app_state = j.at("app_state").get<std::map<std::string, std::string>>();
     h.validate();
     return h;
 }

@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QPixmap>
 #include <QSaveFile>
+#include <QScreen>
 #include <QThread>
 #include <QTimer>
 
@@ -37,10 +38,12 @@ bool wait_until(const std::function<bool()>& done, int timeout_ms) {
 }
 
 // A window on the model with a StreamingLLM-style policy, `steps` tokens generated.
-bool prepare_window(MainWindow& w, const TaskOptions& o, QString* error) {
+// size: the window's (the benchmark's fixed 1800 x 1100, or the default size
+// a person sees on this screen for the screenshot).
+bool prepare_window(MainWindow& w, const TaskOptions& o, QSize size, QString* error) {
     w.setErrorDialogsEnabled(false);
     w.setDecodeThreads(o.threads);
-    w.resize(1800, 1100);
+    w.resize(size);
     w.show();
     if (!o.prompt_file.isEmpty()) {
         QFile f(o.prompt_file);
@@ -77,7 +80,9 @@ bool prepare_window(MainWindow& w, const TaskOptions& o, QString* error) {
 int take_screenshot(const TaskOptions& o, const QString& path) {
     MainWindow w;
     QString error;
-    if (!prepare_window(w, o, &error)) {
+    const QScreen* screen = QGuiApplication::primaryScreen();
+    const QSize size = screen ? MainWindow::defaultSize(screen->availableGeometry()) : QSize(1440, 900);
+    if (!prepare_window(w, o, size, &error)) {
         std::fprintf(stderr, "kvscope: screenshot: %s\n", qPrintable(error));
         return 1;
     }
@@ -110,7 +115,7 @@ int run_gui_bench(const TaskOptions& o) {
 
     MainWindow w;
     QString error;
-    if (!prepare_window(w, o, &error)) {
+    if (!prepare_window(w, o, QSize(1800, 1100), &error)) {
         std::fprintf(stderr, "kvscope: bench: %s\n", qPrintable(error));
         return 1;
     }

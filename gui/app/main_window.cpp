@@ -7,6 +7,7 @@
 #include <QShowEvent>
 #include <QComboBox>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QKeySequence>
 #include <QLabel>
@@ -17,6 +18,7 @@
 #include <QScrollArea>
 #include <QSlider>
 #include <QSpinBox>
+#include <QScreen>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QToolBar>
@@ -24,6 +26,9 @@
 #include <QVBoxLayout>
 #include <QtDebug>
 
+#include <algorithm>
+
+#include "app/focused_control_keys.h"
 #include "cacheviews/head_grid_view.h"
 #include "cacheviews/kv_strip_view.h"
 #include "cacheviews/token_text_view.h"
@@ -60,6 +65,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     // limits apply once it is loaded (modelLoaded below).
     policy_->setLimits(1 << 20, 1024, 1 << 20);
     restoreSettings();
+    updatePinHint();
     updateActions();
 }
 
@@ -84,11 +90,20 @@ void MainWindow::buildActions() {
                          [this] { chooseSessionToSave(); });
     reset_ = make(tr("Reset"), QKeySequence(Qt::CTRL | Qt::Key_R), tr("Start a new run: clear the cache and run the prompt"),
                   [this] { resetRun(); });
-    step_ = make(tr("Step"), QKeySequence(Qt::Key_Space), tr("Generate one token"), [this] { stepOnce(); });
-    step_many_ = make(tr("Step xN"), QKeySequence(Qt::SHIFT | Qt::Key_Space), tr("Generate N tokens"), [this] { stepMany(); });
-    run_ = make(tr("Run"), QKeySequence(Qt::Key_Return), tr("Run until paused, the end of generation or the token limit"),
-                [this] { toggleRun(); });
-    run_->setShortcuts({QKeySequence(Qt::Key_Return), QKeySequence(Qt::Key_Enter)});
+    step_ = make(tr("Step"), {}, tr("Generate one token"), [this] { stepOnce(); });
+    step_many_ = make(tr("Step xN"), {}, tr("Generate N tokens"), [this] { stepMany(); });
+    run_ = make(tr("Run"), {}, tr("Run until paused, the end of generation or the token limit"), [this] { toggleRun(); });
+    // Space and Enter step and run unless the focused control uses them (a
+    // typed value, a button, a combo); F10 and Ctrl+Enter / F5 from anywhere.
+    auto* keys = new FocusedControlKeys(this);
+    keys->bind(step_, {QKeySequence(Qt::Key_Space), QKeySequence(Qt::Key_F10)});
+    keys->bind(step_many_, {QKeySequence(Qt::SHIFT | Qt::Key_Space), QKeySequence(Qt::SHIFT | Qt::Key_F10)});
+    keys->bind(run_, {QKeySequence(Qt::Key_Return), QKeySequence(Qt::Key_Enter), QKeySequence(Qt::CTRL | Qt::Key_Return),
+                      QKeySequence(Qt::CTRL | Qt::Key_Enter), QKeySequence(Qt::Key_F5)});
+    run_->setToolTip(tr("Run until paused, the end of generation or the token limit (Enter; Ctrl+Enter or F5 while "
+                        "typing in a field)"));
+    step_->setToolTip(tr("Generate one token (Space; F10 while typing in a field)"));
+    step_many_->setToolTip(tr("Generate N tokens (Shift+Space; Shift+F10 while typing in a field)"));
     replay_ = make(tr("Replay"), QKeySequence(Qt::CTRL | Qt::Key_P),
                    tr("Re-run the same tokens from the start under the current settings"), [this] { replay(); });
     sweep_ = make(tr("Sweep..."), QKeySequence(Qt::Key_F7),
@@ -99,8 +114,8 @@ void MainWindow::buildActions() {
                        [this] { chooseExport("csv"); });
     export_strip_ = make(tr("Export KV strip..."), {}, tr("Save the KV cache strip as PNG"), [this] { chooseExport("strip"); });
     export_plot_ = make(tr("Export plot..."), {}, tr("Save one of the plots as PNG or PDF"), [this] { chooseExport("plot"); });
-    // Space and Enter must work wherever the focus is, except while typing the prompt.
-    for (QAction* a : {step_, run_}) a->setShortcutContext(Qt::WindowShortcut);
+    // Window-wide, except where the focused control uses the key (FocusedControlKeys).
+    for (QAction* a : {step_, step_many_, run_}) a->setShortcutContext(Qt::WindowShortcut);
 }
 
 void MainWindow::buildMenus() {
@@ -182,8 +197,12 @@ void MainWindow::buildCentre() {
     heat_layout->setContentsMargins(0, 0, 0, 0);
     auto* selectors = new QHBoxLayout;
     layer_box_ = new QComboBox;
+    layer_box_->setObjectName(QStringLiteral("layerBox"));
     layer_box_->setToolTip(tr("Layer shown in the heatmap, the strip's enlarged row and the text colours"));
+    layer_box_->setSizeAdjustPolicy(QComboBox::AdjustToContents);  // "layer 29", "mean of heads" whole
     head_box_ = new QComboBox;
+    head_box_->setObjectName(QStringLiteral("headsBox"));
+    head_box_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     head_box_->setToolTip(tr("One query head, the mean or max over heads, or the mean over a KV-head group (GQA)"));
     log_scale_box_ = new QCheckBox(tr("log scale"));
     log_scale_box_->setToolTip(tr("Logarithmic colour scale (small attention weights become visible)"));
@@ -198,6 +217,9 @@ void MainWindow::buildCentre() {
     selectors->addWidget(reset_zoom);
     heat_layout->addLayout(selectors);
     heatmap_ = new HeatmapView;
+    // The heatmap takes the focus at start and on a click: there Space and
+    // Enter step and run (a field with the focus keeps them for itself).
+    heatmap_->setFocusPolicy(Qt::StrongFocus);
     heat_layout->addWidget(heatmap_, 1);
     connect(layer_box_, &QComboBox::currentIndexChanged, this, [this] {
         matrix_dirty_ = true;
@@ -229,7 +251,9 @@ void MainWindow::buildCentre() {
     text_bar->addWidget(new QLabel(tr("Text coloured by")));
     text_bar->addWidget(text_coloring_box_);
     text_bar->addStretch(1);
-    text_bar->addWidget(new QLabel(tr("click a token to pin it as a global token")));
+    pin_hint_ = new QLabel;
+    pin_hint_->setObjectName(QStringLiteral("pinHint"));
+    text_bar->addWidget(pin_hint_);
     text_layout->addLayout(text_bar);
     token_text_ = new TokenTextView;
     text_layout->addWidget(token_text_, 1);
@@ -258,11 +282,16 @@ void MainWindow::buildCentre() {
     });
 
     auto* right = new QSplitter(Qt::Vertical);
+    right->setObjectName(QStringLiteral("centreSplitter"));
+    right->setChildrenCollapsible(false);
+    // The strip shows its legend, the selected layer and a few thin rows at least.
+    strip_scroll->setMinimumHeight(std::min(strip_->minimumSizeHint().height(), 150));
+    text_panel->setMinimumHeight(90);
     right->addWidget(heat_panel);
     right->addWidget(strip_scroll);
     right->addWidget(text_panel);
-    right->setStretchFactor(0, 5);
-    right->setStretchFactor(1, 2);
+    right->setStretchFactor(0, 6);
+    right->setStretchFactor(1, 3);
     right->setStretchFactor(2, 2);
     auto* centre = new QWidget;
     auto* centre_layout = new QVBoxLayout(centre);
@@ -273,7 +302,9 @@ void MainWindow::buildCentre() {
 
     // Status bar: model · backend · tokens/s · step · cache fill.
     status_model_ = new QLabel(tr("no model"));
+    status_model_->setObjectName(QStringLiteral("modelStatus"));
     status_rate_ = new QLabel;
+    status_rate_->setObjectName(QStringLiteral("tokenRate"));
     status_step_ = new QLabel;
     status_cache_ = new QLabel;
     progress_ = new QProgressBar;
@@ -311,14 +342,30 @@ void MainWindow::buildDocks() {
     generation_scroll->setWidgetResizable(true);
     QDockWidget* prompt_dock = dock(tr("Prompt and sampling"), "prompt-dock", generation_scroll, Qt::LeftDockWidgetArea);
     QDockWidget* policy_dock = dock(tr("Cache policy"), "policy-dock", policy_scroll, Qt::LeftDockWidgetArea);
-    QDockWidget* info_dock = dock(tr("Model"), "model-dock", model_info_, Qt::LeftDockWidgetArea);
+    auto* info_scroll = new QScrollArea;  // the facts wrap to the dock's width and scroll when long
+    info_scroll->setWidget(model_info_);
+    info_scroll->setWidgetResizable(true);
+    info_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    QDockWidget* info_dock = dock(tr("Model"), "model-dock", info_scroll, Qt::LeftDockWidgetArea);
     QDockWidget* heads_dock = dock(tr("Layers x heads"), "heads-dock", heads_scroll, Qt::LeftDockWidgetArea);
+    // Three columns, each the full height: the forms on the left, the views in
+    // the centre, the plots (stacked) on the right.
+    setCorner(Qt::TopLeftCorner, Qt::LeftDockWidgetArea);
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+    setCorner(Qt::TopRightCorner, Qt::RightDockWidgetArea);
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     tabifyDockWidget(prompt_dock, info_dock);
     prompt_dock->raise();
     tabifyDockWidget(policy_dock, heads_dock);
     policy_dock->raise();
     plots_ = new PlotsPanel;
-    dock(tr("Plots"), "plots-dock", plots_, Qt::BottomDockWidgetArea);
+    QDockWidget* plots_dock = dock(tr("Plots over steps"), "plots-dock", plots_, Qt::RightDockWidgetArea);
+    // A column of plots beside the views, a row under or over them.
+    plots_->setOrientation(Qt::Vertical);
+    connect(plots_dock, &QDockWidget::dockLocationChanged, this, [this](Qt::DockWidgetArea area) {
+        if (area == Qt::LeftDockWidgetArea || area == Qt::RightDockWidgetArea) plots_->setOrientation(Qt::Vertical);
+        if (area == Qt::TopDockWidgetArea || area == Qt::BottomDockWidgetArea) plots_->setOrientation(Qt::Horizontal);
+    });
 
     connect(&thumbnails_, &ThumbnailPooler::pooled, this, [this](std::shared_ptr<const PooledThumbnails> r) {
         // A result for another run or file, or for an entry no longer shown, is stale.
@@ -342,7 +389,15 @@ void MainWindow::buildDocks() {
     connect(policy_, &PolicyPanel::policyChanged, this, [this](const PolicyConfig& p) {
         if (controller_.hasRun()) controller_.setPolicy(p);
     });
+    connect(policy_, &PolicyPanel::inForceChanged, this, &MainWindow::updatePinHint);
     connect(policy_, &PolicyPanel::replayRequested, this, &MainWindow::replay);
+    // A refusal is said where the person looks: the field (outlined) and here.
+    connect(policy_, &PolicyPanel::refused, this, [this](const QString& m) { statusBar()->showMessage(m, 10000); });
+    connect(generation_, &GenerationPanel::refused, this, [this](const QString& m) { statusBar()->showMessage(m, 10000); });
+    policy_->setTokenText([this](int32_t p) {
+        const SessionHistory& h = controller_.history();
+        return h.empty() || p >= h.textLength() ? QString() : QString::fromStdString(h.tokenText(p)).trimmed();
+    });
 }
 
 void MainWindow::connectController() {
@@ -355,16 +410,17 @@ void MainWindow::connectController() {
         model_info_->setModel(m, path);
         generation_->setMaxContext(m.config().n_ctx_train);
         policy_->setLimits(generation_->contextLength(), m.config().n_layer, generation_->contextLength());
-        status_model_->setText(tr("%1 · CPU · loaded in %2 ms")
-                                   .arg(QString::fromStdString(m.config().name.empty() ? path.toStdString()
-                                                                                       : m.config().name))
-                                   .arg(ms, 0, 'f', 0));
+        const std::string name = m.config().name.empty() ? QFileInfo(path).fileName().toStdString() : m.config().name;
+        model_status_ = tr("%1 · CPU · loaded in %2 ms").arg(QString::fromStdString(name)).arg(ms, 0, 'f', 0);
+        status_model_->setText(model_status_);
         fillLayerAndHeadChoices();
         addRecent(path);
         updateActions();
         resetRun();  // run the prompt at once: the views fill without another click
     });
     connect(&c, &SessionController::modelFailed, this, [this](const QString& path, const QString& message) {
+        // The model loaded before (if any) is still the one in use: say so again.
+        status_model_->setText(controller_.model() ? model_status_ : tr("no model"));
         showError(tr("Cannot open model"), tr("%1\n\n%2").arg(path, message));
         updateActions();
     });
@@ -383,9 +439,18 @@ void MainWindow::connectController() {
     connect(&c, &SessionController::policyApplied, this, [this](const PolicyConfig& p) {
         statusBar()->showMessage(tr("Policy from the next step: %1").arg(QString::fromStdString(p.describe())), 5000);
     });
-    connect(&c, &SessionController::stepArrived, this, [this](double gap_ms) {
-        if (gap_ms > 0) tokens_per_second_ = 0.8 * tokens_per_second_ + 0.2 * (1000.0 / gap_ms);
-    });
+}
+
+void MainWindow::updatePinHint() {
+    // What a click on a token does under the policy in force, said before the click.
+    const PolicyConfig& p = policy_->policy();
+    const bool pins = p.kind == PolicyKind::Global;
+    const QString why_not = tr("Clicks pin tokens under the global policy only (in force: %1); choose \"global\" in "
+                               "Cache policy to pin tokens.")
+                                .arg(QString::fromLatin1(policy_kind_name(p.kind)));
+    pin_hint_->setText(pins ? tr("click a token to pin or unpin it") : tr("pinning: choose the global policy"));
+    pin_hint_->setToolTip(pins ? tr("Pinned tokens are kept forever under the global policy.") : why_not);
+    token_text_->setPinning(pins, why_not);
 }
 
 void MainWindow::updateActions() {
@@ -493,15 +558,33 @@ void MainWindow::fillLayerAndHeadChoices() {
 
 void MainWindow::showEvent(QShowEvent* event) {
     QMainWindow::showEvent(event);
+    if (!first_shown_) {
+        first_shown_ = true;
+        heatmap_->setFocus(Qt::OtherFocusReason);  // not the prompt editor, where Space types
+    }
     if (dock_sizes_set_) return;
     dock_sizes_set_ = true;
-    // Default proportions, unless a saved window state set them: plots tall
-    // enough to read, the policy form taller than the prompt editor.
+    // Default proportions, unless a saved window state set them: a left column
+    // wide enough for the forms, the policy form taller than the prompt editor,
+    // plots tall enough for their axes and legends, the heatmap the largest view.
     auto* plots = findChild<QDockWidget*>("plots-dock");
     auto* prompt = findChild<QDockWidget*>("prompt-dock");
     auto* policy = findChild<QDockWidget*>("policy-dock");
-    resizeDocks({plots}, {height() / 4}, Qt::Vertical);
+    resizeDocks({prompt}, {std::clamp(width() / 4, 300, 420)}, Qt::Horizontal);
+    resizeDocks({plots}, {std::clamp(width() / 4, 300, 520)}, Qt::Horizontal);
     resizeDocks({prompt, policy}, {height() * 2 / 5, height() * 3 / 5}, Qt::Vertical);
+    if (auto* splitter = findChild<QSplitter*>("centreSplitter")) {
+        const int h = std::max(300, splitter->height());
+        splitter->setSizes({h * 55 / 100, h * 25 / 100, h * 20 / 100});
+    }
+}
+
+QSize MainWindow::defaultSize(const QRect& available) {
+    // Most of the screen (the views all want room), never more than a large
+    // desktop's worth, never less than the forms need.
+    const int w = std::clamp(available.width() * 9 / 10, std::min(available.width(), 1024), 2400);
+    const int h = std::clamp(available.height() * 9 / 10, std::min(available.height(), 700), 1500);
+    return {w, h};
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

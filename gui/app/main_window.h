@@ -9,6 +9,8 @@
 #include <QStringList>
 #include <QTimer>
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "app/model_fetcher.h"
@@ -61,6 +63,10 @@ public:
     QString exportStrip(const QString& path);    // .png
     QString exportPlot(const QString& name, const QString& path);  // .png/.pdf
 
+    // The size the window opens at without saved settings, on a screen whose
+    // available area is `available`.
+    static QSize defaultSize(const QRect& available);
+
     // For tests and the screenshot tool.
     SessionController& controller() { return controller_; }
     HeatmapView* heatmap() const { return heatmap_; }
@@ -98,6 +104,7 @@ private:
     void buildDocks();
     void connectController();
     void updateActions();
+    void updatePinHint();  // the text bar and token tooltips say what a click does under the policy in force
     // Views (main_window_views.cpp).
     void onEntryAdded(int32_t entry);
     void onHistoryReset();
@@ -120,6 +127,12 @@ private:
     void fetchDefaultModel();
     void restoreSettings();
     void saveSettings() const;
+    // The shown step, layer, heads and colour scale, saved with a session
+    // (TraceHeader::app_state) and shown again when it is opened.
+    std::map<std::string, std::string> viewState() const;
+    void restoreViewState(const std::map<std::string, std::string>& state);
+    // The line exported figures carry: model · policy [· layer · heads] · step.
+    QString figureCaption(bool with_view) const;
     void showError(const QString& title, const QString& message);
     void showShortcuts();
     void showAbout();
@@ -128,6 +141,7 @@ private:
     ModelFetcher fetcher_;
     ThumbnailPooler thumbnails_;  // layer x head thumbnails, pooled on a thread of its own
     QString last_error_;
+    QString model_status_;  // the status bar's text for the model in use ("" before one loads)
     bool error_dialogs_ = true;
 
     // Views.
@@ -145,6 +159,7 @@ private:
     QComboBox* text_coloring_box_ = nullptr;
     QSlider* timeline_ = nullptr;
     QLabel* timeline_label_ = nullptr;
+    QLabel* pin_hint_ = nullptr;
     QSpinBox* step_count_ = nullptr;
     QSlider* speed_ = nullptr;
     QLabel* status_model_ = nullptr;
@@ -183,10 +198,10 @@ private:
     int32_t shown_entry_ = -1;
     bool matrix_dirty_ = true;     // layer/heads changed: the heatmap's matrix must be rebuilt
     QStringList recent_;
-    double tokens_per_second_ = 0;
     int frames_drawn_ = 0;
     bool budget_reported_ = false;  // the trace's memory-budget message was shown for this run
     std::vector<double> frame_times_ms_;
+    bool first_shown_ = false;     // the first show gives the heatmap the focus
     bool dock_sizes_set_ = false;  // default dock proportions applied (or a saved state restored)
     int decode_threads_ = 0;  // 0 = QThread::idealThreadCount() - 1 (at least 1)
 };

@@ -12,6 +12,7 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QScreen>
 #include <QSettings>
 #include <QSlider>
 #include <QStatusBar>
@@ -143,6 +144,7 @@ QString MainWindow::saveSession(const QString& path) {
     if (h.empty()) return tr("Nothing to save: no run yet.");
     try {
         std::lock_guard<std::mutex> lock(h.trace()->mutex);
+        h.trace()->trace.set_app_state(viewState());  // opened again at this step, layer and heads
         export_trace(h.trace()->trace, session_prefix(path).toStdString());
     } catch (const std::exception& e) {
         const QString m = QString::fromStdString(e.what());
@@ -156,7 +158,9 @@ QString MainWindow::saveSession(const QString& path) {
 QString MainWindow::openSession(const QString& path) {
     try {
         auto trace = std::make_shared<SharedTrace>(import_trace(session_prefix(path).toStdString()));
+        const std::map<std::string, std::string> view = trace->trace.header().app_state;
         controller_.openTrace(trace);
+        restoreViewState(view);
     } catch (const std::exception& e) {
         const QString m = QString::fromStdString(e.what());
         showError(tr("Cannot open the session"), m);
@@ -166,20 +170,93 @@ QString MainWindow::openSession(const QString& path) {
     return {};
 }
 
+namespace {
+
+// HeadSelection <-> its name in a saved session: "mean", "max", "head:N", "group:N".
+QString heads_name(const HeadSelection& s) {
+    switch (s.mode) {
+        case HeadReduce::Mean: return QStringLiteral("mean");
+        case HeadReduce::Max: return QStringLiteral("max");
+        case HeadReduce::Head: return QStringLiteral("head:%1").arg(s.index);
+        case HeadReduce::KvGroup: return QStringLiteral("group:%1").arg(s.index);
+    }
+    return QStringLiteral("mean");
+}
+
+}  // namespace
+
+std::map<std::string, std::string> MainWindow::viewState() const {
+    return {{"view.entry", std::to_string(std::max(0, shown_entry_))},
+            {"view.layer", std::to_string(selectedLayer())},
+            {"view.heads", heads_name(headSelection()).toStdString()},
+            {"view.log_scale", log_scale_box_->isChecked() ? "1" : "0"}};
+}
+
+void MainWindow::restoreViewState(const std::map<std::string, std::string>& state) {
+    const auto number = [&state](const char* key, int fallback) {
+        const auto it = state.find(key);
+        bool ok = false;
+        const int v = it == state.end() ? fallback : QString::fromStdString(it->second).toInt(&ok);
+        return ok ? v : fallback;
+    };
+    const int n_layer = layer_box_->count();
+    const int layer = number("view.layer", 0);
+    if (layer >= 0 && layer < n_layer) layer_box_->setCurrentIndex(layer);
+    // Heads: index 0 mean, 1 max, then the heads, then the KV groups.
+    const auto heads = state.find("view.heads");
+    if (heads != state.end()) {
+        const QString h = QString::fromStdString(heads->second);
+        const int n_head = controller_.history().empty() ? 0 : controller_.history().header().n_head;
+        int index = h == QLatin1String("max") ? 1 : 0;
+        bool ok = false;
+        if (h.startsWith(QLatin1String("head:"))) {
+            const int i = h.mid(5).toInt(&ok);
+            if (ok && i >= 0 && i < n_head) index = 2 + i;
+        } else if (h.startsWith(QLatin1String("group:"))) {
+            const int i = h.mid(6).toInt(&ok);
+            if (ok && i >= 0 && 2 + n_head + i < head_box_->count()) index = 2 + n_head + i;
+        }
+        head_box_->setCurrentIndex(index);
+    }
+    if (state.count("view.log_scale") != 0) log_scale_box_->setChecked(state.at("view.log_scale") == "1");
+    const int entries = controller_.history().entries();
+    const int entry = number("view.entry", entries - 1);
+    if (entry >= 0 && entry < entries) {
+        follow_latest_ = entry == entries - 1;
+        requested_entry_ = entry;
+        views_dirty_ = dirty_ = true;
+        renderFrame();
+    }
+}
+
+QString MainWindow::figureCaption(bool with_view) const {
+    const SessionHistory& h = controller_.history();
+    if (h.empty()) return {};
+    const int32_t entry = std::clamp(shown_entry_, 0, h.entries() - 1);
+    QStringList parts;
+    parts << QString::fromStdString(h.header().model_name.empty() ? h.header().model_path : h.header().model_name);
+    parts << QString::fromStdString(h.light(entry).policy.empty() ? h.header().policy : h.light(entry).policy);
+    if (with_view) parts << tr("layer %1").arg(selectedLayer()) << describe(headSelection());
+    parts << (entry == 0 ? tr("after the prompt (%1 tokens)").arg(h.header().prompt_tokens.size())
+                         : tr("step %1 of %2").arg(entry - 1).arg(h.steps()));
+    return parts.join(QStringLiteral(" · "));
+}
+
 QString MainWindow::exportHeatmap(const QString& path) {
-    const QString error = path.endsWith(".csv", Qt::CaseInsensitive) ? heatmap_->exportCsv(path) : heatmap_->exportImage(path);
+    const QString error = path.endsWith(".csv", Qt::CaseInsensitive) ? heatmap_->exportCsv(path)
+                                                                     : heatmap_->exportImage(path, figureCaption(true));
     if (!error.isEmpty()) showError(tr("Cannot export the heatmap"), error);
     return error;
 }
 
 QString MainWindow::exportStrip(const QString& path) {
-    const QString error = strip_->exportPng(path);
+    const QString error = strip_->exportPng(path, figureCaption(false));
     if (!error.isEmpty()) showError(tr("Cannot export the KV strip"), error);
     return error;
 }
 
 QString MainWindow::exportPlot(const QString& name, const QString& path) {
-    const QString error = plots_->exportPlot(name, path);
+    const QString error = plots_->exportPlot(name, path, figureCaption(false));
     if (!error.isEmpty()) showError(tr("Cannot export the plot"), error);
     return error;
 }
@@ -228,14 +305,21 @@ void MainWindow::chooseExport(const QString& what) {
         const QString name = QInputDialog::getItem(this, tr("Export plot"), tr("Plot"), plots_->plotNames(), 0, false, &ok);
         if (!ok) return;
         const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), home + "/" + name + ".png",
-                                                          tr("Images (*.png *.pdf)"));
+                                                          tr("Images (*.png *.svg *.pdf)"));
         if (!path.isEmpty()) exportPlot(name, path);
     }
 }
 
 void MainWindow::restoreSettings() {
     QSettings s;
-    restoreGeometry(s.value("window/geometry").toByteArray());
+    if (!restoreGeometry(s.value("window/geometry").toByteArray())) {
+        // First start: open at a size that uses the screen, centred on it.
+        if (const QScreen* screen = QGuiApplication::primaryScreen()) {
+            const QRect available = screen->availableGeometry();
+            resize(defaultSize(available));
+            move(available.center() - rect().center());
+        }
+    }
     dock_sizes_set_ = restoreState(s.value("window/state").toByteArray());
     recent_ = s.value("models/recent").toStringList();
     rebuildRecentMenu();

@@ -39,7 +39,6 @@ void MainWindow::onHistoryReset() {
     follow_latest_ = true;
     shown_entry_ = -1;
     views_dirty_ = dirty_ = true;
-    tokens_per_second_ = 0;
     updateActions();
     renderFrame();
 }
@@ -218,7 +217,8 @@ void MainWindow::refreshStatus() {
         return;
     }
     const StepSnapshot& s = h.light(std::max(0, shown_entry_));
-    status_rate_->setText(controller_.busy() ? tr("%1 tok/s").arg(tokens_per_second_, 0, 'f', 1) : QString());
+    const double rate = controller_.tokensPerSecond();
+    status_rate_->setText(!controller_.busy() ? QString() : rate < 0 ? tr("… tok/s") : tr("%1 tok/s").arg(rate, 0, 'f', 1));
     status_step_->setText(shown_entry_ <= 0 ? tr("prompt") : tr("step %1/%2").arg(shown_entry_ - 1).arg(h.steps()));
     const double full = static_cast<double>(s.memory.kv_full_bytes);
     const double held = static_cast<double>(s.memory.kv_bytes);

@@ -364,16 +364,24 @@ void KvStripView::paintContent(QPainter& painter, const Layout& lay, const QRect
     const QFont base = painter.font();
     QFont bold = base;
     bold.setBold(true);
+    // Rows thinner than the font: every 5th is labelled, in a font that fits
+    // the five rows' height, drawn whole across its neighbours (which never
+    // paint the label column).
+    QFont small = base;
+    const int base_h = QFontMetrics(base).height();
+    const int label_reach = base_h;  // how far a label may stand out of its row
     for (int32_t l = 0; l < static_cast<int32_t>(rows_.size()); ++l) {
         const Row& r = rows_[static_cast<size_t>(l)];
         const QRect row = lay.rows[static_cast<size_t>(l)];
-        if (!exposed.intersects(row.adjusted(0, -2, 0, 2))) continue;
+        if (!exposed.intersects(row.adjusted(0, -label_reach, 0, label_reach))) continue;
         // Layer label at the row start (bold, with a selection bar, for the selected layer).
-        painter.setFont(l == selected_ ? bold : base);
+        const bool fits = row.height() >= base_h - 4;
+        if (!fits) small.setPixelSize(std::clamp(row.height() + kRowGap + 4, 8, std::max(8, base_h)));
+        painter.setFont(l == selected_ ? bold : fits ? base : small);
         painter.setPen(kLabelColor);
         const QRect label(kLabelPad, row.top(), lay.labels.width() - 2 * kLabelPad, row.height());
-        if (row.height() >= QFontMetrics(painter.font()).height() - 4 || l % 5 == 0 || l == selected_)
-            painter.drawText(label, Qt::AlignRight | Qt::AlignVCenter, QStringLiteral("L%1").arg(l));
+        if (fits || l % 5 == 0 || l == selected_)
+            painter.drawText(label, Qt::AlignRight | Qt::AlignVCenter | Qt::TextDontClip, QStringLiteral("L%1").arg(l));
         if (l == selected_) painter.fillRect(QRect(0, row.top(), 3, row.height()), kSelectionColor);
         painter.setFont(base);
         paintRowSlots(painter, lay, l);
@@ -477,8 +485,14 @@ bool KvStripView::event(QEvent* event) {
     return QWidget::event(event);
 }
 
-QString KvStripView::exportPng(const QString& path) const {
-    const QSize sz = size().isEmpty() ? sizeHint() : size();
+QString KvStripView::exportPng(const QString& path, const QString& caption) const {
+    // At least the size hint, so every layer's row (and label) is drawn whole
+    // however small the strip is on screen; the caption goes in a band on top.
+    const QSize hint = sizeHint();
+    const QSize content(std::max(width(), hint.width()), std::max(height(), hint.height()));
+    const QFontMetrics fm(font());
+    const int band = caption.isEmpty() ? 0 : fm.height() + 8;
+    const QSize sz(content.width(), content.height() + band);
     const qreal dpr = devicePixelRatioF();
     QImage img(sz * dpr, QImage::Format_RGB32);
     img.setDevicePixelRatio(dpr);
@@ -486,7 +500,13 @@ QString KvStripView::exportPng(const QString& path) const {
     {
         QPainter painter(&img);
         painter.setFont(font());
-        paintContent(painter, computeLayout(sz), QRect(QPoint(0, 0), sz));
+        if (band > 0) {
+            painter.setPen(kLabelColor);
+            painter.drawText(QRect(kLabelPad, 0, sz.width() - 2 * kLabelPad, band), Qt::AlignLeft | Qt::AlignVCenter,
+                             fm.elidedText(caption, Qt::ElideRight, sz.width() - 2 * kLabelPad));
+            painter.translate(0, band);
+        }
+        paintContent(painter, computeLayout(content), QRect(QPoint(0, 0), content));
     }
     try {
         render::save_image_png(img, path.toStdString());

@@ -38,11 +38,12 @@ public:
     void clear();
     QString lastError() const { return error_; }  // "" when the shown views were accepted
 
-    // Writes the strip as shown (current size, or sizeHint() when never laid
-    // out) to `path` as PNG, atomically (render::save_image_png: an existing
-    // file is replaced only when the new one is complete). Returns "" or the
-    // error (naming the path).
-    QString exportPng(const QString& path) const;
+    // Writes the strip to `path` as PNG at its current size or sizeHint(),
+    // whichever is larger (every row and label whole), with `caption` (model,
+    // policy, step) in a line on top when given; atomically
+    // (render::save_image_png: an existing file is replaced only when the new
+    // one is complete). Returns "" or the error (naming the path).
+    QString exportPng(const QString& path, const QString& caption = {}) const;
 
     // Geometry for tests and tooltips (widget coordinates), empty if none:
     // the rectangle of physical slot `slot` in row `layer`,

@@ -81,6 +81,12 @@ TokenTextView::TokenTextView(QWidget* parent) : QAbstractScrollArea(parent) {
     setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     viewport()->setAutoFillBackground(false);
     viewport()->setToolTip(tr("Click a token to pin or unpin it as a global token."));
+    // The person's own scrolling decides whether the view follows new tokens:
+    // away from the bottom it stays put, back at the bottom it follows again.
+    connect(verticalScrollBar(), &QScrollBar::actionTriggered, this, [this] {
+        const QScrollBar* bar = verticalScrollBar();
+        follow_ = bar->sliderPosition() >= bar->maximum();
+    });
     prompt_font_ = font();
     prompt_font_.setItalic(true);
     legend_ = new QLabel(this);
@@ -92,6 +98,7 @@ TokenTextView::TokenTextView(QWidget* parent) : QAbstractScrollArea(parent) {
 
 void TokenTextView::clear() {
     tokens_.clear();
+    follow_ = true;  // a new text starts followed
     shown_.clear();
     clean_before_.assign(1, 1);
     index_of_.clear();
@@ -106,7 +113,6 @@ void TokenTextView::clear() {
 
 void TokenTextView::setTokens(const std::vector<TokenCell>& tokens) {
     QScrollBar* bar = verticalScrollBar();
-    const bool at_bottom = bar->value() >= bar->maximum();
     const size_t old_n = tokens_.size(), n = tokens.size();
     // The unchanged prefix keeps its decoding and layout; only its colours and flags are copied.
     size_t same = 0;
@@ -147,7 +153,7 @@ void TokenTextView::setTokens(const std::vector<TokenCell>& tokens) {
             break;
         }
     if (changed < std::max(n, old_n)) relayoutFrom(changed);
-    if (at_bottom) bar->setValue(bar->maximum());
+    if (follow_) bar->setValue(bar->maximum());
     viewport()->update();
 }
 
@@ -193,6 +199,7 @@ void TokenTextView::resizeEvent(QResizeEvent* event) {
     legend_->setGeometry(frameWidth(), frameWidth(), width() - 2 * frameWidth(), legend_->sizeHint().height());
     if (viewport()->width() != layout_width_) relayout();
     updateScrollBar();
+    if (follow_) verticalScrollBar()->setValue(verticalScrollBar()->maximum());  // a new width wraps anew
 }
 
 void TokenTextView::changeEvent(QEvent* event) {
@@ -409,8 +416,15 @@ QString TokenTextView::tooltipFor(int32_t index) const {
     if (t.pinned) s += tr(", pinned");
     if (!std::isnan(t.divergence))
         s += tr("\nKL(full ‖ policy) = %1, top-1 %2").arg(t.divergence, 0, 'g', 4).arg(t.top1_agrees ? tr("agrees") : tr("differs"));
-    s += tr("\nclick to %1 it").arg(t.pinned ? tr("unpin") : tr("pin"));
+    if (pinning_) s += tr("\nclick to %1 it").arg(t.pinned ? tr("unpin") : tr("pin"));
+    else if (!pinning_off_reason_.isEmpty()) s += tr("\n%1").arg(pinning_off_reason_);
     return s;
+}
+
+void TokenTextView::setPinning(bool enabled, const QString& why_not) {
+    pinning_ = enabled;
+    pinning_off_reason_ = why_not;
+    viewport()->setToolTip(enabled ? tr("Click a token to pin or unpin it as a global token.") : why_not);
 }
 
 bool TokenTextView::viewportEvent(QEvent* event) {

@@ -45,14 +45,19 @@ class TokenTextView : public QAbstractScrollArea {
 public:
     explicit TokenTextView(QWidget* parent = nullptr);
 
-    // Shows `tokens` in order. Keeps the view at the bottom when it was there
-    // (generation follows the newest token). Tokens that keep their position,
+    // Shows `tokens` in order. Follows the newest token (keeps the view at the
+    // bottom) unless the person scrolled away from the bottom; scrolling back
+    // down follows again. Tokens that keep their position,
     // text and prompt flag from the previous call keep their layout; the
     // result is the same as a fresh view given `tokens` at once.
     void setTokens(const std::vector<TokenCell>& tokens);
     void setColoring(TokenColoring c);
     TokenColoring coloring() const { return coloring_; }
     void clear();
+    bool following() const { return follow_; }  // the view keeps to the newest token
+    // What a click on a token does, said in its tooltip: pin or unpin it when
+    // pinning is on, else `why_not` (e.g. "pinning needs the global policy").
+    void setPinning(bool enabled, const QString& why_not = {});
     QString plainText() const;  // the concatenated token texts as shown (real spaces and newlines)
 
     // The box of the token at `position` in viewport() coordinates (its first
@@ -124,6 +129,9 @@ private:
     int layout_width_ = -1;
     int64_t tokens_laid_out_ = 0;
     TokenColoring coloring_ = TokenColoring::Residency;
+    bool follow_ = true;          // keep the newest token in view
+    bool pinning_ = true;         // a click pins or unpins
+    QString pinning_off_reason_;  // said in the tooltip when pinning is off
     QFont prompt_font_;                                 // italic: prompt tokens
     QLabel* legend_ = nullptr;
 };

@@ -9,6 +9,26 @@
 
 namespace kvscope::gui {
 
+namespace {
+
+// A long value without spaces (a file path, a tensor-type list) gets break
+// opportunities after separators, so the narrow dock wraps it instead of
+// cutting it off. (Copy uses the facts themselves, without them.)
+QString breakable(const QString& value) {
+    if (value.size() < 24) return value;
+    QString out;
+    out.reserve(value.size() + value.size() / 4);
+    for (const QChar c : value) {
+        out += c;
+        if (c == QLatin1Char('/') || c == QLatin1Char('_') || c == QLatin1Char('.') || c == QLatin1Char('-') ||
+            c == QLatin1Char(',') || c == QLatin1Char('='))
+            out += QChar(0x200B);  // zero-width space
+    }
+    return out;
+}
+
+}  // namespace
+
 ModelInfoPanel::ModelInfoPanel(QWidget* parent) : QWidget(parent) {
     auto* top = new QVBoxLayout(this);
     form_ = new QFormLayout;
@@ -52,7 +72,7 @@ void ModelInfoPanel::rebuildForm() {
     for (const ModelFact& fact : facts_) {
         // GGUF metadata and file paths come from the file: shown as plain
         // text, never as the rich text QLabel's default AutoText would guess.
-        auto* value = new QLabel(fact.value, this);
+        auto* value = new QLabel(breakable(fact.value), this);
         value->setTextFormat(Qt::PlainText);
         value->setWordWrap(true);
         value->setTextInteractionFlags(Qt::TextSelectableByMouse);

@@ -51,6 +51,7 @@ SessionController::SessionController(QObject* parent) : QObject(parent), worker_
     connect(worker_, &DecodeWorker::prefilled, this, [this](const KvSnapshotPtr& s) { onSnapshot(s, true); });
     connect(worker_, &DecodeWorker::stepped, this, [this](const KvSnapshotPtr& s) { onSnapshot(s, false); });
     connect(worker_, &DecodeWorker::busyChanged, this, [this](bool busy) {
+        if (busy && !busy_) rate_.reset();  // each Run (or Step xN) is measured on its own
         busy_ = busy;
         emit busyChanged(busy);
     });
@@ -87,10 +88,8 @@ void SessionController::onSnapshot(const KvSnapshotPtr& snapshot, bool prefill) 
                         .arg(QString::fromStdString(e.what())));
         return;
     }
-    const qint64 t = now_ns();
-    const double gap_ms = last_step_ns_ == 0 ? 0.0 : static_cast<double>(t - last_step_ns_) / 1e6;
-    last_step_ns_ = t;
-    emit stepArrived(gap_ms);
+    if (!prefill) rate_.add(now_ns());
+    emit stepArrived();
 }
 
 void SessionController::loadModel(const QString& path) {
@@ -104,7 +103,7 @@ void SessionController::reset(const RunSettings& settings) { start(settings, fal
 
 void SessionController::start(const RunSettings& settings, bool run_after) {
     worker_->requestPause();
-    last_step_ns_ = 0;
+    rate_.reset();
     QMetaObject::invokeMethod(worker_, [w = worker_, settings, run_after] { w->startRun(settings, run_after); },
                               Qt::QueuedConnection);
 }

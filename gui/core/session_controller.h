@@ -10,6 +10,7 @@
 
 #include "core/decode_worker.h"
 #include "core/session_history.h"
+#include "core/token_rate.h"
 
 namespace kvscope::gui {
 
@@ -27,6 +28,9 @@ public:
     bool loading() const { return loading_; }
     bool hasRun() const { return has_run_; }  // a live session exists on the worker (Step can go on)
     const RunSettings& lastSettings() const { return last_settings_; }
+    // Tokens per second of the run going on (steps over the time they took), or
+    // negative when there is not enough of it yet to say.
+    double tokensPerSecond() const { return rate_.perSecond(); }
 
     void loadModel(const QString& path);
     // Reset: a new session on `settings` (prompt, options, limits); prefill runs at once.
@@ -53,7 +57,7 @@ signals:
     void runStopped(const QString& reason);
     void failed(const QString& message);
     void policyApplied(const kvscope::PolicyConfig& policy);
-    void stepArrived(double ms_since_previous);   // a snapshot reached the history
+    void stepArrived();   // a step's snapshot reached the history
 
 private:
     void start(const RunSettings& settings, bool run_after);
@@ -69,7 +73,7 @@ private:
     bool loading_ = false;
     bool has_run_ = false;
     bool live_ = false;       // snapshots belong to the history (false after opening a file, until the next run)
-    qint64 last_step_ns_ = 0;
+    TokenRate rate_;          // over the run going on
 };
 
 }  // namespace kvscope::gui

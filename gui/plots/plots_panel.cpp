@@ -2,6 +2,7 @@
 
 #include <QGridLayout>
 #include <QLabel>
+#include <QResizeEvent>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
@@ -21,9 +22,9 @@ constexpr int kExportHeight = 500;
 
 PlotsPanel::PlotsPanel(QWidget* parent) : QWidget(parent) {
     auto* grid = new QGridLayout;
+    grid_ = grid;
     grid->setContentsMargins(0, 0, 0, 0);
     grid->setSpacing(4);
-    int column = 0;
     for (StepPlotKind kind : kStepPlotKinds) {
         auto* plot = new QCustomPlot(this);
         plot->setObjectName(step_plot_id(kind) + QStringLiteral("Plot"));
@@ -33,12 +34,14 @@ PlotsPanel::PlotsPanel(QWidget* parent) : QWidget(parent) {
         widgets_.push_back(plot);
         plots_.push_back(std::make_unique<StepPlot>(*plot, kind));
         connect(plot, &QCustomPlot::mousePress, this, [this, plot](QMouseEvent* e) { onPlotClicked(plot, e); });
-        grid->addWidget(plot, 0, column++);
+        plot->installEventFilter(this);  // resizes: ticks and legend rows follow the width
     }
+    setOrientation(Qt::Horizontal);
     summary_ = new QLabel(this);
     summary_->setObjectName(QStringLiteral("plotsSummary"));
     summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     summary_->setTextFormat(Qt::PlainText);
+    summary_->setWordWrap(true);
     summary_->setToolTip(QStringLiteral("The step under the timeline cursor: KV cache held vs a full cache, device (or "
                                         "host) memory, time per token and, with the reference run, KL divergence and "
                                         "running top-1 agreement"));
@@ -99,7 +102,10 @@ const StepMetrics* PlotsPanel::metricsAt(int32_t step) const {
 }
 
 QString PlotsPanel::summaryText() const {
-    if (steps_.empty()) return QStringLiteral("no steps yet");
+    // The first thing a newcomer reads after the prompt ran: what to press.
+    if (steps_.empty())
+        return tr("No steps yet. Press Step (Space) for one token or Run (Enter) to keep going; "
+                  "change the cache policy on the left at any time.");
     const int32_t step = cursorStep();
     if (const StepMetrics* m = metricsAt(step)) return step_summary(*m);
     return QStringLiteral("step %1: not recorded (steps %2 to %3)").arg(step).arg(steps_.front().step).arg(steps_.back().step);
@@ -117,14 +123,15 @@ QCustomPlot* PlotsPanel::plotByName(const QString& name) const {
     return nullptr;
 }
 
-QString PlotsPanel::exportPlot(const QString& name, const QString& path) const {
+QString PlotsPanel::exportPlot(const QString& name, const QString& path, const QString& caption) const {
     const auto it = std::find_if(std::begin(kStepPlotKinds), std::end(kStepPlotKinds),
                                  [&](StepPlotKind k) { return step_plot_id(k) == name; });
     if (it == std::end(kStepPlotKinds))
         return QStringLiteral("unknown plot '%1' (plots: %2)").arg(name, plotNames().join(QStringLiteral(", ")));
     try {
         const render::ImageFormat format =
-            render::format_from_path(path.toStdString(), {render::ImageFormat::Png, render::ImageFormat::Pdf});
+            render::format_from_path(path.toStdString(),
+                                     {render::ImageFormat::Png, render::ImageFormat::Pdf, render::ImageFormat::Svg});
         // Drawn from the recorded steps into an offscreen copy at a fixed
         // size, so the on-screen plot keeps its size and zoom.
         QCustomPlot copy;
@@ -132,11 +139,46 @@ QString PlotsPanel::exportPlot(const QString& name, const QString& path) const {
         for (const StepMetrics& m : steps_) plot.append(m);
         plot.setCursor(cursorStep());
         plot.updateRanges();
+        plot.fitToWidth(kExportWidth);
+        if (!caption.isEmpty()) {  // under the title: what run this is
+            copy.plotLayout()->insertRow(1);
+            copy.plotLayout()->addElement(1, 0, new QCPTextElement(&copy, caption, QFont(QStringLiteral("sans"), 9)));
+        }
         render::save_plot(copy, path.toStdString(), format, kExportWidth, kExportHeight);
     } catch (const std::exception& e) {
         return QString::fromUtf8(e.what());
     }
     return {};
+}
+
+void PlotsPanel::setOrientation(Qt::Orientation orientation) {
+    orientation_ = orientation;
+    for (QCustomPlot* w : widgets_) grid_->removeWidget(w);
+    for (size_t i = 0; i < widgets_.size(); ++i) {
+        const int n = static_cast<int>(i);
+        if (orientation == Qt::Horizontal) grid_->addWidget(widgets_[i], 0, n);
+        else grid_->addWidget(widgets_[i], n, 0);
+    }
+    // Stretch only along the plots' own direction.
+    for (int n = 0; n < static_cast<int>(widgets_.size()); ++n) {
+        grid_->setColumnStretch(n, orientation == Qt::Horizontal ? 1 : 0);
+        grid_->setRowStretch(n, orientation == Qt::Vertical ? 1 : 0);
+    }
+    // Stacked, the plots share their x axis, which the dock's title names
+    // ("Plots over steps"): the height of the axis labels goes to the data.
+    for (QCustomPlot* w : widgets_) w->xAxis->setLabel(orientation == Qt::Horizontal ? QStringLiteral("step") : QString());
+    // The outer layout caches its sizes until the event loop activates it; a
+    // window laid out before that (the first show) must see the new ones.
+    if (layout() != nullptr) layout()->invalidate();
+    updateGeometry();
+}
+
+bool PlotsPanel::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() == QEvent::Resize) {
+        for (size_t i = 0; i < widgets_.size(); ++i)
+            if (widgets_[i] == watched) plots_[i]->fitToWidth(static_cast<QResizeEvent*>(event)->size().width());
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 void PlotsPanel::scheduleRefresh() {

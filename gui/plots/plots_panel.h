@@ -1,7 +1,8 @@
-// The plots over decoding steps under the main views (DESIGN.md §3 "plots"):
+// The plots over decoding steps beside the main views (DESIGN.md §3 "plots"):
 // KV bytes vs a full cache, device (host) memory, ms per token and the
 // reference run's quality figures, with a timeline cursor and a one-line
-// summary of the cursor's step.
+// summary of the cursor's step. The plots stand in a row (under the views) or
+// in a column (beside them), as setOrientation says.
 #pragma once
 
 #include <QStringList>
@@ -17,6 +18,7 @@
 #include "session/step_snapshot.h"
 
 class QCustomPlot;
+class QGridLayout;
 class QLabel;
 
 namespace kvscope::gui {
@@ -44,20 +46,27 @@ public:
 
     QString summaryText() const;
     QStringList plotNames() const;  // "memory", "device", "speed", "quality"
-    // PNG or PDF by extension (900 x 500 px), written atomically; "" or the error.
-    QString exportPlot(const QString& name, const QString& path) const;
+    // PNG, PDF or SVG by extension (900 x 500 px), written atomically, with
+    // `caption` (model, policy, steps) under the title when given; "" or the error.
+    QString exportPlot(const QString& name, const QString& path, const QString& caption = {}) const;
     QCustomPlot* plotByName(const QString& name) const;  // nullptr for an unknown name
 
     // Applies pending appends now (ranges, cursor, summary, replot) instead
     // of at the coalescing timer.
     void refreshNow();
     int32_t stepCount() const { return static_cast<int32_t>(steps_.size()); }
+    // How the plots follow each other: a row (Horizontal, the default) or a column.
+    void setOrientation(Qt::Orientation orientation);
+    Qt::Orientation orientation() const { return orientation_; }
 
     static constexpr int kRefreshIntervalMs = 40;  // at most 25 replots a second while decoding
 
 signals:
     // A click in a plot, at the recorded step nearest to it (to move the timeline).
     void stepClicked(int32_t step);
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void scheduleRefresh();
@@ -68,6 +77,8 @@ private:
     std::vector<std::unique_ptr<StepPlot>> plots_;  // [kStepPlotKinds], drawing into the widgets below
     std::vector<QCustomPlot*> widgets_;             // [kStepPlotKinds] owned by this widget
     QLabel* summary_ = nullptr;
+    QGridLayout* grid_ = nullptr;
+    Qt::Orientation orientation_ = Qt::Horizontal;
     QTimer refresh_timer_;
     int32_t cursor_request_ = -1;  // negative: follow the latest step
 };

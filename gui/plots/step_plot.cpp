@@ -128,6 +128,9 @@ StepPlot::StepPlot(QCustomPlot& plot, StepPlotKind kind) : plot_(plot), kind_(ki
             break;
         }
     }
+    // A live plot is one of four in a column: a title a little smaller than an exported figure's.
+    if (auto* title = qobject_cast<QCPTextElement*>(plot.plotLayout()->element(0, 0)))
+        title->setFont(QFont(QStringLiteral("sans"), 10, QFont::Bold));
     QFont legend_font = plot.legend->font();
     legend_font.setPointSizeF(std::max(6.0, legend_font.pointSizeF() * 0.8));
     plot.legend->setFont(legend_font);
@@ -137,14 +140,19 @@ StepPlot::StepPlot(QCustomPlot& plot, StepPlotKind kind) : plot_(plot), kind_(ki
     // would hide the data. It goes below the axes instead, in columns.
     if (plot.axisRect()->insetLayout()->take(plot.legend)) {
         plot.axisRect()->insetLayout()->simplify();
-        const int row = plot.plotLayout()->rowCount();
-        plot.plotLayout()->insertRow(row);
-        plot.plotLayout()->addElement(row, 0, plot.legend);
-        plot.plotLayout()->setRowStretchFactor(row, 0.001);
         plot.legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
         plot.legend->setWrap(3);
         plot.legend->setMargins(QMargins(2, 0, 2, 0));
+        showLegendBelow(true);
     }
+
+    // Steps are whole numbers: ticks at multiples of 1 (then 2, 5, 10, ...),
+    // never at 0.2 or 2.5.
+    QSharedPointer<QCPAxisTickerFixed> step_ticker(new QCPAxisTickerFixed);
+    step_ticker->setTickStep(1.0);
+    step_ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    plot.xAxis->setTicker(step_ticker);
+    fitToWidth(plot.width());
 
     cursor_ = new QCPItemStraightLine(&plot);
     cursor_->setObjectName(QStringLiteral("stepCursor"));
@@ -153,16 +161,68 @@ StepPlot::StepPlot(QCustomPlot& plot, StepPlotKind kind) : plot_(plot), kind_(ki
     updateRanges();
 }
 
+void StepPlot::showLegendBelow(bool show) {
+    // A hidden layout element keeps its row's height in QCustomPlot: the
+    // legend leaves the layout when hidden, so the axes get that room.
+    QCPLayoutGrid* layout = plot_.plotLayout();
+    const bool placed = layout->hasElement(layout->rowCount() - 1, 0) &&
+                        layout->element(layout->rowCount() - 1, 0) == plot_.legend;
+    if (show && !placed) {
+        const int row = layout->rowCount();
+        layout->insertRow(row);
+        layout->addElement(row, 0, plot_.legend);
+        layout->setRowStretchFactor(row, 0.001);
+    } else if (!show && placed) {
+        layout->take(plot_.legend);
+        layout->simplify();
+    }
+    plot_.legend->setVisible(show);
+}
+
+void StepPlot::fitToWidth(int width) {
+    if (width <= 0) return;
+    const QMargins m = plot_.axisRect()->margins();
+    const int axis_width = std::max(1, width - m.left() - m.right());
+    plot_.xAxis->ticker()->setTickCount(std::clamp(axis_width / kPixelsPerTick, 2, 12));
+    // Legend entries per row (a wrapped grid has empty cells: item() is null there).
+    // The most entries per row whose columns (each as wide as its widest
+    // entry, entries filling rows first) fit the width.
+    const QMargins lm = plot_.legend->margins();
+    const int room = std::max(1, width - lm.left() - lm.right() - 8);
+    std::vector<int> widths;
+    for (int i = 0; i < plot_.legend->itemCount(); ++i)
+        if (const QCPAbstractLegendItem* item = plot_.legend->item(i)) widths.push_back(item->minimumOuterSizeHint().width());
+    int per_row = 1;
+    for (int n = static_cast<int>(widths.size()); n > 1; --n) {
+        std::vector<int> column(static_cast<size_t>(n), 0);  // [n] widest entry of each column
+        for (size_t i = 0; i < widths.size(); ++i) {
+            int& c = column[i % static_cast<size_t>(n)];
+            c = std::max(c, widths[i]);
+        }
+        int total = (n - 1) * plot_.legend->columnSpacing();
+        for (int w : column) total += w;
+        if (total <= room) {
+            per_row = n;
+            break;
+        }
+    }
+    if (per_row != plot_.legend->wrap()) {
+        plot_.legend->setWrap(per_row);
+        plot_.legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, /*rearrange=*/true);
+    }
+}
+
 void StepPlot::setDeviceLabels(bool device_is_host) {
     device_is_host_ = device_is_host ? 1 : 0;
     // On the CPU backend the "device" is the host: its figures are the
     // process's resident set and the machine's RAM, not VRAM.
     const QString name = device_is_host ? QStringLiteral("host memory (RSS)") : QStringLiteral("VRAM");
-    plot_.yAxis->setLabel(name + QStringLiteral(", GiB"));
+    plot_.yAxis->setLabel(QStringLiteral("GiB"));  // the title names what is measured
     plot_.graph(kDeviceUsed)->setName(device_is_host ? QStringLiteral("host memory (RSS)") : QStringLiteral("VRAM used"));
     plot_.graph(kDeviceTotal)->setName(device_is_host ? QStringLiteral("host RAM total") : QStringLiteral("VRAM total"));
     if (auto* title = qobject_cast<QCPTextElement*>(plot_.plotLayout()->element(0, 0)))
-        title->setText(device_is_host ? QStringLiteral("host memory (CPU backend)") : QStringLiteral("device memory"));
+        title->setText(device_is_host ? QStringLiteral("host memory (CPU backend)") : QStringLiteral("device memory (VRAM)"));
+    fitToWidth(plot_.width());  // the names changed width
 }
 
 void StepPlot::append(const StepMetrics& m) {
@@ -281,7 +341,7 @@ void StepPlot::updateRanges() {
         // No reference step recorded: the note takes the legend's place.
         const bool off = !has_any_reference_;
         reference_off_note_->setVisible(off);
-        plot_.legend->setVisible(!off);
+        showLegendBelow(!off);
     }
 }
 

@@ -58,9 +58,16 @@ public:
     // the "reference run off" note's visibility (shown while no step had the
     // reference run). Does not replot.
     void updateRanges();
+    // Lays the plot out for a width of `width` pixels: about one x tick per
+    // kPixelsPerTick, and as many legend entries per row as fit whole (the
+    // legend below the axes wraps onto more rows instead of clipping names).
+    // Does not replot.
+    void fitToWidth(int width);
+    static constexpr int kPixelsPerTick = 64;
 
 private:
     void setDeviceLabels(bool device_is_host);
+    void showLegendBelow(bool show);  // the legend in a row of its own under the axes, or out of the layout
     void track(const StepMetrics& m);  // extends the extent by this step's values
 
     QCustomPlot& plot_;

@@ -4,6 +4,11 @@
 #include <QtTest>
 
 #include <QAction>
+#include <QImage>
+#include <QTableWidget>
+#include <QListWidget>
+#include <QLabel>
+#include <QComboBox>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QSettings>
@@ -17,7 +22,9 @@
 
 #include "app/main_window.h"
 #include "app/shortcuts_dialog.h"
+#include "app_test_window.h"
 #include "cacheviews/head_grid_view.h"
+#include "cacheviews/kv_strip_view.h"
 #include "cacheviews/token_text_view.h"
 #include "controls/generation_panel.h"
 #include "controls/model_info_panel.h"
@@ -28,19 +35,9 @@
 
 using namespace kvscope;
 using namespace kvscope::gui;
+using namespace kvscope::test;
 
 namespace {
-
-constexpr int kLoadTimeoutMs = 60000;
-constexpr int kStepTimeoutMs = 60000;
-
-PolicyConfig sinks_window(int32_t window, int32_t sinks) {
-    PolicyConfig p;
-    p.kind = PolicyKind::SinksWindow;
-    p.window = window;
-    p.sinks = sinks;
-    return p;
-}
 
 bool starts_with(const QByteArray& data, const char* magic) { return data.startsWith(QByteArray(magic)); }
 
@@ -61,31 +58,10 @@ private:
     // A window on the model with `policy`, the prompt run (entry 0 shown).
     bool openWindow(const PolicyConfig& policy, bool reference = false,
                     const QString& prompt = "The capital of France is") {
-        window_ = std::make_unique<MainWindow>();
-        window_->setErrorDialogsEnabled(false);
-        window_->setDecodeThreads(1);
-        window_->resize(1400, 900);
-        window_->show();
-        window_->generationPanel()->setPrompt(prompt);
-        window_->generationPanel()->setChatTemplate(false);
-        window_->generationPanel()->setMaxNewTokens(64);
-        window_->policyPanel()->setPolicy(policy);
-        window_->policyPanel()->setReferenceRun(reference);
-        window_->openModel(model_path_);
-        SessionController& c = window_->controller();
-        return QTest::qWaitFor([&] { return !c.history().empty() && c.history().entries() >= 1; }, kLoadTimeoutMs);
+        window_ = open_app_window(model_path_, policy, reference, prompt);
+        return window_ != nullptr;
     }
-
-    // N steps (fewer if the model ends the text first): waits for the run to stop.
-    bool stepAndWait(int n) {
-        SessionController& c = window_->controller();
-        QSignalSpy stopped(&c, &SessionController::runStopped);
-        c.step(n);
-        return QTest::qWaitFor([&] { return stopped.count() > 0 && !c.busy(); }, kStepTimeoutMs);
-    }
-
-    // Waits for the frame timer to draw the newest entry.
-    void settle() { QTest::qWait(120); }
+    bool stepAndWait(int n) { return step_and_wait(*window_, n); }
 
 private slots:
     void initTestCase() {
@@ -104,7 +80,7 @@ private slots:
         QCOMPARE(h.rowsAt(0), n_prompt);
         QCOMPARE(h.header().n_layer, 30);
         QVERIFY(window_->modelInfo()->text().contains("30"));
-        settle();
+        QVERIFY(settle(*window_));  // the frame timer drew the newest entry
         QCOMPARE(window_->shownEntry(), 0);
         QCOMPARE(window_->tokenText()->plainText(), QString("The capital of France is"));
     }
@@ -114,7 +90,7 @@ private slots:
     void heatmapCellsEqualTheEngineProbabilities() {
         QVERIFY(openWindow(sinks_window(8, 2)));
         QVERIFY(stepAndWait(12));
-        settle();
+        QVERIFY(settle(*window_));  // the frame timer drew the newest entry
         SessionHistory& h = window_->controller().history();
         const int32_t entry = h.entries() - 1;
         const std::vector<QueryAttention> rows = h.recentAttention(entry, 1);
@@ -229,6 +205,31 @@ private slots:
         QVERIFY(!window_->policyPanel()->refusal().isEmpty());
     }
 
+    // Before the click, the text bar and each token's tooltip say what a click
+    // does under the policy in force; the pinned list names the token.
+    void theTextSaysWhatAClickDoes() {
+        QVERIFY(openWindow(sinks_window(8, 2)));
+        auto* hint = window_->findChild<QLabel*>(QStringLiteral("pinHint"));
+        QVERIFY(hint != nullptr);
+        QVERIFY2(hint->text().contains(QStringLiteral("global policy")), qPrintable(hint->text()));
+        QVERIFY(window_->tokenText()->viewport()->toolTip().contains(QStringLiteral("global policy only")));
+        PolicyConfig global;
+        global.kind = PolicyKind::Global;
+        global.window = 6;
+        window_->policyPanel()->setPolicy(global);
+        emit window_->policyPanel()->policyChanged(global);  // as an edit in the dock does
+        QVERIFY2(hint->text().contains(QStringLiteral("pin or unpin")), qPrintable(hint->text()));
+        // A click pins it; the list names the token, not only its position.
+        QVERIFY(settle(*window_));
+        const QRect token = window_->tokenText()->tokenRect(1);
+        QVERIFY(!token.isEmpty());
+        QTest::mouseClick(window_->tokenText()->viewport(), Qt::LeftButton, {}, token.center());
+        QVERIFY(window_->policyPanel()->policy().pins.count(1) == 1);
+        auto* list = window_->findChild<QListWidget*>(QStringLiteral("pinList"));
+        const QString piece = QString::fromStdString(window_->controller().history().tokenText(1)).trimmed();
+        QVERIFY2(list->count() == 1 && list->item(0)->text().contains(piece), qPrintable(list->item(0)->text()));
+    }
+
     void refusedSettingShowsTheReason() {
         QVERIFY(openWindow(PolicyConfig{}));
         PolicyConfig bad = sinks_window(4, 4);  // no room left for a window
@@ -330,7 +331,7 @@ private slots:
     void timelineShowsEveryViewAsItWas() {
         QVERIFY(openWindow(sinks_window(8, 2)));
         QVERIFY(stepAndWait(6));
-        settle();
+        QVERIFY(settle(*window_));  // the frame timer drew the newest entry
         SessionHistory& h = window_->controller().history();
         const QString full_text = window_->tokenText()->plainText();
         window_->timeline()->setValue(2);  // after step 1: the prompt and two generated tokens
@@ -344,10 +345,30 @@ private slots:
         QTRY_COMPARE(window_->tokenText()->plainText(), full_text);
     }
 
+    // A saved session opens at the step, layer and heads it was saved at.
+    void anOpenedSessionShowsTheViewItWasSavedAt() {
+        QVERIFY(openWindow(sinks_window(8, 2)));
+        QVERIFY(stepAndWait(8));
+        QVERIFY(settle(*window_));
+        window_->findChild<QComboBox*>(QStringLiteral("layerBox"))->setCurrentIndex(5);
+        window_->findChild<QComboBox*>(QStringLiteral("headsBox"))->setCurrentIndex(2 + 3);  // head 3
+        window_->timeline()->setValue(4);
+        QTRY_COMPARE(window_->shownEntry(), 4);
+        QTemporaryDir dir;
+        QCOMPARE(window_->saveSession(dir.filePath("v.json")), QString());
+        window_->findChild<QComboBox*>(QStringLiteral("layerBox"))->setCurrentIndex(0);
+        window_->findChild<QComboBox*>(QStringLiteral("headsBox"))->setCurrentIndex(0);
+        QCOMPARE(window_->openSession(dir.filePath("v.json")), QString());
+        QTRY_COMPARE(window_->shownEntry(), 4);
+        QCOMPARE(window_->selectedLayer(), 5);
+        QCOMPARE(window_->findChild<QComboBox*>(QStringLiteral("headsBox"))->currentIndex(), 2 + 3);
+        QCOMPARE(window_->timeline()->value(), 4);
+    }
+
     void sessionRoundTripsThroughSaveAndOpen() {
         QVERIFY(openWindow(sinks_window(8, 2)));
         QVERIFY(stepAndWait(8));
-        settle();
+        QVERIFY(settle(*window_));  // the frame timer drew the newest entry
         QTemporaryDir dir;
         const QString path = dir.filePath("run.json");
         QCOMPARE(window_->saveSession(path), QString());
@@ -362,7 +383,7 @@ private slots:
         for (int32_t k = 0; k < before.columns(); ++k) last_row.push_back(before.value(before.rows() - 1, k));
 
         QCOMPARE(window_->openSession(path), QString());
-        settle();
+        QVERIFY(settle(*window_));  // the frame timer drew the newest entry
         QCOMPARE(h.entries(), entries);
         QCOMPARE(h.tokens(), tokens);
         QCOMPARE(window_->tokenText()->plainText().toStdString(), text);
@@ -382,12 +403,18 @@ private slots:
     void exportsWriteValidFilesAndRefuseUnwritablePaths() {
         QVERIFY(openWindow(sinks_window(8, 2)));
         QVERIFY(stepAndWait(4));
-        settle();
+        QVERIFY(settle(*window_));  // the frame timer drew the newest entry
         QTemporaryDir dir;
         QCOMPARE(window_->exportHeatmap(dir.filePath("h.png")), QString());
         QVERIFY(starts_with(read_all(dir.filePath("h.png")), "\x89PNG"));
         QCOMPARE(window_->exportHeatmap(dir.filePath("h.svg")), QString());
-        QVERIFY(read_all(dir.filePath("h.svg")).contains("<svg"));
+        const QByteArray svg = read_all(dir.filePath("h.svg"));
+        QVERIFY(svg.contains("<svg"));
+        // The figure says what it shows: model, policy, layer and heads, step.
+        const SessionHistory& hist = window_->controller().history();
+        for (const std::string& part : {hist.header().model_name, sinks_window(8, 2).describe(),
+                                        std::string("layer 0"), std::string("step 3 of 4")})
+            QVERIFY2(svg.contains(QByteArray::fromStdString(part)), part.c_str());
         QCOMPARE(window_->exportHeatmap(dir.filePath("h.pdf")), QString());
         QVERIFY(starts_with(read_all(dir.filePath("h.pdf")), "%PDF"));
         QCOMPARE(window_->exportHeatmap(dir.filePath("h.csv")), QString());
@@ -396,7 +423,13 @@ private slots:
         QCOMPARE(csv.count('\n'), rows + 1);  // header + one line per query row
         QCOMPARE(window_->exportStrip(dir.filePath("s.png")), QString());
         QVERIFY(starts_with(read_all(dir.filePath("s.png")), "\x89PNG"));
+        // Every layer's row whole, however small the strip is on screen, plus the caption line.
+        const QImage strip_image(dir.filePath("s.png"));
+        QVERIFY(strip_image.height() / strip_image.devicePixelRatio() > window_->strip()->sizeHint().height());
         for (const QString& name : window_->plots()->plotNames()) {
+            QCOMPARE(window_->exportPlot(name, dir.filePath(name + ".svg")), QString());
+            const QByteArray plot_svg = read_all(dir.filePath(name + ".svg"));
+            QVERIFY2(plot_svg.contains(QByteArray::fromStdString(sinks_window(8, 2).describe())), qPrintable(name));
             QCOMPARE(window_->exportPlot(name, dir.filePath(name + ".png")), QString());
             QVERIFY(starts_with(read_all(dir.filePath(name + ".png")), "\x89PNG"));
             QCOMPARE(window_->exportPlot(name, dir.filePath(name + ".pdf")), QString());
@@ -465,10 +498,30 @@ private slots:
         QCOMPARE(again.generationPanel()->prompt(), QString("Remember me"));
     }
 
+    // Every key and mouse action, with its description whole (wrapped, never cut).
     void shortcutsAreListed() {
         MainWindow w;
         ShortcutsDialog d(w.findChildren<QAction*>());
         QVERIFY(d.rows() >= 8);
+        d.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&d));
+        auto* table = d.findChild<QTableWidget*>(QStringLiteral("shortcutsTable"));
+        QVERIFY(table != nullptr);
+        QApplication::processEvents();  // the rows take their wrapped height after the layout
+        QStringList keys;
+        for (int r = 0; r < table->rowCount(); ++r) {
+            keys << table->item(r, 0)->text();
+            QTableWidgetItem* what = table->item(r, 2);
+            const QRect cell = table->visualItemRect(what);
+            const QRect needed = table->fontMetrics().boundingRect(QRect(0, 0, cell.width() - 8, 10000),
+                                                                   Qt::TextWordWrap, what->text());
+            QVERIFY2(needed.height() <= cell.height(),
+                     qPrintable(QString("%1 px of %2 needed, %3 px wide: %4").arg(cell.height()).arg(needed.height())
+                                    .arg(cell.width()).arg(what->text())));
+        }
+        const QString all = keys.join('\n');
+        for (const char* k : {"Space", "Return", "Ctrl+Return", "F5", "F10", "Wheel", "Drag", "Click a token"})
+            QVERIFY2(all.contains(QLatin1String(k)), k);
     }
 };
 

@@ -194,8 +194,9 @@ void CacheviewsStripTest::exportPngIsAtomic() {
     KVSCOPE_QTEST_REQUIRE_MODEL(model);
     auto rec = kvscope::test::record_session(model, kvscope::test::sinks_window_policy(16, 4), 4);
     KvStripView view;
-    view.resize(700, 400);
     view.setCacheViews(rec.steps.back().layers, [&](int32_t p) { return kvscope::test::piece_at(*rec.session, p); });
+    const QSize shown(700, std::max(400, view.sizeHint().height()));  // the export is never smaller than the hint
+    view.resize(shown);
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const QString path = dir.filePath(QStringLiteral("strip.png"));
@@ -205,7 +206,7 @@ void CacheviewsStripTest::exportPngIsAtomic() {
     QCOMPARE(f.read(8), QByteArray("\x89PNG\r\n\x1a\n", 8));
     f.close();
     const QImage back(path);
-    QCOMPARE(back.size(), QSize(700, 400) * view.devicePixelRatioF());
+    QCOMPARE(back.size(), shown * view.devicePixelRatioF());
     // The exported image is the strip: slot 0 of layer 0 holds the first sink.
     const kvscope::LayerCacheView& v = rec.steps.back().layers[0];
     QCOMPARE(back.pixelColor(view.slotRect(0, v.held_slots[0]).center() * view.devicePixelRatioF()),
@@ -435,7 +436,12 @@ void CacheviewsStripTest::failedExportLeavesTheOldFile() {
     const QString ok = dir.filePath(QStringLiteral("strip.png"));
     QFile::copy(path, ok);
     QCOMPARE(view.exportPng(ok), QString());
-    QCOMPARE(QImage(ok).size(), QSize(500, 200) * view.devicePixelRatioF());
+    // At least the size hint, so every row comes out whole (500 x 200 on screen).
+    const QSize expected(std::max(500, view.sizeHint().width()), std::max(200, view.sizeHint().height()));
+    QCOMPARE(QImage(ok).size(), expected * view.devicePixelRatioF());
+    // With a caption: a line above the strip.
+    QCOMPARE(view.exportPng(ok, QStringLiteral("SmolLM2 · sinks(4)+window(16) · step 3")), QString());
+    QVERIFY(QImage(ok).height() > expected.height() * view.devicePixelRatioF());
 }
 
 QTEST_MAIN(CacheviewsStripTest)

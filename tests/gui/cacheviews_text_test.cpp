@@ -63,6 +63,7 @@ private slots:
     void clickEmitsPosition();
     void evictedDiffersFromHeldInBothModes();
     void fourThousandTokensScrollToTheNewest();
+    void followsNewTokensUnlessScrolledAway();
     void utf8SplitAcrossTokensIsShownWhole();
     void divergenceShadeOrdersAndSaturates();
     void incrementalSetTokensEqualsFullLayout();
@@ -213,6 +214,50 @@ void CacheviewsTextTest::fourThousandTokensScrollToTheNewest() {
         for (const TokenCell& c : cells) n += QString::fromStdString(c.text).size();
         return n;
     }());
+}
+
+// A long run: new tokens keep the view at the bottom, also after a resize;
+// scrolling up stops that (the person reads back), scrolling back down
+// follows again.
+void CacheviewsTextTest::followsNewTokensUnlessScrolledAway() {
+    std::vector<TokenCell> cells;
+    for (int32_t p = 0; p < 3000; ++p) {
+        TokenCell c;
+        c.position = p;
+        c.text = p % 13 == 0 ? "\n" : " word";
+        c.prompt = p < 10;
+        cells.push_back(c);
+    }
+    TokenTextView view;
+    view.resize(500, 200);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QScrollBar* bar = view.verticalScrollBar();
+    std::vector<TokenCell> shown(cells.begin(), cells.begin() + 100);
+    view.setTokens(shown);
+    for (size_t n = 100; n < 2000; n += 100) {  // the run goes on
+        shown.assign(cells.begin(), cells.begin() + static_cast<std::ptrdiff_t>(n));
+        view.setTokens(shown);
+        QCOMPARE(bar->value(), bar->maximum());
+    }
+    QVERIFY(bar->maximum() > 0);
+    view.resize(420, 260);  // a new width wraps anew: still at the newest token
+    QApplication::processEvents();
+    QCOMPARE(bar->value(), bar->maximum());
+    QVERIFY(view.following());
+    // The person scrolls up (a wheel turn or a click on the bar): the view stays there.
+    bar->triggerAction(QAbstractSlider::SliderPageStepSub);
+    QVERIFY(!view.following());
+    const int kept = bar->value();
+    shown.assign(cells.begin(), cells.begin() + 2500);
+    view.setTokens(shown);
+    QCOMPARE(bar->value(), kept);
+    QVERIFY(bar->value() < bar->maximum());
+    // Back at the bottom, it follows again.
+    bar->triggerAction(QAbstractSlider::SliderToMaximum);
+    QVERIFY(view.following());
+    view.setTokens(cells);
+    QCOMPARE(bar->value(), bar->maximum());
 }
 
 namespace {

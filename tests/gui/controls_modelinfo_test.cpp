@@ -92,9 +92,10 @@ private slots:
         QCOMPARE(value_of(panel.text(), QStringLiteral("File")), QFileInfo(path).absoluteFilePath());
         const QLabel* file_label = nullptr;
         for (const QLabel* label : panel.findChildren<QLabel*>())
-            if (label->text() == QFileInfo(path).absoluteFilePath()) file_label = label;
+            if (QString(label->text()).remove(QChar(0x200B)) == QFileInfo(path).absoluteFilePath()) file_label = label;
         QVERIFY(file_label != nullptr);
-        QVERIFY(file_label->text().contains(QStringLiteral("<b>x</b>")));
+        // (Break opportunities, zero-width spaces, follow each separator of a long value.)
+        QVERIFY(QString(file_label->text()).remove(QChar(0x200B)).contains(QStringLiteral("<b>x</b>")));
         QCOMPARE(file_label->textFormat(), Qt::PlainText);
         for (const QLabel* label : panel.findChildren<QLabel*>())
             QVERIFY2(label->textFormat() == Qt::PlainText, qPrintable(label->text()));

@@ -113,8 +113,9 @@ void PlotsPanelTest::devicePlotSaysHostMemoryOnCpu() {
     PlotsPanel panel;
     panel.setSteps(steps);
     QCustomPlot* plot = panel.plotByName("device");
-    QVERIFY(plot->yAxis->label().contains("host memory (RSS)"));
-    QVERIFY(!plot->yAxis->label().contains("VRAM"));
+    auto* title = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0));
+    QVERIFY(title != nullptr && title->text().contains("host memory (CPU backend)"));
+    QCOMPARE(plot->yAxis->label(), QStringLiteral("GiB"));
     QCOMPARE(plot->graph(0)->name(), QStringLiteral("host memory (RSS)"));
     QCOMPARE(plot->graph(0)->data()->at(2)->value, static_cast<double>(steps[2].memory.device_used) / kGiB);
     QCOMPARE(plot->graph(1)->data()->at(2)->value, static_cast<double>(steps[2].memory.device_total) / kGiB);
@@ -126,7 +127,7 @@ void PlotsPanelTest::devicePlotSaysHostMemoryOnCpu() {
     // The same figures from a GPU backend would be VRAM.
     for (auto& s : steps) s.memory.device_is_host = false;
     panel.setSteps(steps);
-    QVERIFY(plot->yAxis->label().contains("VRAM"));
+    QVERIFY(title->text().contains("VRAM"));
     QCOMPARE(plot->graph(0)->name(), QStringLiteral("VRAM used"));
     QVERIFY(panel.summaryText().contains("VRAM "));
 }
@@ -196,7 +197,10 @@ void PlotsPanelTest::cursorMovesAndSummaryDescribesItsStep() {
     panel.setCursorStep(4);
     panel.clear();  // a Replay: the cursor follows the new run's steps
     panel.refreshNow();
-    QCOMPARE(panel.summaryText(), QStringLiteral("no steps yet"));
+    // No steps: the line tells a newcomer what to press.
+    QVERIFY(panel.summaryText().startsWith(QStringLiteral("No steps yet")));
+    QVERIFY(panel.summaryText().contains(QStringLiteral("Step (Space)")));
+    QVERIFY(panel.summaryText().contains(QStringLiteral("Run (Enter)")));
     QCOMPARE(panel.cursorStep(), -1);
     QVERIFY(!item_named<QCPItemStraightLine>(panel.plotByName("memory"), "stepCursor")->visible());
 }
