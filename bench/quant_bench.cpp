@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "quant/quant.h"
+#include "backend/cpu/vec_dot.h"
 #include "util/fp16.h"
 
 namespace {

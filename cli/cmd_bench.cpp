@@ -7,7 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backend/cpu_backend.h"
 #include "command_app.h"
 #include "commands.h"
 #include "common.h"
@@ -41,6 +40,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     SessionOptions so;
     int32_t n_prompt = 128;
     int32_t n_gen = 128;
+    int32_t depth = 0;
     int runs = 5;
     bool json = false;
     bool cache_views = false;
@@ -48,6 +48,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
     add_model_options(app, model_args);
     app.add_option("-p", n_prompt, "prompt tokens processed in one go (pp)")->type_name("N")->check(integer_in(0, 1 << 20));
     app.add_option("-n", n_gen, "tokens decoded one at a time (tg)")->type_name("N")->check(integer_in(0, 1 << 20));
+    app.add_option("-d,--depth", depth, "decode after a prompt of this many tokens (tg at depth, as llama-batched-bench)")
+        ->type_name("D")
+        ->check(integer_in(0, 1 << 20));
     app.add_option("-r", runs, "runs; the median is reported")->type_name("RUNS")->check(integer_in(1, 1000));
     app.add_flag("--json", json, "print one JSON object");
     // What a step costs beyond decoding: attention capture, cache views, the reference run.
@@ -58,13 +61,12 @@ int cmd_bench(const std::vector<std::string>& argv) {
     if (!app.parse_arguments(argv)) return 0;
     so.policy = policy_from_flags(policy_flags);
     so.cache_views = cache_views || so.capture_attention;
-    const int threads = model_args.threads;
-
     auto model = load_model(model_args);
     const int32_t n_vocab = model->config().n_vocab;
-    so.n_ctx = std::min(model->config().n_ctx_train, std::max(n_prompt, n_gen + 1) + 1);
+    so.n_ctx = std::min(model->config().n_ctx_train, std::max(n_prompt, depth + n_gen + 1) + 1);
     so.prefill_batch = std::max<int32_t>(1, std::min<int32_t>(n_prompt, 512));
-    Session session(*model, std::make_unique<CpuBackend>(*model, threads), so);
+    std::string backend_note;
+    Session session(*model, make_cli_backend(*model, model_args, &backend_note), so);
 
     std::vector<double> pp, tg;
     // One warm-up run of each (page faults of the weights, scratch growth), as llama-bench does.
@@ -76,7 +78,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
             if (r >= 0) pp.push_back(n_prompt / s);
         }
         if (n_gen > 0) {
-            session.prefill(bench_tokens(1, n_vocab));
+            session.prefill(bench_tokens(std::max(1, depth), n_vocab));
             const auto t0 = std::chrono::steady_clock::now();
             // n_gen forward passes: the first step samples from the prefill's
             // logits, so one extra step feeds the last token.
@@ -86,22 +88,37 @@ int cmd_bench(const std::vector<std::string>& argv) {
         }
     }
     const double peak_mib = static_cast<double>(peak_rss_bytes()) / (1 << 20);
+    // What the backend holds after the last run: device memory (VRAM on a GPU) and its own tally.
+    const BackendMemory bm = session.backend().memory();
+    const double kv_mib = static_cast<double>(session.cache().bytes_held()) / (1 << 20);
     if (json) {
-        nlohmann::json j = {{"model", model->file().source_name()}, {"threads", threads}, {"runs", runs},
+        nlohmann::json j = {{"model", model->file().source_name()}, {"backend", session.backend().name()},
+                            {"threads", model_args.threads}, {"runs", runs},
                             {"policy", so.policy.describe()}, {"capture", so.capture_attention},
                             {"reference", so.reference_run},
-                            {"n_prompt", n_prompt}, {"n_gen", n_gen}, {"peak_rss_mib", peak_mib}};
+                            {"n_prompt", n_prompt}, {"n_gen", n_gen}, {"depth", depth}, {"peak_rss_mib", peak_mib},
+                            {"kv_mib", kv_mib}, {"weights_mib", static_cast<double>(bm.weights_bytes) / (1 << 20)},
+                            {"scratch_mib", static_cast<double>(bm.scratch_bytes) / (1 << 20)},
+                            {"device_used_mib", static_cast<double>(bm.device_used) / (1 << 20)},
+                            {"device_total_mib", static_cast<double>(bm.device_total) / (1 << 20)},
+                            {"device_is_host", bm.device_is_host}};
         if (!pp.empty()) j["pp_tokens_per_s"] = median(pp);
         if (!tg.empty()) j["tg_tokens_per_s"] = median(tg);
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
-    std::printf("model: %s, backend CPU, %d threads, %d runs (median), %s%s%s\n", model->file().source_name().c_str(),
-                threads, runs, so.policy.describe().c_str(), so.capture_attention ? ", capture on" : "",
+    std::printf("model: %s, backend %s, %d threads, %d runs (median), %s%s%s\n", model->file().source_name().c_str(),
+                session.backend().name().c_str(), model_args.threads, runs, so.policy.describe().c_str(),
+                so.capture_attention ? ", capture on" : "",
                 so.reference_run ? ", reference on" : "");
     if (!pp.empty()) std::printf("pp%-5d %10.2f tokens/s\n", n_prompt, median(pp));
-    if (!tg.empty()) std::printf("tg%-5d %10.2f tokens/s\n", n_gen, median(tg));
-    std::printf("peak RSS %.1f MiB\n", peak_mib);
+    if (!tg.empty()) std::printf("tg%-5d %10.2f tokens/s%s\n", n_gen, median(tg),
+                                 depth > 0 ? (" after " + std::to_string(depth) + " positions").c_str() : "");
+    std::printf("peak RSS %.1f MiB; KV %.1f MiB; weights %.1f MiB; scratch %.1f MiB\n", peak_mib, kv_mib,
+                static_cast<double>(bm.weights_bytes) / (1 << 20), static_cast<double>(bm.scratch_bytes) / (1 << 20));
+    if (!bm.device_is_host)
+        std::printf("device %s: %.1f of %.1f MiB in use\n", bm.device_name.c_str(),
+                    static_cast<double>(bm.device_used) / (1 << 20), static_cast<double>(bm.device_total) / (1 << 20));
     return 0;
 }
 

@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backend/cpu_backend.h"
 #include "command_app.h"
 #include "commands.h"
 #include "common.h"
@@ -87,7 +86,8 @@ int cmd_generate(const std::vector<std::string>& argv) {
 
     auto model = load_model(model_args);
     const auto ids = model->tokenizer().encode(prompt, true, true);
-    Session session(*model, std::make_unique<CpuBackend>(*model, model_args.threads), so);
+    std::string backend_note;
+    Session session(*model, make_cli_backend(*model, model_args, &backend_note), so);
     session.prefill(ids);
     std::unique_ptr<Trace> trace;
     if (trace_prefix) {
@@ -136,9 +136,10 @@ int cmd_generate(const std::vector<std::string>& argv) {
                      trace_prefix->c_str(), trace->budget_reached() ? "; " : "",
                      trace->budget_reached() ? trace->budget_message().c_str() : "");
     }
-    std::fprintf(stderr, "prompt %d tokens in %.1f ms (%.1f tok/s); %lld tokens generated, %.1f tok/s\n",
+    std::fprintf(stderr, "prompt %d tokens in %.1f ms (%.1f tok/s); %lld tokens generated, %.1f tok/s; %s\n",
                  session.n_prompt(), session.prefill_ms(), session.n_prompt() * 1000.0 / session.prefill_ms(),
-                 static_cast<long long>(n), n > 1 ? (static_cast<double>(n) - 1) * 1000.0 / decode_ms : 0.0);
+                 static_cast<long long>(n), n > 1 ? (static_cast<double>(n) - 1) * 1000.0 / decode_ms : 0.0,
+                 backend_note.c_str());
     return 0;
 }
 

@@ -7,7 +7,6 @@
 #include <optional>
 #include <string>
 
-#include "backend/cpu_backend.h"
 #include "command_app.h"
 #include "commands.h"
 #include "common.h"
@@ -108,7 +107,8 @@ int cmd_heatmap(const std::vector<std::string>& argv) {
     if (head.how == HeadReduce::One && head.head >= c.n_head)
         throw UsageError("option --head must be between 0 and " + std::to_string(c.n_head - 1) + ", mean or max, got " +
                          head.text);
-    Session session(*model, std::make_unique<CpuBackend>(*model, model_args.threads), so);
+    std::string backend_note;
+    Session session(*model, make_cli_backend(*model, model_args, &backend_note), so);
     session.prefill(model->tokenizer().encode(prompt, true, true));
     std::vector<QueryAttention> rows = session.prefill_snapshot().attention;
     for (int64_t i = 0; i < n_predict; ++i) {
@@ -159,8 +159,9 @@ int cmd_heatmap(const std::vector<std::string>& argv) {
         style.height = height.value_or(style.height);
         render::render_heatmap(d, style, *out);
     }
-    std::fprintf(stderr, "heatmap: %zu query rows × %d key positions%s%s%s%s\n", rows.size(), n_keys,
-                 out ? " -> " : "", out ? out->c_str() : "", csv ? " and " : "", csv ? csv->c_str() : "");
+    std::fprintf(stderr, "heatmap: %zu query rows × %d key positions%s%s%s%s; %s\n", rows.size(), n_keys,
+                 out ? " -> " : "", out ? out->c_str() : "", csv ? " and " : "", csv ? csv->c_str() : "",
+                 backend_note.c_str());
     return 0;
 #endif
 }

@@ -7,9 +7,29 @@
 #include "command_app.h"
 #include "commands.h"
 #include "common.h"
+#include "backend/cpu/cpu_backend.h"
 #include "util/mapped_file.h"
 
 namespace kvscope::cli {
+
+namespace {
+
+// What each backend would do with `model` on this machine.
+nlohmann::json backends_json(const Model& model, const BackendOptions& options) {
+    const BackendAvailability a = backend_availability(options);
+    std::string chosen;
+    try {
+        chosen = make_backend(model, BackendOptions{BackendKind::Auto, options.threads, options.device})->name();
+    } catch (const std::exception& e) {
+        chosen = std::string("none: ") + e.what();
+    }
+    const std::string cpu_refusal = CpuBackend(model, 1).refusal(model);
+    return {{"cpu", {{"runs", cpu_refusal.empty()}, {"threads", a.cpu_threads}, {"refusal", cpu_refusal}}},
+            {"cuda", {{"built", a.cuda_built}, {"usable", a.cuda_usable}, {"device", a.cuda_device}, {"reason", a.cuda_reason}}},
+            {"auto", chosen}};
+}
+
+}  // namespace
 
 int cmd_info(const std::vector<std::string>& argv) {
     CommandApp app("info");
@@ -43,7 +63,8 @@ int cmd_info(const std::vector<std::string>& argv) {
             {"rope_dims", c.rope_dim}, {"rope_freq_base", c.rope_freq_base}, {"rms_eps", c.rms_eps},
             {"tied_output", model->weights().tied_output}, {"vocab", c.n_vocab}, {"tokenizer", tok.model_name()},
             {"pre_tokenizer", tok.pre_name()}, {"bos", tok.bos()}, {"eos", tok.eos()}, {"add_bos", tok.add_bos()},
-            {"chat_template", has_template}, {"kv_bytes_per_token_f16", kv_per_token_f16}};
+            {"chat_template", has_template}, {"kv_bytes_per_token_f16", kv_per_token_f16},
+            {"backends", backends_json(*model, model_args.backend_options())}};
         std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return 0;
     }
@@ -69,6 +90,25 @@ int cmd_info(const std::vector<std::string>& argv) {
                 tok.model_name().c_str(), tok.pre_name().c_str(), tok.bos(), tok.eos(), tok.add_bos() ? "yes" : "no");
     std::printf("chat template:   %s\n", has_template ? "present" : "absent");
     std::printf("KV per token:    %zu bytes in f16\n", kv_per_token_f16);
+    // What each backend would do with this model on this machine.
+    const BackendOptions bo = model_args.backend_options();
+    const BackendAvailability a = backend_availability(bo);
+    const std::string cpu_refusal = CpuBackend(*model, 1).refusal(*model);
+    const std::string cpu_line =
+        cpu_refusal.empty() ? "runs it, " + std::to_string(a.cpu_threads) + " threads" : "refuses: " + cpu_refusal;
+    std::printf("backend cpu:     %s\n", cpu_line.c_str());
+    std::string cuda_line = a.cuda_usable ? "device " + std::to_string(bo.device) + ": " + a.cuda_device
+                                          : "not available: " + a.cuda_reason;
+    std::string auto_line;
+    try {
+        std::string note;
+        make_backend(*model, BackendOptions{BackendKind::Auto, bo.threads, bo.device}, &note);
+        auto_line = note;
+    } catch (const std::exception& e) {
+        auto_line = std::string("none: ") + e.what();
+    }
+    std::printf("backend cuda:    %s\n", cuda_line.c_str());
+    std::printf("backend auto:    %s\n", auto_line.c_str());
     return 0;
 }
 

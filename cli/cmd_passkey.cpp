@@ -46,11 +46,10 @@ int cmd_passkey(const std::vector<std::string>& argv) {
     if (!app.parse_arguments(argv)) return 0;
     SessionOptions so;
     so.policy = policy_from_flags(storage);
-    const int threads = model_args.threads;
 
     auto model = load_model(model_args);
     ProgressLine line("passkey");
-    const auto rows = passkey_accuracy(*model, so, grid, threads, [&](int32_t done, int32_t total) {
+    const auto rows = passkey_accuracy(*model, so, grid, backend_factory(model_args.backend_options()), [&](int32_t done, int32_t total) {
         line.update(done, total);
         return true;
     });

@@ -30,7 +30,7 @@ int cmd_ppl(const std::vector<std::string>& argv) {
     auto model = load_model(model_args);
     const auto tokens = text_file_tokens(*model, text);
     ProgressLine line("ppl");
-    const PerplexityResult r = perplexity(*model, tokens, so, model_args.threads, [&](int32_t done, int32_t total) {
+    const PerplexityResult r = perplexity(*model, tokens, so, backend_factory(model_args.backend_options()), [&](int32_t done, int32_t total) {
         line.update(done, total);
         return true;
     });

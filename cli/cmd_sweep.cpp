@@ -70,7 +70,6 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     settle_text_file_arguments(model_args, text);
     grid.positions = storage.positions.value_or(grid.positions);
     grid.reference = !no_reference;
-    const int threads = model_args.threads;
     std::vector<SweepRow> plan;
     try {
         plan = sweep_plan(grid);
@@ -86,7 +85,7 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "sweep: %zu settings over %zu tokens%s\n", plan.size(), tokens.size(),
                  grid.reference ? " (with a full-cache reference)" : "");
     ProgressLine line("sweep");
-    const auto rows = run_sweep(*model, tokens, grid, SessionOptions{}, threads,
+    const auto rows = run_sweep(*model, tokens, grid, SessionOptions{}, backend_factory(model_args.backend_options()),
                                 [&](size_t row, size_t n_rows, int32_t done, int32_t total) {
                                     line.update(static_cast<int64_t>(row) * total + done,
                                                 static_cast<int64_t>(n_rows) * total);

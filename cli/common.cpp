@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -16,7 +17,13 @@ namespace kvscope::cli {
 void add_model_options(CLI::App& app, ModelArgs& model) {
     app.add_option("-m,--model", model.option, "the .gguf model, when not given as MODEL")->type_name("PATH");
     model.threads = ThreadPool::default_thread_count();
-    app.add_option("-t,--threads", model.threads, "worker threads")->type_name("N")->check(integer_in(1, 1024));
+    app.add_option("-t,--threads", model.threads, "CPU backend threads")->type_name("N")->check(integer_in(1, 1024));
+    add_parsed_option(app, "--backend", model.backend,
+                      one_of(names_of({BackendKind::Auto, BackendKind::Cpu, BackendKind::Cuda}, backend_kind_name)),
+                      "auto (CUDA when a usable GPU exists, else the CPU), cpu or cuda; `info` says what each does here")
+        ->type_name("NAME")
+        ->default_str("auto");
+    app.add_option("--device", model.device, "CUDA device index")->type_name("N")->check(integer_in(0, 255));
     app.footer("MODEL is a .gguf path; without it: -m PATH, $KVSCOPE_MODEL, or the default model fetched by "
                "scripts/fetch-model.");
 }
@@ -49,6 +56,10 @@ std::string resolve_model_path(const ModelArgs& model) {
 }
 
 std::unique_ptr<Model> load_model(const ModelArgs& model) { return Model::load(resolve_model_path(model)); }
+
+std::unique_ptr<Backend> make_cli_backend(const Model& model, const ModelArgs& args, std::string* note) {
+    return make_backend(model, args.backend_options(), note);
+}
 
 void add_prompt_options(CLI::App& app, PromptArgs& prompt) {
     app.add_option("-p,--prompt", prompt.text, "the prompt")->type_name("TEXT");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend_factory.h"
 #include "model/model.h"
 #include "session/session.h"
 
@@ -20,10 +21,18 @@ struct ModelArgs {
     std::string argument;  // [MODEL]
     std::string option;    // -m/--model PATH
     int threads = 0;       // -t/--threads N (add_model_options sets the default)
+    BackendKind backend = BackendKind::Auto;  // --backend auto|cpu|cuda
+    int device = 0;                           // --device N (CUDA)
+
+    BackendOptions backend_options() const { return BackendOptions{backend, threads, device}; }
 };
 
-// -m/--model PATH and -t/--threads N, and the help's footer on MODEL.
+// -m/--model PATH, -t/--threads N, --backend, --device, and the help's footer on MODEL.
 void add_model_options(CLI::App& app, ModelArgs& model);
+// The backend the options ask for, for `model`; `note` receives which one it
+// is and, for auto, why ("backend: CPU, 2 threads (auto: no CUDA device)"),
+// for the command's summary line.
+std::unique_ptr<Backend> make_cli_backend(const Model& model, const ModelArgs& args, std::string* note);
 // The optional MODEL argument (ppl and sweep have their own: [MODEL] TEXTFILE).
 void add_model_argument(CLI::App& app, ModelArgs& model);
 

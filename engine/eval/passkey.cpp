@@ -4,7 +4,7 @@
 #include <limits>
 #include <memory>
 
-#include "backend/cpu_backend.h"
+#include "backend/backend.h"
 #include "util/error.h"
 
 namespace kvscope {
@@ -40,9 +40,9 @@ std::string cell_policy(int32_t window, int32_t sinks, PolicyConfig& policy) {
     return {};
 }
 
-bool retrieve(const Model& model, const SessionOptions& so, int threads, const PasskeyPrompt& prompt,
+bool retrieve(const Model& model, const SessionOptions& so, const BackendFactory& backend, const PasskeyPrompt& prompt,
               int32_t decode_tokens) {
-    Session session(model, std::make_unique<CpuBackend>(model, threads), so);
+    Session session(model, backend(model), so);
     session.prefill(prompt.tokens);
     std::string text;
     for (int32_t i = 0; i < decode_tokens; ++i) {
@@ -97,7 +97,7 @@ std::string random_passkey(uint64_t& state) {
 }
 
 std::vector<PasskeyRow> passkey_accuracy(const Model& model, const SessionOptions& base, const PasskeyGrid& grid,
-                                         int threads, const PasskeyProgress& progress) {
+                                         const BackendFactory& backend, const PasskeyProgress& progress) {
     if (grid.lengths.empty() || grid.depths.empty() || grid.windows.empty() || grid.sinks.empty())
         throw InvalidSetting("the passkey grid needs at least one length, depth, window and sink count");
     if (grid.trials < 1) throw InvalidSetting("passkey trials must be at least 1, got " + std::to_string(grid.trials));
@@ -146,7 +146,7 @@ std::vector<PasskeyRow> passkey_accuracy(const Model& model, const SessionOption
                     }
                     for (const PasskeyPrompt& prompt : prompts) {
                         so.n_ctx = static_cast<int32_t>(prompt.tokens.size()) + grid.decode_tokens;
-                        row.correct += retrieve(model, so, threads, prompt, grid.decode_tokens) ? 1 : 0;
+                        row.correct += retrieve(model, so, backend, prompt, grid.decode_tokens) ? 1 : 0;
                         ++done;
                         if (progress && !progress(done, total)) throw Error("cancelled");
                     }

@@ -65,6 +65,6 @@ using PasskeyProgress = std::function<bool(int32_t done, int32_t total)>;
 // `base` gives the KV value type and position mode (base.policy.kv_type /
 // .positions); the policy kind, window and sinks come from the grid.
 std::vector<PasskeyRow> passkey_accuracy(const Model& model, const SessionOptions& base, const PasskeyGrid& grid,
-                                         int threads, const PasskeyProgress& progress = {});
+                                         const BackendFactory& backend, const PasskeyProgress& progress = {});
 
 }  // namespace kvscope

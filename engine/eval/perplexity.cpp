@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "backend/cpu_backend.h"
+#include "backend/backend.h"
 #include "eval/metrics.h"
 #include "session/sampler.h"
 #include "util/error.h"
@@ -28,9 +28,9 @@ SessionOptions perplexity_session_options(const ModelConfig& config, SessionOpti
 }
 
 PerplexityResult perplexity(const Model& model, const std::vector<TokenId>& tokens, const SessionOptions& options,
-                            int threads, const EvalProgress& progress) {
+                            const BackendFactory& backend, const EvalProgress& progress) {
     const SessionOptions so = perplexity_session_options(model.config(), options, tokens.size());
-    Session session(model, std::make_unique<CpuBackend>(model, threads), so);
+    Session session(model, backend(model), so);
 
     const int32_t n_vocab = model.config().n_vocab;
     const int32_t total = static_cast<int32_t>(tokens.size()) - 1;

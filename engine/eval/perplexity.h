@@ -39,6 +39,6 @@ SessionOptions perplexity_session_options(const ModelConfig& config, SessionOpti
 // Throws InvalidSetting as above or for an invalid policy, and
 // kvscope::Error("cancelled") when progress returns false.
 PerplexityResult perplexity(const Model& model, const std::vector<TokenId>& tokens, const SessionOptions& options,
-                            int threads, const EvalProgress& progress = {});
+                            const BackendFactory& backend, const EvalProgress& progress = {});
 
 }  // namespace kvscope

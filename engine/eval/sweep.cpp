@@ -93,7 +93,7 @@ std::vector<SweepRow> sweep_plan(const SweepGrid& grid) {
 }
 
 std::vector<SweepRow> run_sweep(const Model& model, const std::vector<TokenId>& tokens, const SweepGrid& grid,
-                                const SessionOptions& base, int threads, const SweepProgress& progress) {
+                                const SessionOptions& base, const BackendFactory& backend, const SweepProgress& progress) {
     std::vector<SweepRow> rows = sweep_plan(grid);
     for (size_t i = 0; i < rows.size(); ++i) {
         SweepRow& row = rows[i];
@@ -103,7 +103,7 @@ std::vector<SweepRow> run_sweep(const Model& model, const std::vector<TokenId>& 
         so.reference_run = grid.reference;
         EvalProgress each;
         if (progress) each = [&](int32_t done, int32_t total) { return progress(i, rows.size(), done, total); };
-        const PerplexityResult r = perplexity(model, tokens, so, threads, each);
+        const PerplexityResult r = perplexity(model, tokens, so, backend, each);
         row.kv_bytes = r.peak_kv_bytes;
         row.ppl = r.ppl;
         row.mean_kl = r.mean_kl;

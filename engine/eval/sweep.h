@@ -52,7 +52,7 @@ using SweepProgress = std::function<bool(size_t row, size_t rows, int32_t done, 
 // Runs perplexity for every row of sweep_plan(grid); `base` gives the rest of
 // the session options (sampling is irrelevant: tokens are forced).
 std::vector<SweepRow> run_sweep(const Model& model, const std::vector<TokenId>& tokens, const SweepGrid& grid,
-                                const SessionOptions& base, int threads, const SweepProgress& progress = {});
+                                const SessionOptions& base, const BackendFactory& backend, const SweepProgress& progress = {});
 
 // CSV with a header: policy,window,sinks,kv_type,positions,kv_bytes,ppl,mean_kl,top1,n_scored,note
 // (numbers left empty when a row did not run or has no reference). Written to

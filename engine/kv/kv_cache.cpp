@@ -3,141 +3,102 @@
 #include <algorithm>
 #include <string>
 
-#include "quant/quant.h"
 #include "util/error.h"
-#include "util/fp16.h"
 
 namespace kvscope {
 
-namespace {
-TensorType storage_type(KvValueType t) {
-    switch (t) {
-        case KvValueType::F32: return TensorType::F32;
-        case KvValueType::F16: return TensorType::F16;
-        case KvValueType::Q8_0: return TensorType::Q8_0;
+KvCache::KvCache(KvLayout layout, std::unique_ptr<KvStorage> storage)
+    : layout_(std::move(layout)), storage_(std::move(storage)) {
+    layout_.validate();
+    if (!storage_) throw Error("KV cache: no storage given");
+    first_stream_.resize(idx(layout_.shape.n_layer));
+    for (int32_t l = 0; l < layout_.shape.n_layer; ++l) {
+        first_stream_[idx(l)] = static_cast<int32_t>(streams_.size());
+        for (int32_t g = 0; g < layout_.groups(l); ++g) {
+            Stream s;
+            s.slot_position.assign(idx(capacity(l)), kEmpty);
+            streams_.push_back(std::move(s));
+        }
     }
-    return TensorType::F16;
-}
-}  // namespace
-
-KvCache::KvCache(const KvCacheShape& shape, int32_t capacity, KvValueType type, PositionMode positions)
-    : shape_(shape), capacity_(capacity), type_(type), positions_(positions) {
-    if (capacity < 1) throw InvalidSetting("KV cache capacity must be at least 1 slot, got " + std::to_string(capacity));
-    if (shape.n_layer < 1 || shape.n_head_kv < 1 || shape.head_dim < 1)
-        throw InvalidSetting("KV cache shape must have at least one layer, head and dimension");
-    if (type == KvValueType::Q8_0 && shape.head_dim % 32 != 0)
-        throw InvalidSetting("KV type q8_0 needs a head size that is a multiple of 32, got " + std::to_string(shape.head_dim));
-    row_bytes_ = kvscope::row_bytes(storage_type(type), shape.kv_dim());
-    layers_.resize(idx(shape.n_layer));
-    for (auto& l : layers_) l.slot_position.assign(idx(capacity), kEmpty);
 }
 
 int32_t KvCache::insert(int32_t layer, int32_t position) {
-    Layer& l = layers_.at(idx(layer));
-    if (static_cast<int32_t>(l.held_slots.size()) >= capacity_)
-        throw Error("KV cache layer " + std::to_string(layer) + " is full (" + std::to_string(capacity_) +
+    const int32_t slot = insert(layer, 0, position);
+    for (int32_t g = 1; g < groups(layer); ++g) insert(layer, g, position);
+    return slot;
+}
+
+int32_t KvCache::insert(int32_t layer, int32_t group, int32_t position) {
+    if (layer < 0 || layer >= shape().n_layer || group < 0 || group >= groups(layer))
+        throw Error("KV cache: no layer " + std::to_string(layer) + " group " + std::to_string(group));
+    Stream& s = stream(layer, group);
+    if (static_cast<int32_t>(s.held_slots.size()) >= capacity(layer))
+        throw Error("KV cache layer " + std::to_string(layer) + " is full (" + std::to_string(capacity(layer)) +
                     " slots) and cannot take position " + std::to_string(position));
-    if (slot_of(layer, position) != kEmpty)
+    if (slot_of(layer, group, position) != kEmpty)
         throw Error("KV cache layer " + std::to_string(layer) + " already holds position " + std::to_string(position));
     int32_t slot;
-    if (!l.free_slots.empty()) {
-        slot = l.free_slots.back();
-        l.free_slots.pop_back();
+    if (!s.free_slots.empty()) {
+        slot = s.free_slots.back();
+        s.free_slots.pop_back();
     } else {
-        slot = l.allocated++;
-        const size_t need = idx(l.allocated) * row_bytes_;
-        l.k.resize(need);
-        l.v.resize(need);
+        slot = s.fresh++;
+        if (slot >= s.usable) {  // a new page of storage
+            s.usable += kPageSize;
+            storage_->ensure_slots(layer, group, s.usable);
+        }
     }
-    l.slot_position[idx(slot)] = position;
+    s.slot_position[idx(slot)] = position;
     // Keep held_slots ordered by position; new positions are nearly always the largest.
-    auto it = l.held_slots.end();
-    while (it != l.held_slots.begin() && l.slot_position[idx(*(it - 1))] > position) --it;
-    l.held_slots.insert(it, slot);
+    auto it = s.held_slots.end();
+    while (it != s.held_slots.begin() && s.slot_position[idx(*(it - 1))] > position) --it;
+    s.held_slots.insert(it, slot);
     return slot;
 }
 
 void KvCache::evict(int32_t layer, int32_t position) {
-    Layer& l = layers_.at(idx(layer));
-    const int32_t slot = slot_of(layer, position);
+    for (int32_t g = 0; g < groups(layer); ++g) evict(layer, g, position);
+}
+
+void KvCache::evict(int32_t layer, int32_t group, int32_t position) {
+    const int32_t slot = slot_of(layer, group, position);
     if (slot == kEmpty) return;
-    l.slot_position[idx(slot)] = kEmpty;
-    l.held_slots.erase(std::find(l.held_slots.begin(), l.held_slots.end(), slot));
-    l.free_slots.push_back(slot);
+    Stream& s = stream(layer, group);
+    s.slot_position[idx(slot)] = kEmpty;
+    s.held_slots.erase(std::find(s.held_slots.begin(), s.held_slots.end(), slot));
+    s.free_slots.push_back(slot);
 }
 
 void KvCache::clear() {
-    for (auto& l : layers_) {
-        std::fill(l.slot_position.begin(), l.slot_position.end(), kEmpty);
-        l.held_slots.clear();
-        l.free_slots.clear();
-        for (int32_t s = l.allocated - 1; s >= 0; --s) l.free_slots.push_back(s);
+    // The storage stays; every slot used so far is free again, lowest first.
+    for (Stream& s : streams_) {
+        std::fill(s.slot_position.begin(), s.slot_position.end(), kEmpty);
+        s.held_slots.clear();
+        s.free_slots.clear();
+        for (int32_t slot = s.fresh - 1; slot >= 0; --slot) s.free_slots.push_back(slot);
     }
 }
 
-int32_t KvCache::slot_of(int32_t layer, int32_t position) const {
-    const Layer& l = layers_.at(idx(layer));
+int32_t KvCache::slot_of(int32_t layer, int32_t group, int32_t position) const {
+    const Stream& s = stream(layer, group);
     // Held slots are ordered by position: binary search.
-    auto it = std::lower_bound(l.held_slots.begin(), l.held_slots.end(), position,
-                               [&](int32_t slot, int32_t p) { return l.slot_position[idx(slot)] < p; });
-    if (it != l.held_slots.end() && l.slot_position[idx(*it)] == position) return *it;
+    auto it = std::lower_bound(s.held_slots.begin(), s.held_slots.end(), position,
+                               [&](int32_t slot, int32_t p) { return s.slot_position[idx(slot)] < p; });
+    if (it != s.held_slots.end() && s.slot_position[idx(*it)] == position) return *it;
     return kEmpty;
 }
 
+int32_t KvCache::next_free_slot(int32_t layer, int32_t group) const {
+    const Stream& s = stream(layer, group);
+    return s.free_slots.empty() ? s.fresh : s.free_slots.back();
+}
+
 size_t KvCache::bytes_held() const {
-    size_t held = 0;
-    for (const auto& l : layers_) held += l.held_slots.size();
-    return held * bytes_per_slot();
-}
-
-}  // namespace kvscope
-
-namespace kvscope {
-
-double KvCache::bytes_per_value() const {
-    return static_cast<double>(row_bytes_) / static_cast<double>(shape_.kv_dim());
-}
-
-void KvCache::store(int32_t layer, int32_t slot, const float* k, const float* v) {
-    const int64_t n = shape_.kv_dim();
-    switch (type_) {
-        case KvValueType::F32:
-            std::copy(k, k + n, reinterpret_cast<float*>(k_row(layer, slot)));
-            std::copy(v, v + n, reinterpret_cast<float*>(v_row(layer, slot)));
-            break;
-        case KvValueType::F16: {
-            auto* kd = reinterpret_cast<uint16_t*>(k_row(layer, slot));
-            auto* vd = reinterpret_cast<uint16_t*>(v_row(layer, slot));
-            for (int64_t i = 0; i < n; ++i) {
-                kd[i] = f32_to_fp16(k[i]);
-                vd[i] = f32_to_fp16(v[i]);
-            }
-            break;
-        }
-        case KvValueType::Q8_0: {
-            // Q8_0 blocks as llama.cpp's quantised cache: the same format as the
-            // activations quantised for Q8_0 weights.
-            QuantizedVector q;
-            quantize_for_dot(TensorType::Q8_0, k, n, q);
-            std::copy(q.bytes.begin(), q.bytes.end(), k_row(layer, slot));
-            quantize_for_dot(TensorType::Q8_0, v, n, q);
-            std::copy(q.bytes.begin(), q.bytes.end(), v_row(layer, slot));
-            break;
-        }
-    }
-}
-
-void KvCache::load_k(int32_t layer, int32_t slot, float* out) const {
-    dequantize_row(storage_type(type_), k_row(layer, slot), out, shape_.kv_dim());
-}
-
-void KvCache::load_v(int32_t layer, int32_t slot, float* out) const {
-    dequantize_row(storage_type(type_), v_row(layer, slot), out, shape_.kv_dim());
-}
-
-int32_t KvCache::next_free_slot(int32_t layer) const {
-    const Layer& l = layers_.at(idx(layer));
-    return l.free_slots.empty() ? l.allocated : l.free_slots.back();
+    size_t held_head_slots = 0;  // (held position, KV head) pairs
+    for (int32_t l = 0; l < shape().n_layer; ++l)
+        for (int32_t g = 0; g < groups(l); ++g)
+            held_head_slots += held_slots(l, g).size() * idx(layout_.heads_per_group[idx(l)]);
+    return held_head_slots * 2 * layout_.head_bytes();
 }
 
 }  // namespace kvscope

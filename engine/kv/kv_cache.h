@@ -1,100 +1,99 @@
 #pragma once
-// The KV cache: per layer, a set of physical slots each holding the keys and
-// values of one token position for every KV head. A slot -> position map says
-// which position each slot holds; policies (window, sinks, h2o, ...) decide
-// which positions stay, the cache only stores and accounts.
+// The KV cache's bookkeeping: per layer and slot group (kv_layout.h), which
+// physical slot holds which token position, the held slots in position order,
+// free slots, and the accounting. Policies (window, sinks, h2o, ...) decide
+// which positions stay; the cache records it. The bytes of K and V live in a
+// KvStorage the backend created (kv_storage.h); this class tells the storage
+// to grow, a page at a time, and never touches the bytes.
 //
-// Storage per layer, in the cache's value type (f16 by default, as llama.cpp;
-// f32; or q8_0: blocks of 32 values with one f16 scale):
-//   k: [slot][n_head_kv][head_dim]   v: [slot][n_head_kv][head_dim]
-// In PositionMode::Original keys are stored after RoPE at their text
-// position; in InCache they are stored unrotated (rotated at their rank in the
-// cache when attention reads them). Slots are filled as needed, so memory
-// grows with what is held, not with the capacity.
+// Slots: a freed slot is reused before a new one, the lowest new one first,
+// so a window of W positions cycles through W slots (a ring buffer). The
+// whole-layer calls (insert(layer, position), ...) act on every group of the
+// layer; the reads without a group read group 0, which is every group while
+// each layer has one (policies keep the same positions in all heads today).
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
-#include "kv/kv_policy.h"
+#include "kv/kv_layout.h"
+#include "kv/kv_storage.h"
 
 namespace kvscope {
-
-struct KvCacheShape {
-    int32_t n_layer = 0;
-    int32_t n_head_kv = 0;
-    int32_t head_dim = 0;
-    int32_t kv_dim() const { return n_head_kv * head_dim; }
-};
 
 class KvCache {
 public:
     static constexpr int32_t kEmpty = -1;
 
-    // capacity: the most slots a layer may hold (>= 1). Q8_0 needs head_dim % 32 == 0.
-    KvCache(const KvCacheShape& shape, int32_t capacity, KvValueType type = KvValueType::F16,
-            PositionMode positions = PositionMode::Original);
+    // Validates the layout (InvalidSetting); `storage` must be made for it.
+    KvCache(KvLayout layout, std::unique_ptr<KvStorage> storage);
 
-    const KvCacheShape& shape() const { return shape_; }
-    int32_t capacity() const { return capacity_; }
-    KvValueType value_type() const { return type_; }
-    PositionMode position_mode() const { return positions_; }
-    // Bytes per value: 4 (f32), 2 (f16), 34/32 (q8_0).
-    double bytes_per_value() const;
-    // Bytes of K (or V) of one slot: n_head_kv × head_dim values.
-    size_t row_bytes() const { return row_bytes_; }
+    const KvLayout& layout() const { return layout_; }
+    const KvCacheShape& shape() const { return layout_.shape; }
+    int32_t capacity(int32_t layer) const { return layout_.layer_capacity[idx(layer)]; }
+    KvValueType value_type() const { return layout_.type; }
+    PositionMode position_mode() const { return layout_.positions; }
+    double bytes_per_value() const { return layout_.bytes_per_value(); }
     // K and V of one position in one layer: 2 × n_head_kv × head_dim × bytes per value.
-    size_t bytes_per_slot() const { return 2 * row_bytes_; }
+    size_t bytes_per_slot() const { return layout_.bytes_per_position(); }
 
-    // Stores a new position in a free slot of `layer` and returns the slot.
-    // Throws kvscope::Error when the layer is full or the position is held already.
+    int32_t groups(int32_t layer) const { return layout_.groups(layer); }
+    int32_t group_of(int32_t layer, int32_t kv_head) const {
+        return kv_head / layout_.heads_per_group[idx(layer)];
+    }
+
+    // Stores a new position in a free slot of every group of `layer` and
+    // returns its slot in group 0. Throws kvscope::Error when the layer is
+    // full or already holds the position.
     int32_t insert(int32_t layer, int32_t position);
+    int32_t insert(int32_t layer, int32_t group, int32_t position);
     // Frees the slot holding `position` (no-op if it is not held).
     void evict(int32_t layer, int32_t position);
+    void evict(int32_t layer, int32_t group, int32_t position);
     void clear();
 
-    int32_t position_of(int32_t layer, int32_t slot) const { return layers_[idx(layer)].slot_position[idx(slot)]; }
-    int32_t slot_of(int32_t layer, int32_t position) const;
+    int32_t position_of(int32_t layer, int32_t slot) const { return position_of(layer, 0, slot); }
+    int32_t position_of(int32_t layer, int32_t group, int32_t slot) const {
+        return stream(layer, group).slot_position[idx(slot)];
+    }
+    int32_t slot_of(int32_t layer, int32_t position) const { return slot_of(layer, 0, position); }
+    int32_t slot_of(int32_t layer, int32_t group, int32_t position) const;
     // Slots of the held positions, ordered by position (the order attention sees keys in).
-    const std::vector<int32_t>& held_slots(int32_t layer) const { return layers_[idx(layer)].held_slots; }
+    const std::vector<int32_t>& held_slots(int32_t layer) const { return held_slots(layer, 0); }
+    const std::vector<int32_t>& held_slots(int32_t layer, int32_t group) const { return stream(layer, group).held_slots; }
     int32_t held_count(int32_t layer) const { return static_cast<int32_t>(held_slots(layer).size()); }
-    // Bytes of K and V held in all layers: 2 × layers × kv_heads × head_dim × held × bytes per value.
+    // The slot the next insert will take.
+    int32_t next_free_slot(int32_t layer) const { return next_free_slot(layer, 0); }
+    int32_t next_free_slot(int32_t layer, int32_t group) const;
+
+    // Bytes of K and V held: 2 × kv_heads × head_dim × bytes per value for
+    // each held position of each layer (per group: its heads).
     size_t bytes_held() const;
+    // Bytes the storage has allocated (whole pages).
+    size_t bytes_allocated() const { return storage_->allocated_bytes(); }
 
-    // Raw rows ([n_head_kv][head_dim] values in the cache's type).
-    uint8_t* k_row(int32_t layer, int32_t slot) { return layers_[idx(layer)].k.data() + offset(slot); }
-    uint8_t* v_row(int32_t layer, int32_t slot) { return layers_[idx(layer)].v.data() + offset(slot); }
-    const uint8_t* k_row(int32_t layer, int32_t slot) const { return layers_[idx(layer)].k.data() + offset(slot); }
-    const uint8_t* v_row(int32_t layer, int32_t slot) const { return layers_[idx(layer)].v.data() + offset(slot); }
-    // The same as f16 values (only for an f16 cache).
-    const uint16_t* k_slot(int32_t layer, int32_t slot) const { return reinterpret_cast<const uint16_t*>(k_row(layer, slot)); }
-    const uint16_t* v_slot(int32_t layer, int32_t slot) const { return reinterpret_cast<const uint16_t*>(v_row(layer, slot)); }
-
-    // Writes one position's K and V ([kv_dim] floats each), converting to the cache's type.
-    void store(int32_t layer, int32_t slot, const float* k, const float* v);
-    // Reads them back as floats ([kv_dim] each).
-    void load_k(int32_t layer, int32_t slot, float* out) const;
-    void load_v(int32_t layer, int32_t slot, float* out) const;
-    // The slot the next insert into `layer` will take.
-    int32_t next_free_slot(int32_t layer) const;
+    KvStorage& storage() { return *storage_; }
+    const KvStorage& storage() const { return *storage_; }
 
 private:
-    struct Layer {
-        std::vector<uint8_t> k;               // [allocated slots][row_bytes]
-        std::vector<uint8_t> v;               // [allocated slots][row_bytes]
-        std::vector<int32_t> slot_position;   // [capacity] position held, or kEmpty
-        std::vector<int32_t> free_slots;      // freed slots, reused before new ones
-        std::vector<int32_t> held_slots;      // held slots ordered by position
-        int32_t allocated = 0;                // slots with storage
+    // One slot group of one layer.
+    struct Stream {
+        std::vector<int32_t> slot_position;  // [capacity] position held, or kEmpty
+        std::vector<int32_t> free_slots;     // freed slots, reused before new ones (last freed first)
+        std::vector<int32_t> held_slots;     // held slots ordered by position
+        int32_t fresh = 0;                   // slots ever used: [0, fresh)
+        int32_t usable = 0;                  // slots the storage holds: [0, usable), whole pages
     };
     static size_t idx(int32_t i) { return static_cast<size_t>(i); }
-    size_t offset(int32_t slot) const { return static_cast<size_t>(slot) * row_bytes_; }
+    const Stream& stream(int32_t layer, int32_t group) const {
+        return streams_[idx(first_stream_[idx(layer)] + group)];
+    }
+    Stream& stream(int32_t layer, int32_t group) { return streams_[idx(first_stream_[idx(layer)] + group)]; }
 
-    KvCacheShape shape_;
-    int32_t capacity_;
-    KvValueType type_;
-    PositionMode positions_;
-    size_t row_bytes_;
-    std::vector<Layer> layers_;
+    KvLayout layout_;
+    std::unique_ptr<KvStorage> storage_;
+    std::vector<int32_t> first_stream_;  // [n_layer] index of the layer's group 0 in streams_
+    std::vector<Stream> streams_;        // [sum of groups over layers]
 };
 
 }  // namespace kvscope

@@ -32,44 +32,13 @@ const char* policy_kind_name(PolicyKind k) {
     return "?";
 }
 
-const char* kv_value_type_name(KvValueType t) {
-    switch (t) {
-        case KvValueType::F32: return "f32";
-        case KvValueType::F16: return "f16";
-        case KvValueType::Q8_0: return "q8_0";
-    }
-    return "?";
-}
-
-const char* position_mode_name(PositionMode m) { return m == PositionMode::Original ? "original" : "in-cache"; }
-
-const char* slot_role_name(SlotRole r) {
-    switch (r) {
-        case SlotRole::Window: return "window";
-        case SlotRole::Sink: return "sink";
-        case SlotRole::Global: return "global";
-        case SlotRole::HeavyHitter: return "heavy";
-    }
-    return "?";
-}
-
 PolicyKind parse_policy_kind(const std::string& s) {
     for (PolicyKind k : {PolicyKind::Full, PolicyKind::Window, PolicyKind::SinksWindow, PolicyKind::Global, PolicyKind::H2O})
         if (s == policy_kind_name(k)) return k;
     throw InvalidSetting("policy must be one of full, window, sinks, global, h2o; got '" + s + "'");
 }
 
-KvValueType parse_kv_value_type(const std::string& s) {
-    for (KvValueType t : {KvValueType::F32, KvValueType::F16, KvValueType::Q8_0})
-        if (s == kv_value_type_name(t)) return t;
-    throw InvalidSetting("KV type must be one of f32, f16, q8_0; got '" + s + "'");
-}
 
-PositionMode parse_position_mode(const std::string& s) {
-    if (s == "original") return PositionMode::Original;
-    if (s == "in-cache") return PositionMode::InCache;
-    throw InvalidSetting("position mode must be original or in-cache; got '" + s + "'");
-}
 
 void PolicyConfig::validate(int32_t n_ctx, int32_t n_layer, int32_t text_length) const {
     const bool windowed = kind == PolicyKind::Window || kind == PolicyKind::SinksWindow || kind == PolicyKind::Global;

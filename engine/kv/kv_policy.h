@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "kv/kv_types.h"
+
 namespace kvscope {
 
 enum class PolicyKind {
@@ -18,23 +20,9 @@ enum class PolicyKind {
     H2O,          // the H positions with the most accumulated attention + the R most recent
 };
 
-enum class KvValueType { F32, F16, Q8_0 };
-
-enum class PositionMode {
-    Original,  // RoPE at the text position (keys rotated once, when stored)
-    InCache,   // RoPE at the rank inside the cache (StreamingLLM): keys stored unrotated
-};
-
-enum class SlotRole : uint8_t { Window = 0, Sink = 1, Global = 2, HeavyHitter = 3 };
-
 const char* policy_kind_name(PolicyKind k);          // "full", "window", "sinks", "global", "h2o"
-const char* kv_value_type_name(KvValueType t);       // "f32", "f16", "q8_0"
-const char* position_mode_name(PositionMode m);      // "original", "in-cache"
-const char* slot_role_name(SlotRole r);              // "window", "sink", "global", "heavy"
-// Parse the names above; throw InvalidSetting listing the accepted names.
+// Throws InvalidSetting listing the accepted names.
 PolicyKind parse_policy_kind(const std::string& s);
-KvValueType parse_kv_value_type(const std::string& s);
-PositionMode parse_position_mode(const std::string& s);
 
 // Window size by sequence length: the first step whose `below` exceeds the
 // length applies; window 0 = full. E.g. {{1024, 0}, {8192, 2048}, {INT32_MAX, 4096}}.

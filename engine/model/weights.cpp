@@ -24,9 +24,8 @@ const gguf::TensorInfo& expect_shape(const gguf::GgufFile& f, const std::string&
 WeightMatrix matrix(const gguf::GgufFile& f, const std::string& name, int64_t cols, int64_t rows) {
     const gguf::TensorInfo& t =
         expect_shape(f, name, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)});
-    if (!tensor_type_info(t.type).computable)
-        throw gguf::GgufError("GGUF: tensor '" + name + "' has type " + tensor_type_name(t.type) +
-                              ", which is not supported: KVScope cannot compute with it (supported: " + computable_type_names() + ")");
+    // Any type the reader can size binds; whether a backend computes it is the
+    // backend's to say (Backend::refusal), so one that cannot is refused there.
     WeightMatrix m;
     m.name = name;
     m.type = t.type;

@@ -1,13 +1,11 @@
 #pragma once
-// Dequantisation and dot products on ggml's quantised blocks (block layouts in
-// ggml/src/ggml-common.h, reference code in ggml/src/ggml-quants.c).
-//
-// Dot products follow llama.cpp's CPU path so that logits agree with it: the
-// activation vector is first quantised to the weight type's "vec_dot type"
-// (Q4_0/Q8_0 -> Q8_0, Q4_1 -> Q8_1, K-quants -> Q8_K, F16 -> F16, BF16 -> BF16,
-// F32 -> F32), once per matrix-vector product, then each weight row is dotted
-// with it block by block. AVX2 paths (when compiled with -mavx2/-march=native)
-// give the same results as the scalar ones up to float summation order.
+// ggml's quantised formats, as every backend shares them (block layouts in
+// ggml/src/ggml-common.h, reference code in ggml/src/ggml-quants.c): row
+// sizes, dequantisation, and the activation quantisers of llama.cpp's CPU path
+// (the activation vector is quantised to the weight type's "vec_dot type":
+// Q4_0/Q8_0 -> Q8_0, Q4_1 -> Q8_1, K-quants -> Q8_K, F16 -> F16, BF16 -> BF16,
+// F32 -> F32). The CPU backend's dot products on these are in
+// backend/cpu/vec_dot.h.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -36,20 +34,5 @@ struct QuantizedVector {
 
 // Converts x[0..n) for dot products with rows of `weight_type` (reuses out's storage).
 void quantize_for_dot(TensorType weight_type, const float* x, int64_t n, QuantizedVector& out);
-
-// Dot product of one weight row (n elements of `weight_type`) with an
-// activation prepared by quantize_for_dot for the same weight type and n.
-float vec_dot(TensorType weight_type, const void* weight_row, const QuantizedVector& x);
-
-// Same, several weight rows at once: out[r] = row r · x, rows `row_stride` bytes apart.
-void vec_dot_rows(TensorType weight_type, const uint8_t* first_row, size_t row_stride, int64_t n_rows,
-                  const QuantizedVector& x, float* out);
-
-// Plain float helpers used by attention and norms.
-float dot_f32(const float* a, const float* b, int64_t n);
-// a (f16 bits) · b (f16 bits), accumulated in float.
-float dot_f16(const uint16_t* a, const uint16_t* b, int64_t n);
-// y += alpha * x
-void axpy_f32(float alpha, const float* x, float* y, int64_t n);
 
 }  // namespace kvscope

@@ -17,6 +17,14 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 
 KvCacheShape cache_shape(const ModelConfig& c) { return {c.n_layer, c.n_head_kv, c.head_dim}; }
 
+// The backend's refusal of the model, thrown before anything is allocated.
+std::unique_ptr<Backend> checked(std::unique_ptr<Backend> backend, const Model& model) {
+    if (!backend) throw Error("session: no backend given");
+    const std::string why = backend->refusal(model);
+    if (!why.empty()) throw Error(why);
+    return backend;
+}
+
 }  // namespace
 
 void SessionOptions::validate(const ModelConfig& config) const {
@@ -51,13 +59,21 @@ std::vector<TokenCandidate> top_candidates(const float* logits, int32_t n_vocab,
 
 Session::Session(const Model& model, std::unique_ptr<Backend> backend, const SessionOptions& options)
     : model_(model),
-      backend_(std::move(backend)),
+      backend_(checked(std::move(backend), model)),
       options_((options.validate(model.config()), options)),
       n_ctx_(options.n_ctx == 0 ? model.config().n_ctx_train : options.n_ctx),
-      cache_(cache_shape(model.config()), n_ctx_, options.policy.kv_type, options.policy.positions),
+      cache_(make_cache(options.policy.kv_type, options.policy.positions)),
       sampler_(options.sampling),
       logits_(static_cast<size_t>(model.config().n_vocab)) {
     options_.policy.validate(n_ctx_, model.config().n_layer, n_ctx_);
+}
+
+KvCache Session::make_cache(KvValueType type, PositionMode positions) {
+    // The bookkeeping here, the bytes in the backend's memory; storage grows a
+    // page at a time as positions arrive, so the capacity costs nothing upfront.
+    KvLayout layout = KvLayout::uniform(cache_shape(model_.config()), n_ctx_, type, positions);
+    std::unique_ptr<KvStorage> storage = backend_->create_kv_storage(layout);
+    return KvCache(std::move(layout), std::move(storage));
 }
 
 bool Session::policy_bounds_every_layer() const {
@@ -169,11 +185,13 @@ void Session::prefill(const std::vector<TokenId>& prompt) {
     const auto t0 = std::chrono::steady_clock::now();
     const ModelConfig& c = model_.config();
     if (cache_.value_type() != options_.policy.kv_type || cache_.position_mode() != options_.policy.positions)
-        cache_ = KvCache(cache_shape(c), n_ctx_, options_.policy.kv_type, options_.policy.positions);
+        cache_ = make_cache(options_.policy.kv_type, options_.policy.positions);
     cache_.clear();
     reference_.reset();
     if (options_.reference_run) {
-        reference_ = std::make_unique<Reference>(Reference{KvCache(cache_shape(c), n_ctx_), std::vector<float>(logits_.size())});
+        // The full-cache shadow run keeps its bytes in the backend's memory too.
+        reference_ = std::make_unique<Reference>(
+            Reference{make_cache(KvValueType::F16, PositionMode::Original), std::vector<float>(logits_.size())});
     }
     sampler_.reset();
     h2o_scores_.clear();
@@ -204,14 +222,6 @@ void Session::set_policy(const PolicyConfig& policy) {
     if (policy.kind == PolicyKind::H2O && !h2o_before) h2o_scores_.clear();  // scores start from the switch
 }
 
-void Session::set_pinned(int32_t position, bool pinned) {
-    PolicyConfig p = options_.policy;
-    if (p.kind != PolicyKind::Global)
-        throw InvalidSetting(std::string("pinning needs the global policy (policy is ") + policy_kind_name(p.kind) + ")");
-    if (pinned) p.pins.insert(position);
-    else p.pins.erase(position);
-    set_policy(p);
-}
 
 void Session::fill_snapshot(StepSnapshot& snap) {
     const ModelConfig& c = model_.config();

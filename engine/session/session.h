@@ -50,6 +50,7 @@ public:
 
     const Model& model() const { return model_; }
     Backend& backend() { return *backend_; }
+    const Backend& backend() const { return *backend_; }
     const KvCache& cache() const { return cache_; }
     const SessionOptions& options() const { return options_; }
     int32_t n_ctx() const { return n_ctx_; }
@@ -68,8 +69,6 @@ public:
     // changing them takes effect at the next prefill (Replay).
     const PolicyConfig& policy() const { return options_.policy; }
     void set_policy(const PolicyConfig& policy);
-    // Pins or unpins one position (Global policy), from the next step.
-    void set_pinned(int32_t position, bool pinned);
 
     // The snapshot of the prefill (its cache views, and the prompt's attention
     // rows when capture is on); step 0's snapshot follows from step().
@@ -80,6 +79,8 @@ private:
         KvCache cache;
         std::vector<float> logits;  // [n_vocab]
     };
+    // A cache of n_ctx slots per layer whose bytes the backend holds.
+    KvCache make_cache(KvValueType type, PositionMode positions);
     void feed(const std::vector<TokenId>& tokens, int32_t first_position);
     bool needs_capture() const;
     bool policy_bounds_every_layer() const;

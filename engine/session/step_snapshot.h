@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/attention_capture.h"
 #include "kv/kv_policy.h"
 
 namespace kvscope {
@@ -16,23 +17,9 @@ struct TokenCandidate {
     float probability = 0;  // softmax of the raw logits (temperature 1)
 };
 
-// Attention of one query token in one layer: probabilities of every query
-// head over the key positions that token saw (held and not in its future).
-struct LayerAttention {
-    std::vector<int32_t> key_positions;  // [n_keys] increasing
-    std::vector<float> probs;            // [n_head][n_keys]
-};
-
-// One query token's attention in every layer.
-struct QueryAttention {
-    int32_t position = 0;                 // the query token's text position
-    std::vector<LayerAttention> layers;   // [n_layer]
-};
-
-// vLLM-style paged view: held positions by rank in logical blocks of 16,
-// each sitting in the physical block of its first slot (slot / 16).
-inline constexpr int32_t kPageSize = 16;
-
+// vLLM-style paged view (kPageSize, kv/kv_types.h): held positions by rank
+// in logical blocks of 16, each sitting in the physical block of its first
+// slot (slot / 16).
 struct LayerCacheView {
     std::vector<int32_t> held_positions;  // [held] increasing
     std::vector<int32_t> held_slots;      // [held] physical slot of each held position

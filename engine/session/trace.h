@@ -51,6 +51,7 @@ struct TraceHeader {
     PositionMode positions = PositionMode::Original;
     SamplingParams sampling;
     std::string tool_version = KVSCOPE_VERSION;
+    std::string backend = "CPU";             // what computed the run ("CPU", "CUDA 0 (NVIDIA H200)")
     // Notes a front end saves with the trace and reads back as they are (the
     // desktop app keeps the step, layer and heads it showed: "view.entry", ...).
     // Optional in the file: older traces have none.

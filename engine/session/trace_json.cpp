@@ -87,6 +87,7 @@ json header_json(const TraceHeader& h) {
                           {"top_p", num(h.sampling.top_p)}, {"seed", h.sampling.seed}}},
             {"tool_version", h.tool_version}};
     if (!h.app_state.empty()) out["app_state"] = h.app_state;
+    out["backend"] = h.backend;
     return out;
 }
 
@@ -111,6 +112,7 @@ TraceHeader header_from(const json& j) {
     h.sampling.seed = s.at("seed").get<uint64_t>();
     h.tool_version = j.at("tool_version").get<std::string>();
     if (j.contains("app_state")) h.app_state = j.at("app_state").get<std::map<std::string, std::string>>();
+    if (j.contains("backend")) h.backend = j.at("backend").get<std::string>();  // older traces: the CPU
     h.validate();
     return h;
 }

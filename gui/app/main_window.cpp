@@ -1,5 +1,7 @@
 #include "app/main_window.h"
 
+#include "backends/backend_factory.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
@@ -20,6 +22,7 @@
 #include <QSpinBox>
 #include <QScreen>
 #include <QSplitter>
+#include <QStandardItemModel>
 #include <QStatusBar>
 #include <QToolBar>
 #include <QToolButton>
@@ -150,11 +153,10 @@ void MainWindow::buildToolbar() {
     QToolBar* bar = addToolBar(tr("Main"));
     bar->setObjectName("main-toolbar");
     bar->addAction(open_model_);
-    auto* backend = new QComboBox;
-    backend->addItem(tr("CPU"));
-    backend->setToolTip(tr("Compute backend. This build decodes on the CPU reference backend; the CUDA backend "
-                           "appears here when it is built and a GPU is present."));
-    bar->addWidget(backend);
+    backend_box_ = new QComboBox;
+    backend_box_->setObjectName(QStringLiteral("backendBox"));
+    fillBackendChoices();
+    bar->addWidget(backend_box_);
     bar->addSeparator();
     bar->addAction(reset_);
     bar->addAction(step_);
@@ -307,12 +309,16 @@ void MainWindow::buildCentre() {
     status_rate_->setObjectName(QStringLiteral("tokenRate"));
     status_step_ = new QLabel;
     status_cache_ = new QLabel;
+    status_backend_ = new QLabel;
+    status_backend_->setObjectName(QStringLiteral("backendStatus"));
+    status_backend_->setToolTip(tr("The backend that computes the run shown"));
     progress_ = new QProgressBar;
     progress_->setMaximumWidth(160);
     progress_->setRange(0, 0);
     progress_->hide();
     statusBar()->addWidget(status_model_, 1);
     statusBar()->addPermanentWidget(progress_);
+    statusBar()->addPermanentWidget(status_backend_);
     statusBar()->addPermanentWidget(status_rate_);
     statusBar()->addPermanentWidget(status_step_);
     statusBar()->addPermanentWidget(status_cache_);
@@ -411,7 +417,7 @@ void MainWindow::connectController() {
         generation_->setMaxContext(m.config().n_ctx_train);
         policy_->setLimits(generation_->contextLength(), m.config().n_layer, generation_->contextLength());
         const std::string name = m.config().name.empty() ? QFileInfo(path).fileName().toStdString() : m.config().name;
-        model_status_ = tr("%1 · CPU · loaded in %2 ms").arg(QString::fromStdString(name)).arg(ms, 0, 'f', 0);
+        model_status_ = tr("%1 · loaded in %2 ms").arg(QString::fromStdString(name)).arg(ms, 0, 'f', 0);
         status_model_->setText(model_status_);
         fillLayerAndHeadChoices();
         addRecent(path);
@@ -515,8 +521,36 @@ RunSettings MainWindow::currentSettings() const {
     // By default one core is left to the GUI thread: the CPU backend's workers
     // synchronise per layer, and one preempted worker stalls them all (on 2
     // cores, 2 workers + the GUI decode at ~46 tok/s, 1 worker at ~83).
-    s.threads = decode_threads_ > 0 ? decode_threads_ : std::max(1, QThread::idealThreadCount() - 1);
+    s.backend = backendOptions();
     return s;
+}
+
+BackendOptions MainWindow::backendOptions() const {
+    BackendOptions o;
+    o.kind = static_cast<BackendKind>(backend_box_->currentData().toInt());
+    o.threads = decode_threads_ > 0 ? decode_threads_ : std::max(1, QThread::idealThreadCount() - 1);
+    return o;
+}
+
+void MainWindow::fillBackendChoices() {
+    // What each backend would do on this machine, said before it is chosen;
+    // the choice applies at the next Reset or Replay (a run keeps its backend).
+    const BackendAvailability a = backend_availability(BackendOptions{});
+    backend_box_->addItem(tr("Auto"), static_cast<int>(BackendKind::Auto));
+    backend_box_->addItem(tr("CPU"), static_cast<int>(BackendKind::Cpu));
+    backend_box_->addItem(tr("CUDA"), static_cast<int>(BackendKind::Cuda));
+    const QString cuda = a.cuda_usable ? tr("CUDA: %1").arg(QString::fromStdString(a.cuda_device))
+                                       : tr("CUDA: not available here (%1)").arg(QString::fromStdString(a.cuda_reason));
+    if (!a.cuda_usable) {
+        // Shown, but not choosable: the item says why.
+        auto* model = qobject_cast<QStandardItemModel*>(backend_box_->model());
+        if (QStandardItem* item = model ? model->item(2) : nullptr) {
+            item->setEnabled(false);
+            item->setToolTip(cuda);
+        }
+    }
+    backend_box_->setToolTip(tr("Compute backend, from the next Reset or Replay.\nAuto: CUDA when a usable GPU exists, "
+                                "else the CPU.\n%1").arg(cuda));
 }
 
 int32_t MainWindow::selectedLayer() const { return std::max(0, layer_box_->currentIndex()); }

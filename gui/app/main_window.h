@@ -117,6 +117,8 @@ private:
     void fillLayerAndHeadChoices();
     HeadSelection headSelection() const;
     RunSettings currentSettings() const;
+    BackendOptions backendOptions() const;  // the toolbar's choice, with the decoding threads
+    void fillBackendChoices();
     // Files and settings (main_window_files.cpp).
     void chooseModelFile();
     void chooseSessionToOpen();
@@ -166,6 +168,8 @@ private:
     QLabel* status_rate_ = nullptr;
     QLabel* status_step_ = nullptr;
     QLabel* status_cache_ = nullptr;
+    QLabel* status_backend_ = nullptr;
+    QComboBox* backend_box_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QMenu* recent_menu_ = nullptr;
 

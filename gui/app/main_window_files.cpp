@@ -15,9 +15,12 @@
 #include <QScreen>
 #include <QSettings>
 #include <QSlider>
+#include <QStandardItemModel>
 #include <QStatusBar>
 
 #include "app/main_window.h"
+
+#include "backends/backend_factory.h"
 #include "app/shortcuts_dialog.h"
 #include "cacheviews/kv_strip_view.h"
 #include "controls/generation_panel.h"
@@ -283,6 +286,7 @@ void MainWindow::chooseExport(const QString& what) {
         SessionOptions base;
         base.n_ctx = generation_->contextLength();
         auto* dialog = new SweepDialog(controller_.model(), std::move(tokens), base, this);
+        dialog->setBackend(backendOptions());
         dialog->setAttribute(Qt::WA_DeleteOnClose);
         dialog->show();
         return;
@@ -331,6 +335,12 @@ void MainWindow::restoreSettings() {
     }
     generation_->setChatTemplate(s.value("run/chat", true).toBool());
     log_scale_box_->setChecked(s.value("view/log_scale", false).toBool());
+    try {  // an unknown or unusable remembered backend gives way to auto
+        const int i = backend_box_->findData(static_cast<int>(parse_backend_kind(s.value("run/backend", "auto").toString().toStdString())));
+        auto* items = qobject_cast<QStandardItemModel*>(backend_box_->model());
+        if (i >= 0 && items != nullptr && items->item(i)->isEnabled()) backend_box_->setCurrentIndex(i);
+    } catch (const std::exception&) {
+    }
     speed_->setValue(s.value("run/delay_ms", 0).toInt());
     // Every policy field comes back; a stored policy this version cannot read,
     // or one the panel refuses (say a window wider than the context), gives way to the defaults.
@@ -352,6 +362,7 @@ void MainWindow::saveSettings() const {
     s.setValue("run/chat", generation_->chatTemplate());
     s.setValue("run/delay_ms", speed_->value());
     s.setValue("view/log_scale", log_scale_box_->isChecked());
+    s.setValue("run/backend", QString::fromLatin1(backend_kind_name(backendOptions().kind)));
     s.setValue("policy/config", policyToSettings(policy_->policy()));
     s.setValue("policy/reference", policy_->referenceRun());
 }

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "backend/cpu_backend.h"
+#include "backends/backend_factory.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
@@ -49,6 +49,7 @@ TraceHeader header_for(const Model& model, const Session& session, const std::ve
     h.kv_type = s.options.policy.kv_type;
     h.positions = s.options.policy.positions;
     h.sampling = s.options.sampling;
+    h.backend = session.backend().name();
     return h;
 }
 
@@ -84,7 +85,7 @@ void DecodeWorker::startRun(const RunSettings& settings, bool run_after) {
         s.options.cache_views = true;
         const std::vector<TokenId> prompt = prompt_tokens(*model_, s);
         s.options.validate(model_->config());
-        auto session = std::make_unique<Session>(*model_, std::make_unique<CpuBackend>(*model_, s.threads), s.options);
+        auto session = std::make_unique<Session>(*model_, make_backend(*model_, s.backend), s.options);
         TraceOptions trace_options;
         trace_options.budget_bytes = s.trace_budget_bytes;
         session->prefill(prompt);
@@ -214,17 +215,6 @@ void DecodeWorker::setPolicy(const PolicyConfig& policy) {
         session_->set_policy(policy);
         settings_.options.policy = policy;
         emit policyApplied(policy);
-    } catch (const std::exception& e) {
-        emit failed(QString::fromStdString(e.what()));
-    }
-}
-
-void DecodeWorker::setPinned(int position, bool pinned) {
-    if (!session_) return;
-    try {
-        session_->set_pinned(position, pinned);
-        settings_.options.policy = session_->policy();
-        emit policyApplied(session_->policy());
     } catch (const std::exception& e) {
         emit failed(QString::fromStdString(e.what()));
     }

@@ -1,8 +1,8 @@
 #pragma once
 // The decoding worker: lives on its own QThread and owns the model, the
 // session and the trace's writer side. The GUI thread talks to it only by
-// queued slot calls (loadModel, startRun, stepTokens, setPolicy, setPinned) and
-// a few thread-safe atomics (pause, speed, back-pressure); results come back as
+// queued slot calls (loadModel, startRun, stepTokens, setPolicy) and a few
+// thread-safe atomics (pause, speed, back-pressure); results come back as
 // queued signals carrying immutable snapshots. The GUI thread therefore never
 // waits on the engine, and the token rate is decoupled from the repaint rate.
 //
@@ -47,7 +47,6 @@ public slots:
     // n steps (n <= 0: until paused, end of generation, max tokens or context full).
     void stepTokens(int n);
     void setPolicy(const kvscope::PolicyConfig& policy);
-    void setPinned(int position, bool pinned);
     // Frees the session and model (before the thread quits).
     void shutdown();
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend_options.h"
 #include "session/session.h"
 
 namespace kvscope::gui {
@@ -20,7 +21,7 @@ struct RunSettings {
     std::vector<int32_t> prompt_tokens;
     SessionOptions options;        // n_ctx, sampling, policy, capture, reference run
     int32_t max_new_tokens = 256;  // Run stops after this many generated tokens
-    int threads = 2;               // CPU backend threads
+    BackendOptions backend;        // auto / cpu / cuda, CPU threads, CUDA device
     uint64_t trace_budget_bytes = 1ull << 30;
     // Replay: the generated tokens of an earlier run, forced in order (the
     // model still reports its own top-k); the run stops after the last one.

@@ -153,11 +153,6 @@ void SessionController::setPolicy(const PolicyConfig& policy) {
     QMetaObject::invokeMethod(worker_, [w = worker_, policy] { w->setPolicy(policy); }, Qt::QueuedConnection);
 }
 
-void SessionController::setPinned(int32_t position, bool pinned) {
-    QMetaObject::invokeMethod(worker_, [w = worker_, position, pinned] { w->setPinned(position, pinned); },
-                              Qt::QueuedConnection);
-}
-
 void SessionController::openTrace(SharedTracePtr trace) {
     // The flags first: the views hear of the new history (reset()) from inside open().
     const bool had_run = has_run_, was_live = live_;

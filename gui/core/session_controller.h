@@ -44,7 +44,6 @@ public:
     void pause();
     void setStepDelayMs(int ms);
     void setPolicy(const PolicyConfig& policy);
-    void setPinned(int32_t position, bool pinned);
     // Shows a saved trace (no live session; Replay needs the model loaded).
     // Throws kvscope::Error, changing nothing, when the trace cannot be shown.
     void openTrace(SharedTracePtr trace);

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "core/attention_matrix.h"
 #include "core/run_settings.h"
 #include "core/shared_trace.h"
-#include "heatmap/attention_matrix.h"
 
 namespace kvscope::gui {
 

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "heatmap/attention_matrix.h"
+#include "core/attention_matrix.h"
 #include "heatmap/heatmap_view.h"
 
 namespace kvscope::gui {

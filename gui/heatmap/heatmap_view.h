@@ -19,8 +19,8 @@
 #include <functional>
 #include <string>
 
-#include "heatmap/attention_matrix.h"
-#include "heatmap/heatmap_lod.h"
+#include "core/attention_matrix.h"
+#include "core/heatmap_lod.h"
 
 class QCustomPlot;
 class QCPColorMap;

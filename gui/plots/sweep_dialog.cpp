@@ -313,7 +313,9 @@ void SweepDialog::start() {
         // The worker shares model_: the model stays loaded until the worker
         // is destroyed (after its thread has finished), whatever the app
         // loads meanwhile.
-        worker_ = std::make_unique<SweepWorker>(model_, tokens_, plan_, g.reference, base_, editor_->threads());
+        BackendOptions backend = backend_;
+        backend.threads = editor_->threads();
+        worker_ = std::make_unique<SweepWorker>(model_, tokens_, plan_, g.reference, base_, backend_factory(backend));
         // The worker object stays on this thread; its signals, emitted from the
         // worker thread, arrive here queued (in order, before onWorkerFinished).
         connect(worker_.get(), &SweepWorker::rowProgress, this, &SweepDialog::onRowProgress, Qt::QueuedConnection);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "backends/backend_factory.h"
 #include "eval/sweep.h"
 #include "model/model.h"
 #include "session/session.h"
@@ -42,6 +43,9 @@ public:
     SweepGrid grid() const;
     bool setThreads(int threads);  // false outside 1 .. the machine's thread count
     int threads() const;
+    // The backend the sweep's sessions run on (the app's choice; the CPU
+    // threads come from the dialog's own field). Default: auto.
+    void setBackend(const BackendOptions& backend) { backend_ = backend; }
 
     // Reads a UTF-8 text file and scores its tokens from now on (what the
     // "Text file..." button does); "" or the error (the text is then unchanged).
@@ -92,6 +96,7 @@ private:
     std::vector<TokenId> tokens_;   // [n_tokens] the text scored
     QString text_source_;           // shown: where tokens_ came from
     SessionOptions base_;
+    BackendOptions backend_;
     std::vector<SweepRow> plan_;     // [n_rows] the rows of the running (or last) sweep
     std::vector<SweepRow> results_;  // [finished rows] a prefix of plan_, with the numbers
     int rows_to_run_ = 0;            // rows of plan_ that run (no note)

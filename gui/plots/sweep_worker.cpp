@@ -17,9 +17,9 @@ std::shared_ptr<const Model> require_model(std::shared_ptr<const Model> model) {
 }  // namespace
 
 SweepWorker::SweepWorker(std::shared_ptr<const Model> model, std::vector<TokenId> tokens, std::vector<SweepRow> plan,
-                         bool reference, SessionOptions base, int threads)
+                         bool reference, SessionOptions base, BackendFactory backend)
     : model_(require_model(std::move(model))), tokens_(std::move(tokens)), plan_(std::move(plan)),
-      reference_(reference), base_(std::move(base)), threads_(threads) {
+      reference_(reference), base_(std::move(base)), backend_(std::move(backend)) {
     qRegisterMetaType<kvscope::SweepRow>();
 }
 
@@ -37,7 +37,7 @@ void SweepWorker::run() {
             so.policy = row.policy;
             so.reference_run = reference_;
             try {
-                const PerplexityResult r = perplexity(*model_, tokens_, so, threads_, [&](int32_t done, int32_t total) {
+                const PerplexityResult r = perplexity(*model_, tokens_, so, backend_, [&](int32_t done, int32_t total) {
                     emit rowProgress(index, done, total);
                     return !cancel_.load();
                 });

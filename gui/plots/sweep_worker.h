@@ -26,7 +26,7 @@ public:
     // the worker is destroyed, after run() has returned); nullptr throws
     // std::invalid_argument. The rest is copied.
     SweepWorker(std::shared_ptr<const Model> model, std::vector<TokenId> tokens, std::vector<SweepRow> plan,
-                bool reference, SessionOptions base, int threads);
+                bool reference, SessionOptions base, BackendFactory backend);
 
     // The whole sweep, on the calling thread (the worker thread): emits
     // rowProgress and rowFinished, in plan order, then returns. Skipped rows
@@ -49,7 +49,7 @@ private:
     const std::vector<SweepRow> plan_;   // [n_rows]
     const bool reference_;
     const SessionOptions base_;
-    const int threads_;
+    const BackendFactory backend_;
     std::atomic<bool> cancel_{false};
     Outcome outcome_ = Outcome::Running;
     QString error_;

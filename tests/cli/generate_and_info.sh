@@ -22,6 +22,20 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 grep -q "architecture:    llama" "$tmp/info" || fail "info lacks the architecture"
 grep -q "heads:           9 query, 3 KV (GQA group 3), head dim 64" "$tmp/info" || fail "info lacks the head layout"
 grep -q "chat template:   present" "$tmp/info" || fail "info lacks the chat template line"
+# What each backend would do here, and which one auto takes.
+grep -q "^backend cpu:     runs it" "$tmp/info" || fail "info lacks the CPU backend's line"
+grep -q "^backend cuda:    " "$tmp/info" || fail "info lacks the CUDA backend's line"
+grep -q "^backend auto:    backend: " "$tmp/info" || fail "info lacks auto's choice"
+if grep -q "^backend cuda:    not available" "$tmp/info"; then
+    # No usable GPU: asking for CUDA is a runtime error in one line that says why.
+    "$cli" generate "$model" -p "Hi" -n 1 --backend cuda >/dev/null 2>"$tmp/err"
+    [ $? -eq 1 ] || fail "--backend cuda without a GPU should exit 1"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "--backend cuda: more than one line: $(cat "$tmp/err")"
+    grep -q "CUDA backend cannot run" "$tmp/err" || fail "--backend cuda: $(cat "$tmp/err")"
+    # auto says on stderr that it took the CPU, and why.
+    "$cli" generate "$model" -p "Hi" -n 1 >/dev/null 2>"$tmp/err" || fail "generate (auto) exited $?"
+    grep -q "backend: CPU, .* (auto: " "$tmp/err" || fail "auto did not say why it took the CPU: $(cat "$tmp/err")"
+fi
 
 [ "$("$cli" tokenize "$model" -p "The capital of France is" --ids)" = "[504, 3575, 282, 4649, 314]" ] ||
     fail "tokenize --ids gave an unexpected result"

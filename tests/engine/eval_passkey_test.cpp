@@ -1,6 +1,8 @@
 // Passkey prompts on the real SmolLM2 tokenizer: the key sits where asked.
 #include <gtest/gtest.h>
 
+#include "support/cpu_backends.h"
+
 #include <cmath>
 #include <set>
 
@@ -95,7 +97,7 @@ TEST(Passkey, AccuracyGridSkipsSinksNotBelowTheWindow) {
     grid.sinks = {0, 4};
     grid.trials = 1;
     grid.decode_tokens = 6;
-    const auto rows = passkey_accuracy(*model, SessionOptions{}, grid, 1);
+    const auto rows = passkey_accuracy(*model, SessionOptions{}, grid, test::cpu_backends(1));
     ASSERT_EQ(rows.size(), 2u);
     EXPECT_TRUE(rows[0].note.empty());
     EXPECT_GE(rows[0].accuracy, 0.0);

@@ -3,6 +3,8 @@
 // tested with the policy implementation).
 #include <gtest/gtest.h>
 
+#include "support/cpu_backends.h"
+
 #include <cmath>
 #include <numeric>
 
@@ -32,7 +34,7 @@ TEST(Perplexity, ShortTextFullCacheIsFiniteAndExpOfMeanNll) {
     ASSERT_GE(tokens.size(), 80u);
     ASSERT_LE(tokens.size(), 130u);
     int32_t calls = 0, last_done = 0, last_total = 0;
-    const PerplexityResult r = perplexity(*model, tokens, SessionOptions{}, 1, [&](int32_t done, int32_t total) {
+    const PerplexityResult r = perplexity(*model, tokens, SessionOptions{}, test::cpu_backends(1), [&](int32_t done, int32_t total) {
         ++calls;
         last_done = done;
         last_total = total;
@@ -64,7 +66,7 @@ TEST(Perplexity, FullPolicyAgreesWithItsFullReference) {
     tokens.resize(24);
     SessionOptions so;
     so.reference_run = true;
-    const PerplexityResult r = perplexity(*model, tokens, so, 1);
+    const PerplexityResult r = perplexity(*model, tokens, so, test::cpu_backends(1));
     EXPECT_NEAR(r.mean_kl, 0.0, 1e-9);
     EXPECT_EQ(r.top1_agreement, 1.0);
 }
@@ -74,7 +76,7 @@ TEST(Perplexity, ProgressReturningFalseCancels) {
     const auto tokens = text_tokens(*model);
     int32_t calls = 0;
     try {
-        perplexity(*model, tokens, SessionOptions{}, 1, [&](int32_t done, int32_t) {
+        perplexity(*model, tokens, SessionOptions{}, test::cpu_backends(1), [&](int32_t done, int32_t) {
             ++calls;
             return done < 3;
         });
@@ -87,10 +89,10 @@ TEST(Perplexity, ProgressReturningFalseCancels) {
 
 TEST(Perplexity, RefusesTextsTooShortOrLongerThanTheTrainingContext) {
     REQUIRE_SHARED_MODEL(model);
-    EXPECT_THROW(perplexity(*model, {1}, SessionOptions{}, 1), InvalidSetting);
+    EXPECT_THROW(perplexity(*model, {1}, SessionOptions{}, test::cpu_backends(1)), InvalidSetting);
     const std::vector<TokenId> too_long(static_cast<size_t>(model->config().n_ctx_train) + 1, 42);
     try {
-        perplexity(*model, too_long, SessionOptions{}, 1);
+        perplexity(*model, too_long, SessionOptions{}, test::cpu_backends(1));
         FAIL() << "expected InvalidSetting";
     } catch (const InvalidSetting& e) {
         EXPECT_NE(std::string(e.what()).find("training context"), std::string::npos) << e.what();

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "backend/cpu_backend.h"
+#include "backend/cpu/cpu_backend.h"
 #include "session/session.h"
 #include "support/tiny_model.h"
 

@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backend/cpu_backend.h"
+#include "backend/cpu/cpu_backend.h"
 #include "session/session.h"
 #include "support/model_path.h"
 #include "support/shared_model.h"

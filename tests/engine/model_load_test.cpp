@@ -7,7 +7,9 @@
 #include <string>
 
 #include "gguf/gguf_file.h"
+#include "backend/cpu/cpu_backend.h"
 #include "model/model.h"
+#include "session/session.h"
 #include "support/tiny_model.h"
 #include "util/error.h"
 
@@ -232,11 +234,21 @@ TEST(ModelLoad, RefusesWrongNormShape) {
     expect_refused(o, {"blk.0.attn_norm.weight", "shape"});
 }
 
-TEST(ModelLoad, RefusesUnsupportedMatrixType) {
+// A type the reader can size loads; the CPU backend refuses to compute it, in
+// one line naming the tensor and type, and so does a session on it.
+TEST(ModelLoad, TheBackendRefusesATypeItDoesNotCompute) {
     TinyModelOptions o;
-    o.tensor_type_ids["blk.0.ffn_gate.weight"] = 6;  // Q5_0: the reader knows its size, the backend cannot compute it
-    // The message names the tensor and its type, says it cannot be used and lists what can.
-    expect_refused(o, {"blk.0.ffn_gate.weight", "Q5_0", "is not supported", "cannot compute", "supported: ", "F32", "F16", "Q8_0", "Q4_K"});
+    o.tensor_type_ids["blk.0.ffn_gate.weight"] = 6;  // Q5_0: the reader knows its size, the CPU cannot compute it
+    const LoadedTinyModel m = load_tiny_model(o);
+    CpuBackend cpu(*m.model, 1);
+    const std::string why = cpu.refusal(*m.model);
+    for (const char* part : {"blk.0.ffn_gate.weight", "Q5_0", "CPU backend does not compute", "F32", "Q8_0", "Q4_K"})
+        EXPECT_NE(why.find(part), std::string::npos) << "'" << part << "' not in: " << why;
+    EXPECT_EQ(why.find('\n'), std::string::npos);
+    EXPECT_THROW(Session(*m.model, std::make_unique<CpuBackend>(*m.model, 1), SessionOptions{}), Error);
+    // The tiny model as built (F32/F16/Q8_0...) is computed.
+    const LoadedTinyModel ok = load_tiny_model(TinyModelOptions{});
+    EXPECT_EQ(CpuBackend(*ok.model, 1).refusal(*ok.model), "");
 }
 
 TEST(ModelLoad, RefusesUnsupportedArchitecture) {

@@ -10,8 +10,9 @@
 
 #include "quant/block_types.h"
 #include "quant/quant.h"
-#include "quant/vec_dot_avx2.h"
-#include "quant/vec_dot_scalar.h"
+#include "backend/cpu/vec_dot.h"
+#include "backend/cpu/vec_dot_avx2.h"
+#include "backend/cpu/vec_dot_scalar.h"
 #include "util/error.h"
 #include "util/fp16.h"
 
@@ -250,26 +251,9 @@ TEST(QuantVecDot, Avx2FloatDotsMatchScalar) {
         EXPECT_NEAR(quant::scalar::dot_f16(ah.data(), bh.data(), n), ref_h, 1e-6 * scale_h) << n;
         EXPECT_NEAR(quant::avx2::dot_bf16(ab.data(), bb.data(), n), ref_b, 1e-6 * scale_b) << n;
         EXPECT_NEAR(quant::scalar::dot_bf16(ab.data(), bb.data(), n), ref_b, 1e-6 * scale_b) << n;
-
-        std::vector<float> y1(b), y2(b);
-        quant::avx2::axpy_f32(0.75f, a.data(), y1.data(), n);
-        quant::scalar::axpy_f32(0.75f, a.data(), y2.data(), n);
-        for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(y1[i], y2[i], 1e-6f * (std::fabs(y2[i]) + 1.f));
     }
 }
 #endif
-
-TEST(QuantVecDot, PublicFloatHelpers) {
-    std::vector<float> a = {1, 2, 3, 4, 5}, b = {0.5f, -1, 2, 0.25f, -2};
-    EXPECT_FLOAT_EQ(dot_f32(a.data(), b.data(), 5), 0.5f - 2 + 6 + 1 - 10);
-    std::vector<uint16_t> ah, bh;
-    for (float v : a) ah.push_back(f32_to_fp16(v));
-    for (float v : b) bh.push_back(f32_to_fp16(v));
-    EXPECT_FLOAT_EQ(dot_f16(ah.data(), bh.data(), 5), -4.5f);
-    std::vector<float> y = {1, 1, 1, 1, 1};
-    axpy_f32(2.f, a.data(), y.data(), 5);
-    EXPECT_EQ(y, (std::vector<float>{3, 5, 7, 9, 11}));
-}
 
 }  // namespace
 }  // namespace kvscope

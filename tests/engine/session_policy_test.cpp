@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "backend/cpu_backend.h"
+#include "backend/cpu/cpu_backend.h"
 #include "session/session.h"
 #include "support/shared_model.h"
 #include "util/error.h"
@@ -140,11 +140,15 @@ TEST(SessionPolicy, PinsStayUntilUnpinned) {
         EXPECT_TRUE(holds(r, 7));
         EXPECT_FALSE(holds(r, 3));
     }
-    s->set_pinned(2, false);
+    PolicyConfig unpinned = so.policy;
+    unpinned.pins.erase(2);
+    s->set_policy(unpinned);
     r = s->step();  // the next step applies it
     EXPECT_FALSE(holds(r, 2));
     EXPECT_TRUE(holds(r, 7));
-    EXPECT_THROW(s->set_pinned(100000, true), InvalidSetting);  // beyond the text
+    PolicyConfig beyond = unpinned;
+    beyond.pins.insert(100000);
+    EXPECT_THROW(s->set_policy(beyond), InvalidSetting);  // beyond the text
 }
 
 TEST(SessionPolicy, H2OHoldsExactlyHPlusR) {

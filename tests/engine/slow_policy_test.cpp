@@ -3,10 +3,12 @@
 // left out of the sanitizer run by scripts/test (it says so when it runs).
 #include <gtest/gtest.h>
 
+#include "support/cpu_backends.h"
+
 #include <fstream>
 #include <sstream>
 
-#include "backend/cpu_backend.h"
+#include "backend/cpu/cpu_backend.h"
 #include "eval/perplexity.h"
 #include "session/session.h"
 #include "support/shared_model.h"
@@ -64,7 +66,7 @@ TEST(SlowPolicy, StreamingLlmEffectOnRealText) {
     auto ppl = [&](PolicyConfig p) {
         SessionOptions so;
         so.policy = p;
-        return perplexity(*model, tokens, so, 2, nullptr).ppl;
+        return perplexity(*model, tokens, so, test::cpu_backends(2), nullptr).ppl;
     };
     PolicyConfig window;
     window.kind = PolicyKind::Window;

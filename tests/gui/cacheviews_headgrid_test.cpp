@@ -174,6 +174,7 @@ void CacheviewsHeadGridTest::fitsANarrowDock() {
 
 void CacheviewsHeadGridTest::inconsistentRowsAreRefused() {
     HeadGridView view;
+    view.resize(300, 200);
     kvscope::QueryAttention q;
     q.position = 3;
     q.layers.resize(2);
@@ -184,7 +185,11 @@ void CacheviewsHeadGridTest::inconsistentRowsAreRefused() {
     view.setRecentAttention({q}, 2, 1);
     QVERIFY(view.lastError().contains(QStringLiteral("layer 1")));
     QVERIFY(view.thumbnailRect(0, 0).isEmpty());
-    view.grab();
+    // The reason is painted instead of the grid: text on the background, no thumbnail.
+    const QImage refused = view.grab().toImage();
+    QVERIFY(kvscope::test::has_several_colours(refused));
+    QVERIFY(!kvscope::test::contains_colour(refused, QColor(kvscope::render::kNotHeldGrey.r, kvscope::render::kNotHeldGrey.g,
+                                                            kvscope::render::kNotHeldGrey.b)));
     view.setRecentAttention({q}, 3, 1);
     QVERIFY(view.lastError().contains(QStringLiteral("3 layers")) || view.lastError().contains(QStringLiteral("expected 3")));
     view.setRecentAttention({}, 0, 9);
@@ -229,9 +234,19 @@ void CacheviewsHeadGridTest::nonFiniteProbabilitiesAndEmptyRows() {
     const QImage all_bad = kvscope::gui::thumbnailImage(pooled, 0, 1);
     for (int c = 0; c < 4; ++c) QCOMPARE(all_bad.pixel(c, 0), rgb(table[0]));
     HeadGridView view;
+    view.resize(320, 200);
     view.setRecentAttention({q}, 1, 2);
     QVERIFY(view.lastError().isEmpty());
-    QVERIFY(!view.grab().isNull());
+    // On screen: head 0's bins 2 and 3 (inf and 0.6) are the bottom and top of
+    // the map; head 1 (no finite weight) is the bottom all along.
+    const auto binCentre = [&](int32_t head, int bin) {
+        const QRect t = view.thumbnailRect(0, head);
+        return QPointF(t.left() + (bin + 0.5) * t.width() / 4.0, t.center().y());
+    };
+    QImage shown = view.grab().toImage();
+    QCOMPARE(pixelAt(shown, binCentre(0, 2)).rgb(), rgb(table[0]));
+    QCOMPARE(pixelAt(shown, binCentre(0, 3)).rgb(), rgb(table[255]));
+    for (int c = 0; c < 4; ++c) QCOMPARE(pixelAt(shown, binCentre(1, c)).rgb(), rgb(table[0]));
 
     // No rows: an empty grid, no images, no error.
     QCOMPARE(kvscope::gui::poolAttention({}, 2, 3, 32, pooled), QString());
@@ -240,7 +255,13 @@ void CacheviewsHeadGridTest::nonFiniteProbabilitiesAndEmptyRows() {
     view.setRecentAttention({}, 2, 3);
     QVERIFY(view.lastError().isEmpty());
     QVERIFY(view.thumbnail(1, 2).isNull());
-    QVERIFY(!view.grab().isNull());
+    // The grid is still laid out (2 x 3), every thumbnail plain not-held grey.
+    shown = view.grab().toImage();
+    for (int32_t l = 0; l < 2; ++l)
+        for (int32_t h = 0; h < 3; ++h) {
+            QVERIFY(!view.thumbnailRect(l, h).isEmpty());
+            QVERIFY(near(pixelAt(shown, QPointF(view.thumbnailRect(l, h).center())), kvscope::render::kNotHeldGrey, 0));
+        }
     // A row with no keys at all.
     kvscope::QueryAttention none;
     none.layers.resize(1);

@@ -233,7 +233,10 @@ void CacheviewsStripTest::inconsistentViewsAreRefused() {
     view.setCacheViews({v}, {});
     QVERIFY(view.lastError().contains(QStringLiteral("layer 0")));
     QVERIFY(view.slotRect(0, 0).isEmpty());
-    view.grab();  // paints the error, no crash
+    // The reason is painted instead of the strip: text on the background, no legend, no slot.
+    const QImage refused = view.grab().toImage();
+    QVERIFY(kvscope::test::has_several_colours(refused));
+    QVERIFY(!kvscope::test::contains_colour(refused, kvscope::gui::roleColor(kvscope::SlotRole::Sink)));
 
     v.held_slots = {2, 2};  // two positions in one slot
     view.setCacheViews({v}, {});
@@ -331,7 +334,10 @@ void CacheviewsStripTest::emptyCapacityAndNoLayers() {
     QVERIFY(view.rowRect(0).isEmpty());
     QVERIFY(view.slotRect(0, 0).isEmpty());
     QCOMPARE(view.toolTipTextAt(QPoint(300, 100)), QString());
-    QVERIFY(!view.grab().isNull());
+    // The legend is still drawn (its sink and empty-slot swatches are there).
+    const QImage none = view.grab().toImage();
+    QVERIFY(kvscope::test::contains_colour(none, kvscope::gui::roleColor(kvscope::SlotRole::Sink)));
+    QVERIFY(kvscope::test::contains_colour(none, kvscope::gui::kEmptySlotColor));
 
     const kvscope::LayerCacheView empty = syntheticLayer(0, {}, -1);  // capacity 0, nothing held
     view.setCacheViews({empty, empty}, {});

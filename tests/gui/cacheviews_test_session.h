@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "backend/cpu_backend.h"
+#include "backend/cpu/cpu_backend.h"
 #include "model/model.h"
 #include "session/session.h"
 #include "session/step_snapshot.h"

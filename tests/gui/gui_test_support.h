@@ -1,8 +1,12 @@
 #pragma once
 // Helpers for the Qt Test suites under tests/gui: the real model (skip when it
 // is absent, fail under CI=true, as tests/support/model_path.h does for the
-// GoogleTest suites), and a shared loaded model per process.
+// GoogleTest suites), a shared loaded model per process, and checks on grabbed
+// images (a grab is never null, so only its pixels say what was painted).
 #include <QtTest>
+
+#include <QColor>
+#include <QImage>
 
 #include <memory>
 #include <optional>
@@ -21,6 +25,27 @@ inline const Model* gui_shared_model() {
         return Model::load(*path);
     }();
     return model.get();
+}
+
+// Whether `img` holds more than one colour: something was painted on the background.
+inline bool has_several_colours(const QImage& img) {
+    const QImage rgb = img.convertToFormat(QImage::Format_RGB32);
+    if (rgb.isNull()) return false;
+    const QRgb first = rgb.pixel(0, 0);
+    for (int y = 0; y < rgb.height(); ++y)
+        for (int x = 0; x < rgb.width(); ++x)
+            if (rgb.pixel(x, y) != first) return true;
+    return false;
+}
+
+// Whether some pixel of `img` is exactly `colour` (alpha ignored).
+inline bool contains_colour(const QImage& img, const QColor& colour) {
+    const QImage rgb = img.convertToFormat(QImage::Format_RGB32);
+    const QRgb want = colour.rgb() & 0xffffffu;
+    for (int y = 0; y < rgb.height(); ++y)
+        for (int x = 0; x < rgb.width(); ++x)
+            if ((rgb.pixel(x, y) & 0xffffffu) == want) return true;
+    return false;
 }
 
 }  // namespace kvscope::test

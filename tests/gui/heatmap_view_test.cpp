@@ -16,11 +16,11 @@
 #include <memory>
 #include <vector>
 
-#include "backend/cpu_backend.h"
+#include "backend/cpu/cpu_backend.h"
+#include "core/attention_matrix.h"
+#include "core/heatmap_lod.h"
 #include "gui_test_support.h"
-#include "heatmap/attention_matrix.h"
 #include "heatmap/heatmap_bench.h"
-#include "heatmap/heatmap_lod.h"
 #include "heatmap/heatmap_view.h"
 #include "render/colors.h"
 #include "session/session.h"

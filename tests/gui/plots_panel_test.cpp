@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "backend/cpu_backend.h"
+#include "backend/cpu/cpu_backend.h"
 #include "gui_test_support.h"
 #include "render/byte_format.h"
 #include "plots/plots_panel.h"

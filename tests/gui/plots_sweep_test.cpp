@@ -20,6 +20,7 @@
 
 #include "eval/sweep.h"
 #include "gui_test_support.h"
+#include "support/cpu_backends.h"
 #include "plots/sweep_dialog.h"
 #include "plots/sweep_row_count.h"
 
@@ -125,7 +126,7 @@ void PlotsSweepTest::sweepRowsEqualRunSweep() {
         QCOMPARE(arrivals[i], std::make_tuple(static_cast<int>(i), i + 1, true));
     QVERIFY2(dialog.statusText().startsWith("done"), qPrintable(dialog.statusText()));
 
-    const auto expected = kvscope::run_sweep(model, tokens, grid, base, kThreads);
+    const auto expected = kvscope::run_sweep(model, tokens, grid, base, kvscope::test::cpu_backends(kThreads));
     const auto& rows = dialog.results();
     QCOMPARE(rows.size(), plan.size());
     QCOMPARE(rows.size(), expected.size());
@@ -237,7 +238,7 @@ void PlotsSweepTest::dialogKeepsTheModelAlive() {
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
     QVERIFY2(dialog->statusText().startsWith("done"), qPrintable(dialog->statusText()));
     // The rows are those of the same model file, run the usual way.
-    const auto expected = kvscope::run_sweep(shared_model, tokens, grid, {}, kThreads);
+    const auto expected = kvscope::run_sweep(shared_model, tokens, grid, {}, kvscope::test::cpu_backends(kThreads));
     QCOMPARE(dialog->results().size(), expected.size());
     for (size_t i = 0; i < expected.size(); ++i) QCOMPARE(dialog->results()[i].ppl, expected[i].ppl);
     // The dialog still uses it (tokenizing a text file) after the sweep.

@@ -19,6 +19,5 @@ float dot_q6_K_q8_K(const void* w, const void* x, int64_t n);
 float dot_f32(const float* a, const float* b, int64_t n);
 float dot_f16(const uint16_t* a, const uint16_t* b, int64_t n);
 float dot_bf16(const uint16_t* a, const uint16_t* b, int64_t n);
-void axpy_f32(float alpha, const float* x, float* y, int64_t n);
 
 }  // namespace kvscope::quant::scalar

@@ -28,7 +28,6 @@ void dot_rows_q8_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const v
 float dot_f32(const float* a, const float* b, int64_t n);
 float dot_f16(const uint16_t* a, const uint16_t* b, int64_t n);
 float dot_bf16(const uint16_t* a, const uint16_t* b, int64_t n);
-void axpy_f32(float alpha, const float* x, float* y, int64_t n);
 
 }  // namespace kvscope::quant::avx2
 #endif

@@ -1,7 +1,7 @@
-// AVX2 dot products and axpy on plain float / f16 / bf16 vectors, shaped like
+// AVX2 dot products on plain float / f16 / bf16 vectors, shaped like
 // ggml's AVX2 GGML_F32/GGML_F16 loops: 4 accumulators of 8 lanes, 32 elements
 // per step, then ggml's reduction order; leftovers are added one by one.
-#include "quant/vec_dot_avx2.h"
+#include "backend/cpu/vec_dot_avx2.h"
 
 #if KVSCOPE_QUANT_AVX2
 #include <immintrin.h>
@@ -71,17 +71,6 @@ float dot_bf16(const uint16_t* a, const uint16_t* b, int64_t n) {
     double sum = _mm_cvtss_f32(g);
     for (; i < n; ++i) sum += static_cast<double>(bf16_to_f32(a[i]) * bf16_to_f32(b[i]));
     return static_cast<float>(sum);
-}
-
-void axpy_f32(float alpha, const float* x, float* y, int64_t n) {
-    const int64_t np = n & ~int64_t{31};
-    const __m256 va = _mm256_set1_ps(alpha);
-    for (int64_t i = 0; i < np; i += 32)
-        for (int j = 0; j < 4; ++j) {
-            float* py = y + i + 8 * j;
-            _mm256_storeu_ps(py, _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8 * j), va, _mm256_loadu_ps(py)));
-        }
-    for (int64_t i = np; i < n; ++i) y[i] += x[i] * alpha;
 }
 
 }  // namespace kvscope::quant::avx2

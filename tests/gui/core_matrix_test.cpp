@@ -11,9 +11,9 @@
 #include <stdexcept>
 #include <vector>
 
-#include "backend/cpu_backend.h"
+#include "backend/cpu/cpu_backend.h"
+#include "core/attention_matrix.h"
 #include "gui_test_support.h"
-#include "heatmap/attention_matrix.h"
 #include "session/session.h"
 
 using namespace kvscope;
@@ -95,7 +95,7 @@ LayerAttention tiny_attention(std::vector<int32_t> keys, std::vector<float> prob
 
 }  // namespace
 
-class HeatmapMatrixTest : public QObject {
+class CoreMatrixTest : public QObject {
     Q_OBJECT
 private slots:
     void valuesEqualEngineProbabilities();
@@ -107,7 +107,7 @@ private slots:
     void describesSelections();
 };
 
-void HeatmapMatrixTest::valuesEqualEngineProbabilities() {
+void CoreMatrixTest::valuesEqualEngineProbabilities() {
     KVSCOPE_QTEST_REQUIRE_MODEL(model);
     const int32_t layer = 5;
     const Trace t = run_session(model, layer, 20);
@@ -139,7 +139,7 @@ void HeatmapMatrixTest::valuesEqualEngineProbabilities() {
     }
 }
 
-void HeatmapMatrixTest::evictedFutureSinksAndWindow() {
+void CoreMatrixTest::evictedFutureSinksAndWindow() {
     KVSCOPE_QTEST_REQUIRE_MODEL(model);
     const int32_t layer = 0;
     const Trace t = run_session(model, layer, 20);
@@ -188,7 +188,7 @@ void HeatmapMatrixTest::evictedFutureSinksAndWindow() {
     QVERIFY(m.pyramid().empty());
 }
 
-void HeatmapMatrixTest::pyramidIsMaxPooled() {
+void CoreMatrixTest::pyramidIsMaxPooled() {
     // 40 rows, each holding every 3rd key with value (q*1000+k)/1e6, with global pins at 5 and 7.
     AttentionMatrix m;
     const std::vector<std::vector<int32_t>> groups{{0}};
@@ -223,7 +223,7 @@ void HeatmapMatrixTest::pyramidIsMaxPooled() {
     }
 }
 
-void HeatmapMatrixTest::rejectsBadInput() {
+void CoreMatrixTest::rejectsBadInput() {
     AttentionMatrix m;
     const std::vector<std::vector<int32_t>> groups{{0, 1}, {2, 3}};
     const LayerAttention ok = tiny_attention({0, 1}, {0.5f, 0.5f, 0.2f, 0.8f, 0.1f, 0.9f, 0.3f, 0.7f});  // 4 heads
@@ -251,7 +251,7 @@ void HeatmapMatrixTest::rejectsBadInput() {
     QCOMPARE(m.rows(), 1);
 }
 
-void HeatmapMatrixTest::heatmapDataOfVisibleRows() {
+void CoreMatrixTest::heatmapDataOfVisibleRows() {
     AttentionMatrix m;
     const std::vector<std::vector<int32_t>> groups{{0}};
     LayerCacheView v;
@@ -287,7 +287,7 @@ void HeatmapMatrixTest::heatmapDataOfVisibleRows() {
 // sinks(2)+window for rows 0-9, then a switch to a plain window evicts the
 // sinks: their marks cover rows 0-9 only; a pin held in rows 12-14 is marked
 // there alone.
-void HeatmapMatrixTest::sinkMarksEndWhereTheSinksWereEvicted() {
+void CoreMatrixTest::sinkMarksEndWhereTheSinksWereEvicted() {
     AttentionMatrix m;
     const std::vector<std::vector<int32_t>> groups{{0}};
     for (int32_t q = 0; q < 20; ++q) {
@@ -312,12 +312,12 @@ void HeatmapMatrixTest::sinkMarksEndWhereTheSinksWereEvicted() {
     QCOMPARE(d.global_marks, (std::vector<render::MarkSpan>{{5, 12, 12}}));
 }
 
-void HeatmapMatrixTest::describesSelections() {
+void CoreMatrixTest::describesSelections() {
     QCOMPARE(describe(HeadSelection{HeadReduce::Head, 3}), QStringLiteral("head 3"));
     QCOMPARE(describe(HeadSelection{HeadReduce::Mean, 0}), QStringLiteral("mean of heads"));
     QCOMPARE(describe(HeadSelection{HeadReduce::Max, 0}), QStringLiteral("max of heads"));
     QCOMPARE(describe(HeadSelection{HeadReduce::KvGroup, 1}), QStringLiteral("KV group 1"));
 }
 
-QTEST_MAIN(HeatmapMatrixTest)
-#include "heatmap_matrix_test.moc"
+QTEST_MAIN(CoreMatrixTest)
+#include "core_matrix_test.moc"

@@ -1,4 +1,4 @@
-#include "backend/ggml_order.h"
+#include "backend/cpu/ggml_order.h"
 
 #include <cmath>
 #include <cstring>

@@ -1,6 +1,6 @@
 // Portable dot-product kernels; each mirrors the generic (non-SIMD) branch of
 // the matching ggml_vec_dot_* so that builds without AVX2 sum in ggml's order.
-#include "quant/vec_dot_scalar.h"
+#include "backend/cpu/vec_dot_scalar.h"
 
 #include <cstring>
 
@@ -179,10 +179,6 @@ float dot_bf16(const uint16_t* a, const uint16_t* b, int64_t n) {
     double sum = 0;
     for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(bf16_to_f32(a[i]) * bf16_to_f32(b[i]));
     return static_cast<float>(sum);
-}
-
-void axpy_f32(float alpha, const float* x, float* y, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) y[i] += x[i] * alpha;
 }
 
 }  // namespace kvscope::quant::scalar

@@ -1,4 +1,4 @@
-#include "heatmap/attention_matrix.h"
+#include "core/attention_matrix.h"
 
 #include <algorithm>
 #include <atomic>

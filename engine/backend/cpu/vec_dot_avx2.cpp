@@ -3,13 +3,13 @@
 // rows at a time by a shared driver; each row keeps its own accumulator and
 // the exact operation order of llama.cpp's AVX2 ggml_vec_dot_*, so 1-row and
 // 4-row results are identical, and identical to llama.cpp.
-#include "quant/vec_dot_avx2.h"
+#include "backend/cpu/vec_dot_avx2.h"
 
 #if KVSCOPE_QUANT_AVX2
 #include <cmath>
 #include <cstring>
 
-#include "quant/avx2_helpers.h"
+#include "backend/cpu/avx2_helpers.h"
 #include "quant/block_types.h"
 
 namespace kvscope::quant::avx2 {

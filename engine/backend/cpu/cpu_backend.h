@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/cpu_kv_storage.h"
 #include "model/model.h"
 #include "quant/quant.h"
 #include "util/thread_pool.h"
@@ -19,6 +20,11 @@ public:
     CpuBackend(const Model& model, int n_threads);
 
     std::string name() const override { return "CPU"; }
+    // The weight types the CPU computes: F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K.
+    std::string refusal(const Model& model) const override;
+    // Host memory (CpuKvStorage); one slot group per layer (per-head groups
+    // come with per-head policies).
+    std::unique_ptr<KvStorage> create_kv_storage(const KvLayout& layout) override;
     void forward(const std::vector<int32_t>& tokens, const std::vector<int32_t>& positions, KvCache& cache,
                  float* logits, std::vector<QueryAttention>* capture = nullptr) override;
     BackendMemory memory() const override;
@@ -34,10 +40,10 @@ private:
     // Quantises rows of `x` ([n_tokens][n]) for dot products with weights of `type`.
     void quantize_rows(TensorType type, const float* x, int64_t n, int n_tokens, std::vector<QuantizedVector>& out);
     void attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache,
-                   std::vector<QueryAttention>* capture);
+                   const CpuKvStorage& storage, std::vector<QueryAttention>* capture);
     // Fills k_f32_/v_f32_ from the layer's held slots (a batch reads each row
     // many times); in-cache position mode rotates each key at its rank.
-    void convert_held_kv(int32_t layer, const KvCache& cache);
+    void convert_held_kv(int32_t layer, const KvCache& cache, const CpuKvStorage& storage);
     // rank_cos_/rank_sin_ cover ranks [0, n).
     void ensure_rank_angles(int32_t n);
     void ensure_scratch(int n_tokens);

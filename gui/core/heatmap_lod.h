@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "heatmap/attention_matrix.h"
+#include "core/attention_matrix.h"
 
 namespace kvscope::gui {
 

@@ -1,8 +1,8 @@
-#include "backend/cpu_ops.h"
+#include "backend/cpu/cpu_ops.h"
 
 #include <cmath>
 
-#include "backend/ggml_order.h"
+#include "backend/cpu/ggml_order.h"
 
 namespace kvscope::cpu {
 
@@ -33,18 +33,6 @@ void rope_apply(float* head, int32_t rope_dim, RopeLayout layout, const float* c
         *a = x0 * cos_v[i] - x1 * sin_v[i];
         *b = x0 * sin_v[i] + x1 * cos_v[i];
     }
-}
-
-void softmax(float* x, int64_t n) {
-    float max = -INFINITY;
-    for (int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-        x[i] = std::exp(x[i] - max);
-        sum += x[i];
-    }
-    const float inv = static_cast<float>(1.0 / sum);
-    for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {

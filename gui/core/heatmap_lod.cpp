@@ -1,4 +1,4 @@
-#include "heatmap/heatmap_lod.h"
+#include "core/heatmap_lod.h"
 
 #include <algorithm>
 #include <stdexcept>

@@ -1,10 +1,11 @@
-#include "backend/cpu_backend.h"
+#include "backend/cpu/cpu_backend.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "backend/cpu_ops.h"
-#include "backend/ggml_order.h"
+#include "backend/cpu/cpu_ops.h"
+#include "backend/cpu/ggml_order.h"
+#include "backend/cpu/vec_dot.h"
 #include "util/error.h"
 #include "util/fp16.h"
 #include "util/process_memory.h"
@@ -84,7 +85,27 @@ void CpuBackend::ensure_rank_angles(int32_t n) {
         cpu::rope_angles(r, cfg_.rope_dim, cfg_.rope_freq_base, rank_cos_.data() + sz(r) * half, rank_sin_.data() + sz(r) * half);
 }
 
-void CpuBackend::convert_held_kv(int32_t layer, const KvCache& cache) {
+std::string CpuBackend::refusal(const Model& model) const {
+    const ModelWeights& w = model.weights();
+    std::vector<const WeightMatrix*> matrices = {&w.token_embd, &w.output};
+    for (const LayerWeights& l : w.layers)
+        for (const WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) matrices.push_back(m);
+    for (const WeightMatrix* m : matrices)
+        if (!vec_dot_computes(m->type))
+            return "the CPU backend does not compute tensor '" + m->name + "' of type " + tensor_type_name(m->type) +
+                   " (it computes F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K)";
+    return {};
+}
+
+std::unique_ptr<KvStorage> CpuBackend::create_kv_storage(const KvLayout& layout) {
+    for (int32_t l = 0; l < layout.shape.n_layer; ++l)
+        if (layout.groups(l) != 1)
+            throw Error("the CPU backend keeps one slot list per layer; per-KV-head slot groups (layer " +
+                        std::to_string(l) + ") come with per-head policies");
+    return std::make_unique<CpuKvStorage>(layout);
+}
+
+void CpuBackend::convert_held_kv(int32_t layer, const KvCache& cache, const CpuKvStorage& storage) {
     const std::vector<int32_t>& held = cache.held_slots(layer);
     const size_t kv_dim = sz(cfg_.kv_dim());
     const size_t half = sz(cfg_.rope_dim / 2);
@@ -95,8 +116,8 @@ void CpuBackend::convert_held_kv(int32_t layer, const KvCache& cache) {
     pool_.parallel_for(static_cast<int64_t>(held.size()), [&](int64_t j0, int64_t j1, int) {
         for (int64_t j = j0; j < j1; ++j) {
             float* k = k_f32_.data() + sz(j) * kv_dim;
-            cache.load_k(layer, held[sz(j)], k);
-            cache.load_v(layer, held[sz(j)], v_f32_.data() + sz(j) * kv_dim);
+            storage.load_k(layer, 0, held[sz(j)], k);
+            storage.load_v(layer, 0, held[sz(j)], v_f32_.data() + sz(j) * kv_dim);
             if (rotate)
                 for (int32_t h = 0; h < cfg_.n_head_kv; ++h)
                     cpu::rope_apply(k + sz(h) * sz(cfg_.head_dim), cfg_.rope_dim, cfg_.rope_layout,
@@ -106,7 +127,7 @@ void CpuBackend::convert_held_kv(int32_t layer, const KvCache& cache) {
 }
 
 void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache,
-                           std::vector<QueryAttention>* capture) {
+                           const CpuKvStorage& storage, std::vector<QueryAttention>* capture) {
     const int n_tokens = static_cast<int>(positions.size());
     const int32_t hd = cfg_.head_dim;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
@@ -117,7 +138,7 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
     // Other caches are read as floats and summed in the batch order.
     const bool llama_order = cache.value_type() == KvValueType::F16 && !in_cache;
     const bool decode = n_tokens == 1 && llama_order;
-    if (!decode) convert_held_kv(layer, cache);
+    if (!decode) convert_held_kv(layer, cache, storage);
     const int n_padded = ggml_order::padded_keys(static_cast<int>(held.size()));
     // Causal: a token sees the held positions up to its own (held is ordered by position).
     std::vector<int>& n_visible = visible_scratch_;
@@ -162,8 +183,8 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
                 for (int32_t d = 0; d < hd; ++d) q16[d] = round_to_fp16(q16[d]);
             for (int j = 0; j < visible; ++j) {
                 if (decode) {
-                    scores[j] = ggml_order::dot_f16_decode(q16, cache.k_slot(layer, held[sz(j)]) + kv_offset, hd) * scale;
-                    sc.v_rows[sz(j)] = cache.v_slot(layer, held[sz(j)]) + kv_offset;
+                    scores[j] = ggml_order::dot_f16_decode(q16, storage.k_f16(layer, 0, held[sz(j)]) + kv_offset, hd) * scale;
+                    sc.v_rows[sz(j)] = storage.v_f16(layer, 0, held[sz(j)]) + kv_offset;
                 } else {
                     const size_t row = sz(j) * sz(cfg_.kv_dim()) + kv_offset;
                     scores[j] = ggml_order::dot_prefill_f32(q16, k_f32_.data() + row, hd) * scale;
@@ -191,6 +212,10 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
                          float* logits, std::vector<QueryAttention>* capture) {
     if (tokens.empty() || tokens.size() != positions.size()) throw Error("forward: tokens and positions must match");
     const int T = static_cast<int>(tokens.size());
+    auto* storage = dynamic_cast<CpuKvStorage*>(&cache.storage());
+    if (storage == nullptr)
+        throw Error("the CPU backend cannot compute with a KV cache held in " + cache.storage().backend_name() +
+                    " memory");
     ensure_scratch(T);
     const ModelWeights& W = model_.weights();
     const int64_t E = cfg_.n_embd;
@@ -246,9 +271,9 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
             if (slot == KvCache::kEmpty)
                 throw Error("forward: position " + std::to_string(positions[sz(t)]) + " has no slot in layer " +
                             std::to_string(l));
-            cache.store(l, slot, k, v);
+            storage->store(l, 0, slot, k, v);
         }
-        attention(l, positions, cache, capture);
+        attention(l, positions, cache, *storage, capture);
         quantize_rows(L.wo.type, attn_out_.data(), cfg_.q_dim(), T, xq_);
         matmul({{&L.wo, proj_.data()}}, xq_, T);
         for (size_t i = 0; i < sz(T) * sz(E); ++i) x_[i] += proj_[i];

@@ -1,0 +1,105 @@
+// The CPU backend's dot products: dispatch to the AVX2 or scalar kernels.
+#include "backend/cpu/vec_dot.h"
+
+#include <string>
+
+#include "quant/block_types.h"
+#include "backend/cpu/vec_dot_avx2.h"
+#include "backend/cpu/vec_dot_scalar.h"
+#include "util/error.h"
+
+namespace kvscope {
+namespace {
+
+namespace impl {
+#if KVSCOPE_QUANT_AVX2
+using namespace quant::avx2;
+#else
+using namespace quant::scalar;
+#endif
+}  // namespace impl
+
+using RowDot = float (*)(const void* w, const void* x, int64_t n);
+using RowsDot = void (*)(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out);
+
+float dot_f32_row(const void* w, const void* x, int64_t n) {
+    return impl::dot_f32(static_cast<const float*>(w), static_cast<const float*>(x), n);
+}
+float dot_f16_row(const void* w, const void* x, int64_t n) {
+    return impl::dot_f16(static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(x), n);
+}
+float dot_bf16_row(const void* w, const void* x, int64_t n) {
+    return impl::dot_bf16(static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(x), n);
+}
+
+struct Kernels {
+    RowDot dot = nullptr;
+    RowsDot rows = nullptr;  // multi-row kernel, when one exists
+};
+
+[[noreturn]] void throw_unsupported(const char* what, TensorType t) {
+    const TensorTypeInfo* info = tensor_type_info(static_cast<uint32_t>(t));
+    const std::string name = info ? info->name : "id " + std::to_string(static_cast<uint32_t>(t));
+    throw Error(std::string(what) + ": tensor type " + name + " is not supported (supported: " +
+                computable_type_names() + ")");
+}
+
+Kernels kernels_for(TensorType weight_type) {
+    switch (weight_type) {
+    case TensorType::F32: return {dot_f32_row};
+    case TensorType::F16: return {dot_f16_row};
+    case TensorType::BF16: return {dot_bf16_row};
+#if KVSCOPE_QUANT_AVX2
+    case TensorType::Q4_0: return {impl::dot_q4_0_q8_0, quant::avx2::dot_rows_q4_0_q8_0};
+    case TensorType::Q4_1: return {impl::dot_q4_1_q8_1, quant::avx2::dot_rows_q4_1_q8_1};
+    case TensorType::Q8_0: return {impl::dot_q8_0_q8_0, quant::avx2::dot_rows_q8_0_q8_0};
+#else
+    case TensorType::Q4_0: return {impl::dot_q4_0_q8_0};
+    case TensorType::Q4_1: return {impl::dot_q4_1_q8_1};
+    case TensorType::Q8_0: return {impl::dot_q8_0_q8_0};
+#endif
+    case TensorType::Q4_K: return {impl::dot_q4_K_q8_K};
+    case TensorType::Q5_K: return {impl::dot_q5_K_q8_K};
+    case TensorType::Q6_K: return {impl::dot_q6_K_q8_K};
+    default: throw_unsupported("vec_dot", weight_type);
+    }
+}
+
+// The activation must have been prepared for this weight type.
+void check_activation(TensorType weight_type, const QuantizedVector& x) {
+    const TensorType want = vec_dot_type(weight_type);
+    if (x.type != want)
+        throw Error(std::string("vec_dot: activation is ") + tensor_type_name(x.type) + ", weight type " +
+                    tensor_type_name(weight_type) + " needs " + tensor_type_name(want));
+    (void)row_bytes(weight_type, x.n);
+    if (x.bytes.size() != row_bytes(want, x.n)) throw Error("vec_dot: activation byte size does not match its length");
+}
+
+}  // namespace
+
+bool vec_dot_computes(TensorType weight_type) {
+    switch (weight_type) {
+    case TensorType::F32: case TensorType::F16: case TensorType::BF16: case TensorType::Q4_0: case TensorType::Q4_1:
+    case TensorType::Q8_0: case TensorType::Q4_K: case TensorType::Q5_K: case TensorType::Q6_K: return true;
+    default: return false;
+    }
+}
+
+float vec_dot(TensorType weight_type, const void* weight_row, const QuantizedVector& x) {
+    const Kernels k = kernels_for(weight_type);
+    check_activation(weight_type, x);
+    return k.dot(weight_row, x.bytes.data(), x.n);
+}
+
+void vec_dot_rows(TensorType weight_type, const uint8_t* first_row, size_t row_stride, int64_t n_rows,
+                  const QuantizedVector& x, float* out) {
+    const Kernels k = kernels_for(weight_type);
+    check_activation(weight_type, x);
+    if (k.rows) {
+        k.rows(first_row, row_stride, n_rows, x.bytes.data(), x.n, out);
+        return;
+    }
+    for (int64_t r = 0; r < n_rows; ++r) out[r] = k.dot(first_row + static_cast<size_t>(r) * row_stride, x.bytes.data(), x.n);
+}
+
+}  // namespace kvscope

@@ -1,0 +1,25 @@
+#pragma once
+// The CPU backend's dot products on quantised weight rows, in llama.cpp's CPU
+// order so that logits agree with it: each weight row is dotted block by block
+// with an activation prepared by quantize_for_dot (quant/quant.h) for the same
+// weight type. AVX2 paths (when compiled with -mavx2/-march=native) give the
+// same results as the scalar ones up to float summation order.
+#include <cstddef>
+#include <cstdint>
+
+#include "quant/quant.h"
+
+namespace kvscope {
+
+// Dot product of one weight row (n elements of `weight_type`) with an
+// activation prepared by quantize_for_dot for the same weight type and n.
+float vec_dot(TensorType weight_type, const void* weight_row, const QuantizedVector& x);
+
+// Same, several weight rows at once: out[r] = row r · x, rows `row_stride` bytes apart.
+void vec_dot_rows(TensorType weight_type, const uint8_t* first_row, size_t row_stride, int64_t n_rows,
+                  const QuantizedVector& x, float* out);
+
+// The weight types these dot products take.
+bool vec_dot_computes(TensorType weight_type);
+
+}  // namespace kvscope
