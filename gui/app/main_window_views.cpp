@@ -31,6 +31,7 @@ void MainWindow::onHistoryReset() {
     plots_->setSteps(h.lightSteps());
     if (!h.empty()) policy_->setLimits(h.header().n_ctx, h.header().n_layer, h.textLength());
     status_backend_->setText(h.empty() ? QString() : QString::fromStdString(h.header().backend));
+    plots_->setDeviceName(h.empty() ? QString() : QString::fromStdString(h.header().backend));
     heatmap_->clear();
     strip_->clear();
     head_grid_->clear();

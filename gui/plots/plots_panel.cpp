@@ -85,6 +85,11 @@ void PlotsPanel::setSteps(const std::vector<StepSnapshot>& steps) {
     refreshNow();
 }
 
+void PlotsPanel::setDeviceName(const QString& name) {
+    for (auto& p : plots_) p->setDeviceName(name);
+    scheduleRefresh();
+}
+
 void PlotsPanel::setCursorStep(int32_t step) {
     cursor_request_ = step < 0 ? -1 : step;
     scheduleRefresh();

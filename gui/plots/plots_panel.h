@@ -42,6 +42,8 @@ public:
     // summary describes that step. A negative step follows the latest one
     // (the default, for live decoding).
     void setCursorStep(int32_t step);
+    // The backend's device, named in the device plot's title (the trace header's backend).
+    void setDeviceName(const QString& name);
     int32_t cursorStep() const;  // the step the cursor stands at; -1 with no steps
 
     QString summaryText() const;

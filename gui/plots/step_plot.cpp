@@ -212,6 +212,11 @@ void StepPlot::fitToWidth(int width) {
     }
 }
 
+void StepPlot::setDeviceName(const QString& name) {
+    device_name_ = name;
+    if (kind_ == StepPlotKind::Device && device_is_host_ >= 0) setDeviceLabels(device_is_host_ == 1);
+}
+
 void StepPlot::setDeviceLabels(bool device_is_host) {
     device_is_host_ = device_is_host ? 1 : 0;
     // On the CPU backend the "device" is the host: its figures are the
@@ -221,7 +226,9 @@ void StepPlot::setDeviceLabels(bool device_is_host) {
     plot_.graph(kDeviceUsed)->setName(device_is_host ? QStringLiteral("host memory (RSS)") : QStringLiteral("VRAM used"));
     plot_.graph(kDeviceTotal)->setName(device_is_host ? QStringLiteral("host RAM total") : QStringLiteral("VRAM total"));
     if (auto* title = qobject_cast<QCPTextElement*>(plot_.plotLayout()->element(0, 0)))
-        title->setText(device_is_host ? QStringLiteral("host memory (CPU backend)") : QStringLiteral("device memory (VRAM)"));
+        title->setText(device_is_host ? QStringLiteral("host memory (CPU backend)")
+                       : device_name_.isEmpty() ? QStringLiteral("device memory (VRAM)")
+                                                : QStringLiteral("VRAM: %1").arg(device_name_));
     fitToWidth(plot_.width());  // the names changed width
 }
 

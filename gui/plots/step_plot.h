@@ -64,6 +64,8 @@ public:
     // Does not replot.
     void fitToWidth(int width);
     static constexpr int kPixelsPerTick = 64;
+    // The device's name for the Device plot's title ("CUDA 0 (NVIDIA H200)"); "" = none.
+    void setDeviceName(const QString& name);
 
 private:
     void setDeviceLabels(bool device_is_host);
@@ -82,6 +84,7 @@ private:
     double y_max_ = 0;
     double y_min_positive_ = std::numeric_limits<double>::infinity();  // Device (log axis): the smallest value > 0
     int device_is_host_ = -1;  // -1: no step seen yet (labels say "device memory")
+    QString device_name_;
 };
 
 }  // namespace kvscope::gui

@@ -128,6 +128,8 @@ void PlotsPanelTest::devicePlotSaysHostMemoryOnCpu() {
     for (auto& s : steps) s.memory.device_is_host = false;
     panel.setSteps(steps);
     QVERIFY(title->text().contains("VRAM"));
+    panel.setDeviceName(QStringLiteral("CUDA 0 (NVIDIA H200)"));  // the trace header's backend
+    QCOMPARE(title->text(), QStringLiteral("VRAM: CUDA 0 (NVIDIA H200)"));
     QCOMPARE(plot->graph(0)->name(), QStringLiteral("VRAM used"));
     QVERIFY(panel.summaryText().contains("VRAM "));
 }

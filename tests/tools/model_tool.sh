@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# kvscope-model-tool on the real model: a cut of its first 2 blocks loads as a
+# 2-block model and decodes; widening that cut to 6 blocks gives 6; bad
+# arguments are usage errors.
+#   model_tool.sh MODEL_TOOL KVSCOPE_CLI
+set -u
+tool="$1"
+cli="$2"
+model="${KVSCOPE_MODEL:-${XDG_CACHE_HOME:-$HOME/.cache}/kvscope/models/SmolLM2-135M-Instruct.Q4_1.gguf}"
+if [ ! -f "$model" ]; then
+    if [ "${CI:-}" = "true" ]; then echo "FAIL: model not found at $model (CI=true)" >&2; exit 1; fi
+    echo "SKIP: model not found at $model (run scripts/fetch-model)"
+    exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$tool" cut "$model" "$tmp/cut.gguf" 2 >/dev/null || fail "cut exited $?"
+"$cli" info "$tmp/cut.gguf" >"$tmp/info" || fail "info on the cut model exited $?"
+grep -q "^layers:          2$" "$tmp/info" || fail "the cut model has not 2 layers: $(grep layers "$tmp/info")"
+size=$(stat -c %s "$tmp/cut.gguf")
+[ "$size" -lt $((60 * 1024 * 1024)) ] || fail "the cut model is $size bytes: too big to travel to a GPU machine"
+"$cli" generate "$tmp/cut.gguf" -p "The capital of France is" -n 3 --backend cpu >/dev/null 2>&1 ||
+    fail "the cut model does not decode"
+"$tool" widen "$tmp/cut.gguf" "$tmp/wide.gguf" 6 >/dev/null || fail "widen exited $?"
+"$cli" info "$tmp/wide.gguf" | grep -q "^layers:          6$" || fail "the widened model has not 6 layers"
+"$tool" cut "$model" "$tmp/x.gguf" 0 2>/dev/null
+[ $? -eq 2 ] || fail "0 layers should be a usage error"
+"$tool" cut "$tmp/none.gguf" "$tmp/x.gguf" 2 2>/dev/null
+[ $? -eq 1 ] || fail "a missing input should be a runtime error"
+echo "model tool: all checks passed"
