@@ -1,5 +1,9 @@
 // dequantize_row: the reference formulas of ggml-quants.c (dequantize_row_*),
 // written out per type. Used for embedding lookups and tests, not in matvecs.
+// Where GCC contracts ggml's x*d + m into an FMA in llama.cpp's build, we write
+// the std::fma (this project builds with -ffp-contract=off, so every rounding
+// is in the source and no CPU or flag changes it).
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -28,8 +32,8 @@ void dequant_q4_1(const BlockQ4_1* x, float* y, int64_t nb) {
         const float d = fp16_to_f32(x[i].d);
         const float m = fp16_to_f32(x[i].m);
         for (int j = 0; j < kQK4_1 / 2; ++j) {
-            y[j] = static_cast<float>(x[i].qs[j] & 0x0F) * d + m;
-            y[j + kQK4_1 / 2] = static_cast<float>(x[i].qs[j] >> 4) * d + m;
+            y[j] = std::fma(static_cast<float>(x[i].qs[j] & 0x0F), d, m);
+            y[j + kQK4_1 / 2] = std::fma(static_cast<float>(x[i].qs[j] >> 4), d, m);
         }
     }
 }
@@ -55,11 +59,11 @@ void dequant_k4_k5(uint16_t d16, uint16_t dmin16, const uint8_t* scales, const u
         const float d2 = d * sc, m2 = min * m;
         for (int l = 0; l < 32; ++l) {
             const int hi = qh && (qh[l] & u1) ? 16 : 0;
-            *y++ = d1 * static_cast<float>((qs[l] & 0xF) + hi) - m1;
+            *y++ = std::fma(d1, static_cast<float>((qs[l] & 0xF) + hi), -m1);
         }
         for (int l = 0; l < 32; ++l) {
             const int hi = qh && (qh[l] & u2) ? 16 : 0;
-            *y++ = d2 * static_cast<float>((qs[l] >> 4) + hi) - m2;
+            *y++ = std::fma(d2, static_cast<float>((qs[l] >> 4) + hi), -m2);
         }
         u1 = static_cast<uint8_t>(u1 << 2);
         u2 = static_cast<uint8_t>(u2 << 2);

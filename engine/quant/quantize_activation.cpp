@@ -5,9 +5,14 @@
 #include <cstring>
 
 #include "util/fp16.h"
+#include "util/simd_level.h"
 
 namespace kvscope::quant {
 namespace {
+
+#if KVSCOPE_X86_SIMD
+bool use_avx2() { return active_simd_level() >= SimdLevel::Avx2; }
+#endif
 
 // ggml's nearest_int: adding 1.5 * 2^23 leaves round(f) (half to even, in the
 // default rounding mode) in the low mantissa bits. Valid for |f| < 2^22.
@@ -62,19 +67,17 @@ void quantize_row_q8_1(const float* x, BlockQ8_1* y, int64_t n) {
 }  // namespace scalar
 
 void quantize_row_q8_0(const float* x, BlockQ8_0* y, int64_t n) {
-#if KVSCOPE_QUANT_AVX2
-    avx2::quantize_row_q8_0(x, y, n);
-#else
-    scalar::quantize_row_q8_0(x, y, n);
+#if KVSCOPE_X86_SIMD
+    if (use_avx2()) return avx2::quantize_row_q8_0(x, y, n);
 #endif
+    scalar::quantize_row_q8_0(x, y, n);
 }
 
 void quantize_row_q8_1(const float* x, BlockQ8_1* y, int64_t n) {
-#if KVSCOPE_QUANT_AVX2
-    avx2::quantize_row_q8_1(x, y, n);
-#else
-    scalar::quantize_row_q8_1(x, y, n);
+#if KVSCOPE_X86_SIMD
+    if (use_avx2()) return avx2::quantize_row_q8_1(x, y, n);
 #endif
+    scalar::quantize_row_q8_1(x, y, n);
 }
 
 // quantize_row_q8_K_ref: the scale comes from the signed element of largest
@@ -109,21 +112,13 @@ void quantize_row_q8_K(const float* x, BlockQ8_K* y, int64_t n) {
 
 }  // namespace kvscope::quant
 
-#if KVSCOPE_QUANT_AVX2
-#include <immintrin.h>
-#endif
-
 namespace kvscope::quant {
 
 void convert_row_f16(const float* x, uint16_t* y, int64_t n) {
-    int64_t i = 0;
-#if KVSCOPE_QUANT_AVX2
-    for (; i + 8 <= n; i += 8) {
-        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), h);
-    }
+#if KVSCOPE_X86_SIMD
+    if (use_avx2()) return avx2::convert_row_f16(x, y, n);
 #endif
-    for (; i < n; ++i) y[i] = f32_to_fp16(x[i]);
+    for (int64_t i = 0; i < n; ++i) y[i] = f32_to_fp16(x[i]);
 }
 
 void convert_row_bf16(const float* x, uint16_t* y, int64_t n) {

@@ -1,11 +1,12 @@
 // AVX2 activation quantisers: llama.cpp's quantize_row_q8_0 / q8_1 x86 paths.
 #include "quant/quantize_activation.h"
 
-#if KVSCOPE_QUANT_AVX2
+#if KVSCOPE_X86_SIMD
 #include <immintrin.h>
 
 #include "util/fp16.h"
 
+KVSCOPE_TARGET_AVX2
 namespace kvscope::quant::avx2 {
 namespace {
 
@@ -74,5 +75,15 @@ void quantize_row_q8_1(const float* x, BlockQ8_1* y, int64_t n) {
     }
 }
 
+void convert_row_f16(const float* x, uint16_t* y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), h);
+    }
+    for (; i < n; ++i) y[i] = f32_to_fp16(x[i]);
+}
+
 }  // namespace kvscope::quant::avx2
+KVSCOPE_TARGET_END
 #endif

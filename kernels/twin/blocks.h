@@ -2,6 +2,8 @@
 // The quantised blocks as kernels read them: the engine's layouts
 // (quant/block_types.h, ggml's ggml-common.h) and, per type, the value of one
 // element (dequantisation), callable on the device and the host alike.
+#include <cmath>
+
 #include "kernels/twin/hd.h"
 #include "quant/block_types.h"
 
@@ -33,7 +35,7 @@ KVS_HD float dequant_q4_0(const BlockQ4_0& b, int i) {
 }
 KVS_HD float dequant_q4_1(const BlockQ4_1& b, int i) {
     const int q = i < 16 ? (b.qs[i] & 15) : (b.qs[i - 16] >> 4);
-    return static_cast<float>(q) * half_to_float(b.d) + half_to_float(b.m);
+    return fmaf(static_cast<float>(q), half_to_float(b.d), half_to_float(b.m));  // one rounding, as the CPU's
 }
 KVS_HD float dequant_q8_0(const BlockQ8_0& b, int i) { return static_cast<float>(b.qs[i]) * half_to_float(b.d); }
 
@@ -44,7 +46,7 @@ KVS_HD float dequant_q4_K(const BlockQ4_K& b, int i) {
     scale_min_k4(sub, b.scales, sc, m);
     const int q = within < 32 ? (b.qs[32 * chunk + l] & 15) : (b.qs[32 * chunk + l] >> 4);
     const float d = half_to_float(b.d) * static_cast<float>(sc), mn = half_to_float(b.dmin) * static_cast<float>(m);
-    return d * static_cast<float>(q) - mn;
+    return fmaf(d, static_cast<float>(q), -mn);
 }
 KVS_HD float dequant_q5_K(const BlockQ5_K& b, int i) {
     const int chunk = i / 64, within = i % 64, sub = 2 * chunk + within / 32, l = within % 32;
@@ -53,7 +55,7 @@ KVS_HD float dequant_q5_K(const BlockQ5_K& b, int i) {
     int q = within < 32 ? (b.qs[32 * chunk + l] & 15) : (b.qs[32 * chunk + l] >> 4);
     if (b.qh[l] & (1 << sub)) q += 16;
     const float d = half_to_float(b.d) * static_cast<float>(sc), mn = half_to_float(b.dmin) * static_cast<float>(m);
-    return d * static_cast<float>(q) - mn;
+    return fmaf(d, static_cast<float>(q), -mn);
 }
 KVS_HD float dequant_q6_K(const BlockQ6_K& b, int i) {
     const int half = i / 128, within = i % 128, part = within / 32, l = within % 32;

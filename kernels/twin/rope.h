@@ -24,8 +24,10 @@ KVS_HD void rope_rotate_pair(float* head, int i, int rope_dim, bool neox, float 
     float* a = neox ? head + i : head + 2 * i;
     float* b = neox ? head + i + rope_dim / 2 : head + 2 * i + 1;
     const float x0 = *a, x1 = *b;
-    *a = x0 * c - x1 * s;
-    *b = x0 * s + x1 * c;
+    // One explicit fma each, as the CPU (and llama.cpp's build) rounds; no
+    // compiler contraction is left to decide (nvcc contracts, g++ here does not).
+    *a = fmaf(x0, c, -(x1 * s));
+    *b = fmaf(x0, s, x1 * c);
 }
 
 }  // namespace kvscope::twin

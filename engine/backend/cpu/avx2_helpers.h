@@ -1,6 +1,6 @@
 #pragma once
 // Small AVX2 building blocks shared by the kernels (internal; include only
-// from files compiled when KVSCOPE_QUANT_AVX2). Names follow ggml's helpers
+// inside a KVSCOPE_TARGET_AVX2 region). Names follow ggml's helpers
 // in ggml-cpu-quants.c so the kernels can be read side by side with it.
 #include <immintrin.h>
 

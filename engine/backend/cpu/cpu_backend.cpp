@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/cpu_ops.h"
 #include "backend/cpu/ggml_order.h"
 #include "backend/cpu/vec_dot.h"
@@ -140,6 +141,7 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
     const bool decode = n_tokens == 1 && llama_order;
     if (!decode) convert_held_kv(layer, cache, storage);
     const int n_padded = ggml_order::padded_keys(static_cast<int>(held.size()));
+    const CpuKernels& kern = cpu_kernels();
     // Causal: a token sees the held positions up to its own (held is ordered by position).
     std::vector<int>& n_visible = visible_scratch_;
     n_visible.resize(sz(n_tokens));
@@ -183,16 +185,16 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
                 for (int32_t d = 0; d < hd; ++d) q16[d] = round_to_fp16(q16[d]);
             for (int j = 0; j < visible; ++j) {
                 if (decode) {
-                    scores[j] = ggml_order::dot_f16_decode(q16, storage.k_f16(layer, 0, held[sz(j)]) + kv_offset, hd) * scale;
+                    scores[j] = kern.dot_f16_decode(q16, storage.k_f16(layer, 0, held[sz(j)]) + kv_offset, hd) * scale;
                     sc.v_rows[sz(j)] = storage.v_f16(layer, 0, held[sz(j)]) + kv_offset;
                 } else {
                     const size_t row = sz(j) * sz(cfg_.kv_dim()) + kv_offset;
-                    scores[j] = ggml_order::dot_prefill_f32(q16, k_f32_.data() + row, hd) * scale;
+                    scores[j] = kern.dot_prefill_f32(q16, k_f32_.data() + row, hd) * scale;
                     sc.v_rows_f32[sz(j)] = v_f32_.data() + row;
                 }
             }
             std::fill(scores + visible, scores + n_padded, -INFINITY);  // masked and padded keys
-            ggml_order::softmax(scores, n_padded);
+            kern.softmax(scores, n_padded);
             if (capture != nullptr)
                 std::copy(scores, scores + visible,
                           (*capture)[sz(t)].layers[sz(layer)].probs.data() + sz(h) * sz(visible));
@@ -201,9 +203,9 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
                 for (int j = 0; j < visible; ++j) scores[j] = round_to_fp16(scores[j]);
             float* out = attn_out_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
             if (decode)
-                ggml_order::weighted_sum_v_decode(scores, sc.v_rows.data(), n_padded, hd, sc.v_acc.data(), out);
+                kern.weighted_sum_v_decode(scores, sc.v_rows.data(), n_padded, hd, sc.v_acc.data(), out);
             else
-                ggml_order::weighted_sum_v_prefill_f32(scores, sc.v_rows_f32.data(), visible, hd, sc.v_acc.data(), out);
+                kern.weighted_sum_v_prefill_f32(scores, sc.v_rows_f32.data(), visible, hd, sc.v_acc.data(), out);
         }
     });
 }
@@ -289,7 +291,7 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
             quantize_rows(L.w_up.type, xn_.data(), E, T, xq_);
             matmul({{&L.w_up, up_.data()}}, xq_, T);
         }
-        cpu::swiglu(gate_.data(), up_.data(), gate_.data(), int64_t{T} * cfg_.n_ff);
+        cpu_kernels().swiglu(gate_.data(), up_.data(), gate_.data(), int64_t{T} * cfg_.n_ff);
         quantize_rows(L.w_down.type, gate_.data(), cfg_.n_ff, T, xq_);
         matmul({{&L.w_down, proj_.data()}}, xq_, T);
         for (size_t i = 0; i < sz(T) * sz(E); ++i) x_[i] += proj_[i];

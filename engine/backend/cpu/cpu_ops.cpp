@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "backend/cpu/ggml_order.h"
 
 namespace kvscope::cpu {
 
@@ -30,16 +29,11 @@ void rope_apply(float* head, int32_t rope_dim, RopeLayout layout, const float* c
         float* a = layout == RopeLayout::Normal ? head + 2 * i : head + i;
         float* b = layout == RopeLayout::Normal ? head + 2 * i + 1 : head + i + half;
         const float x0 = *a, x1 = *b;
-        *a = x0 * cos_v[i] - x1 * sin_v[i];
-        *b = x0 * sin_v[i] + x1 * cos_v[i];
+        // ggml's rope as GCC contracts it in llama.cpp's build (checked in the
+        // disassembly): x0·cos − (x1·sin) and x0·sin + (x1·cos), each one FMA.
+        *a = std::fma(x0, cos_v[i], -(x1 * sin_v[i]));
+        *b = std::fma(x0, sin_v[i], x1 * cos_v[i]);
     }
-}
-
-void swiglu(const float* gate, const float* up, float* out, int64_t n) {
-    // ggml_vec_silu_f32 uses its vector exp for whole groups of 16 and expf for the rest.
-    const int64_t vectorised = n & ~int64_t{15};
-    for (int64_t i = 0; i < vectorised; ++i) out[i] = ggml_order::silu_v(gate[i]) * up[i];
-    for (int64_t i = vectorised; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
 }  // namespace kvscope::cpu

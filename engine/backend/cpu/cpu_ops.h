@@ -20,8 +20,6 @@ void rope_angles(int32_t position, int32_t rope_dim, float freq_base, float* cos
 // Rotates one head's first rope_dim dimensions in place, in the given layout.
 void rope_apply(float* head, int32_t rope_dim, RopeLayout layout, const float* cos_v, const float* sin_v);
 
-
-// out[i] = silu(gate[i]) * up[i], silu(z) = z / (1 + e^−z).
-void swiglu(const float* gate, const float* up, float* out, int64_t n);
+// (SwiGLU is a per-ISA kernel: cpu_kernels().swiglu.)
 
 }  // namespace kvscope::cpu

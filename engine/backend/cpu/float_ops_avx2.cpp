@@ -3,11 +3,14 @@
 // per step, then ggml's reduction order; leftovers are added one by one.
 #include "backend/cpu/vec_dot_avx2.h"
 
-#if KVSCOPE_QUANT_AVX2
+#if KVSCOPE_X86_SIMD
 #include <immintrin.h>
+
+#include <cmath>
 
 #include "util/fp16.h"
 
+KVSCOPE_TARGET_AVX2
 namespace kvscope::quant::avx2 {
 namespace {
 
@@ -39,7 +42,7 @@ float dot_f32(const float* a, const float* b, int64_t n) {
         for (int j = 0; j < 4; ++j)
             s[j] = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8 * j), _mm256_loadu_ps(b + i + 8 * j), s[j]);
     float sum = reduce4(s[0], s[1], s[2], s[3]);
-    for (int64_t i = np; i < n; ++i) sum += a[i] * b[i];
+    for (int64_t i = np; i < n; ++i) sum = __builtin_fmaf(a[i], b[i], sum);  // ggml's C tail, fused by GCC
     return sum;
 }
 
@@ -54,15 +57,17 @@ float dot_f16(const uint16_t* a, const uint16_t* b, int64_t n) {
     return static_cast<float>(sum);
 }
 
-// ggml's AVX2 bf16 dot multiplies and adds separately (no FMA) and reduces as (c1+c3)+(c2+c4).
+// ggml's AVX2 bf16 dot writes a multiply and an add, which GCC fuses (llama.cpp
+// builds with contraction on; we build with it off and fuse explicitly), and
+// reduces as (c1+c3)+(c2+c4).
 float dot_bf16(const uint16_t* a, const uint16_t* b, int64_t n) {
     int64_t i = 0;
     __m256 c1 = _mm256_setzero_ps(), c2 = _mm256_setzero_ps(), c3 = _mm256_setzero_ps(), c4 = _mm256_setzero_ps();
     for (; i + 32 <= n; i += 32) {
-        c1 = _mm256_add_ps(_mm256_mul_ps(load_bf16(a + i), load_bf16(b + i)), c1);
-        c2 = _mm256_add_ps(_mm256_mul_ps(load_bf16(a + i + 8), load_bf16(b + i + 8)), c2);
-        c3 = _mm256_add_ps(_mm256_mul_ps(load_bf16(a + i + 16), load_bf16(b + i + 16)), c3);
-        c4 = _mm256_add_ps(_mm256_mul_ps(load_bf16(a + i + 24), load_bf16(b + i + 24)), c4);
+        c1 = _mm256_fmadd_ps(load_bf16(a + i), load_bf16(b + i), c1);
+        c2 = _mm256_fmadd_ps(load_bf16(a + i + 8), load_bf16(b + i + 8), c2);
+        c3 = _mm256_fmadd_ps(load_bf16(a + i + 16), load_bf16(b + i + 16), c3);
+        c4 = _mm256_fmadd_ps(load_bf16(a + i + 24), load_bf16(b + i + 24), c4);
     }
     c1 = _mm256_add_ps(_mm256_add_ps(c1, c3), _mm256_add_ps(c2, c4));
     __m128 g = _mm_add_ps(_mm256_extractf128_ps(c1, 1), _mm256_castps256_ps128(c1));
@@ -74,4 +79,5 @@ float dot_bf16(const uint16_t* a, const uint16_t* b, int64_t n) {
 }
 
 }  // namespace kvscope::quant::avx2
+KVSCOPE_TARGET_END
 #endif

@@ -11,10 +11,13 @@
 //    tinyBLAS: one 16-lane FMA chain over all elements, then the 16-lane tree;
 //  - softmax: exp by ggml_v_expf per 16 elements (a polynomial, not expf),
 //    sums of 16-lane trees in double, then scaled by 1/sum;
+//  - SwiGLU: ggml_v_silu (the same polynomial exp) on whole groups of 16;
 //  - the key count is padded to a multiple of 32 (llama.cpp's KV padding);
 //    padded keys weigh exactly 0 and change no sum.
-// The lane structure is emulated with plain loops and std::fma, which gives
-// the same bits on any CPU (and vectorises where AVX-512 exists).
+// The lane structure is emulated with plain loops and fused multiply-adds,
+// which gives the same bits on any CPU. The kernels are compiled once per
+// instruction set (ggml_order_impl.inc); callers take them from cpu_kernels()
+// (backend/cpu/cpu_kernels.h), which picks the copy for the active SIMD level.
 #include <cstdint>
 
 namespace kvscope::ggml_order {
@@ -24,33 +27,30 @@ inline constexpr int kKvPadding = 32;   // llama.cpp pads n_kv to this (no flash
 
 inline int padded_keys(int n) { return (n + kKvPadding - 1) / kKvPadding * kKvPadding; }
 
-// _mm512_reduce_add_ps as GCC implements it: halves, quarters, pairs.
-float reduce16(const float* lanes);
+// The kernels each instruction-set copy provides.
+#define KVSCOPE_GGML_ORDER_KERNELS(ns)                                                                            \
+    namespace ns {                                                                                                 \
+    /* q · k over n elements in ggml_vec_dot_f16's order: q holds f16 values as floats, k is f16. */              \
+    float dot_f16_decode(const float* q, const uint16_t* k, int n);                                               \
+    /* The prefill (tinyBLAS) forms, on K and V rows already converted to float. q · k, n % 16 == 0: */          \
+    float dot_prefill_f32(const float* q, const float* k, int n);                                                 \
+    /* out[d] = Σ_t p[t] · v_rows[t][d]; scratch: at least 16 × head_dim floats. */                              \
+    void weighted_sum_v_prefill_f32(const float* p, const float* const* v_rows, int n_keys, int head_dim,         \
+                                    float* scratch, float* out);                                                  \
+    /* In-place softmax of n scores (n a multiple of 16; masked entries -inf). */                                 \
+    void softmax(float* x, int n);                                                                                \
+    /* out[d] = Σ_t p[t] · v_t[d] in ggml_vec_dot_f16's order; v_t = v_rows[t] (f16, head_dim a multiple of 16  \
+       and at most 256), p already rounded to f16 (as values). scratch: at least 64 × head_dim floats. */        \
+    void weighted_sum_v_decode(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim,           \
+                               float* scratch, float* out);                                                       \
+    /* out[i] = silu(gate[i]) · up[i], silu(z) = z / (1 + e^−z), ggml_vec_silu_f32's exp. */                      \
+    void swiglu(const float* gate, const float* up, float* out, int64_t n);                                       \
+    }
 
-// ggml_v_expf for one lane.
-float expf_v(float x);
-// ggml_v_silu for one lane: x / (1 + exp(-x)).
-float silu_v(float x);
+KVSCOPE_GGML_ORDER_KERNELS(scalar)
+KVSCOPE_GGML_ORDER_KERNELS(avx2)
+KVSCOPE_GGML_ORDER_KERNELS(avx512)
 
-// q · k over n elements in ggml_vec_dot_f16's order: q holds f16 values as floats, k is f16.
-float dot_f16_decode(const float* q, const uint16_t* k, int n);
-
-// The prefill (tinyBLAS) forms, on K and V rows already converted to float (a
-// batch reuses every row for many queries, so it converts the cache once per
-// layer). q · k over n elements, n % 16 == 0:
-float dot_prefill_f32(const float* q, const float* k, int n);
-// out[d] = Σ_t p[t] · v_rows[t][d]; scratch: at least 16 × head_dim floats.
-void weighted_sum_v_prefill_f32(const float* p, const float* const* v_rows, int n_keys, int head_dim, float* scratch,
-                                float* out);
-
-// In-place softmax of `n` scores (n a multiple of 16; masked entries -inf).
-void softmax(float* x, int n);
-
-// out[d] = Σ_t p[t] · v_t[d] for d < head_dim, t < n_keys (the padded count),
-// in ggml_vec_dot_f16's order, where v_t = v_rows[t] (f16, head_dim values, a
-// multiple of 16 and at most 256) and p is already rounded to f16 (as values).
-// scratch: at least 64 × head_dim floats.
-void weighted_sum_v_decode(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim, float* scratch,
-                           float* out);
+#undef KVSCOPE_GGML_ORDER_KERNELS
 
 }  // namespace kvscope::ggml_order

@@ -1,41 +1,30 @@
-// The CPU backend's dot products: dispatch to the AVX2 or scalar kernels.
+// The CPU backend's dot products: the kernels of the active SIMD level.
 #include "backend/cpu/vec_dot.h"
 
 #include <string>
 
-#include "quant/block_types.h"
-#include "backend/cpu/vec_dot_avx2.h"
-#include "backend/cpu/vec_dot_scalar.h"
+#include "backend/cpu/cpu_kernels.h"
 #include "util/error.h"
 
 namespace kvscope {
 namespace {
 
-namespace impl {
-#if KVSCOPE_QUANT_AVX2
-using namespace quant::avx2;
-#else
-using namespace quant::scalar;
-#endif
-}  // namespace impl
+struct Kernels {
+    CpuKernels::RowDot dot = nullptr;
+    CpuKernels::RowsDot rows = nullptr;  // multi-row kernel, when one exists
+};
 
-using RowDot = float (*)(const void* w, const void* x, int64_t n);
-using RowsDot = void (*)(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out);
-
+// The float dots take the RowDot shape through these; the kernel table they
+// read is the one active when the product was asked for.
 float dot_f32_row(const void* w, const void* x, int64_t n) {
-    return impl::dot_f32(static_cast<const float*>(w), static_cast<const float*>(x), n);
+    return cpu_kernels().f32(static_cast<const float*>(w), static_cast<const float*>(x), n);
 }
 float dot_f16_row(const void* w, const void* x, int64_t n) {
-    return impl::dot_f16(static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(x), n);
+    return cpu_kernels().f16(static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(x), n);
 }
 float dot_bf16_row(const void* w, const void* x, int64_t n) {
-    return impl::dot_bf16(static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(x), n);
+    return cpu_kernels().bf16(static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(x), n);
 }
-
-struct Kernels {
-    RowDot dot = nullptr;
-    RowsDot rows = nullptr;  // multi-row kernel, when one exists
-};
 
 [[noreturn]] void throw_unsupported(const char* what, TensorType t) {
     const TensorTypeInfo* info = tensor_type_info(static_cast<uint32_t>(t));
@@ -45,26 +34,20 @@ struct Kernels {
 }
 
 Kernels kernels_for(TensorType weight_type) {
+    const CpuKernels& k = cpu_kernels();
     switch (weight_type) {
     case TensorType::F32: return {dot_f32_row};
     case TensorType::F16: return {dot_f16_row};
     case TensorType::BF16: return {dot_bf16_row};
-#if KVSCOPE_QUANT_AVX2
-    case TensorType::Q4_0: return {impl::dot_q4_0_q8_0, quant::avx2::dot_rows_q4_0_q8_0};
-    case TensorType::Q4_1: return {impl::dot_q4_1_q8_1, quant::avx2::dot_rows_q4_1_q8_1};
-    case TensorType::Q8_0: return {impl::dot_q8_0_q8_0, quant::avx2::dot_rows_q8_0_q8_0};
-#else
-    case TensorType::Q4_0: return {impl::dot_q4_0_q8_0};
-    case TensorType::Q4_1: return {impl::dot_q4_1_q8_1};
-    case TensorType::Q8_0: return {impl::dot_q8_0_q8_0};
-#endif
-    case TensorType::Q4_K: return {impl::dot_q4_K_q8_K};
-    case TensorType::Q5_K: return {impl::dot_q5_K_q8_K};
-    case TensorType::Q6_K: return {impl::dot_q6_K_q8_K};
+    case TensorType::Q4_0: return {k.q4_0, k.rows_q4_0};
+    case TensorType::Q4_1: return {k.q4_1, k.rows_q4_1};
+    case TensorType::Q8_0: return {k.q8_0, k.rows_q8_0};
+    case TensorType::Q4_K: return {k.q4_K};
+    case TensorType::Q5_K: return {k.q5_K};
+    case TensorType::Q6_K: return {k.q6_K};
     default: throw_unsupported("vec_dot", weight_type);
     }
 }
-
 // The activation must have been prepared for this weight type.
 void check_activation(TensorType weight_type, const QuantizedVector& x) {
     const TensorType want = vec_dot_type(weight_type);

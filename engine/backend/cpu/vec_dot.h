@@ -2,8 +2,8 @@
 // The CPU backend's dot products on quantised weight rows, in llama.cpp's CPU
 // order so that logits agree with it: each weight row is dotted block by block
 // with an activation prepared by quantize_for_dot (quant/quant.h) for the same
-// weight type. AVX2 paths (when compiled with -mavx2/-march=native) give the
-// same results as the scalar ones up to float summation order.
+// weight type. The kernels are those of the active SIMD level (cpu_kernels.h);
+// every level gives the same bits.
 #include <cstddef>
 #include <cstdint>
 

@@ -5,12 +5,17 @@
 // 4-row results are identical, and identical to llama.cpp.
 #include "backend/cpu/vec_dot_avx2.h"
 
-#if KVSCOPE_QUANT_AVX2
+#if KVSCOPE_X86_SIMD
+#include <immintrin.h>
+
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
-#include "backend/cpu/avx2_helpers.h"
 #include "quant/block_types.h"
+
+KVSCOPE_TARGET_AVX2
+#include "backend/cpu/avx2_helpers.h"
 
 namespace kvscope::quant::avx2 {
 namespace {
@@ -57,7 +62,7 @@ struct KQ4_1 {
     }
     // The min term m * sum(x) is accumulated separately in `summs`, as ggml does.
     static void step(const W& w, const Act& a, __m256& acc, float& summs) {
-        summs += h2f(w.m) * a.s;
+        summs = __builtin_fmaf(h2f(w.m), a.s, summs);  // GCC fuses this in llama.cpp's build
         const __m256 d0d1 = _mm256_set1_ps(h2f(w.d) * a.d);
         const __m256i qx = bytes_from_nibbles_32(w.qs);
         acc = _mm256_fmadd_ps(d0d1, mul_sum_us8_pairs_float(qx, a.q), acc);
@@ -224,7 +229,7 @@ float dot_q5_K_q8_K(const void* w, const void* x, int64_t n) {
         const __m128i prod = mins_times_bsums(mins_and_scales, by[i]);
         const __m128i hsum = _mm_hadd_epi32(_mm_hadd_epi32(prod, mzero), mzero);
         // GCC fuses this multiply-add in llama.cpp's build (C, -ffp-contract=fast); do it explicitly.
-        summs = std::fma(dmin, static_cast<float>(_mm_extract_epi32(hsum, 0)), summs);
+        summs = __builtin_fmaf(dmin, static_cast<float>(_mm_extract_epi32(hsum, 0)), summs);
 
         const __m128i sc128 = _mm256_extracti128_si256(mins_and_scales, 0);
         const __m256i scales = _mm256_inserti128_si256(_mm256_castsi128_si256(sc128), sc128, 1);
@@ -317,4 +322,5 @@ float dot_q6_K_q8_K(const void* w, const void* x, int64_t n) {
 }
 
 }  // namespace kvscope::quant::avx2
+KVSCOPE_TARGET_END
 #endif

@@ -1,5 +1,5 @@
 #pragma once
-// AVX2/FMA kernels (internal), present only when KVSCOPE_QUANT_AVX2. The
+// AVX2/FMA kernels (internal), present only when KVSCOPE_X86_SIMD (compiled for AVX2+FMA+F16C, called only on such a CPU). The
 // quantised ones follow llama.cpp's AVX2 kernels operation for operation, so
 // each row's result is bit-identical to ggml_vec_dot_*; the *_rows variants
 // dot several rows per pass over the activation (sharing its loads and
@@ -10,7 +10,7 @@
 
 #include "quant/simd.h"
 
-#if KVSCOPE_QUANT_AVX2
+#if KVSCOPE_X86_SIMD
 namespace kvscope::quant::avx2 {
 
 float dot_q4_0_q8_0(const void* w, const void* x, int64_t n);

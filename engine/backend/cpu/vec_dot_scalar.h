@@ -1,7 +1,7 @@
 #pragma once
-// Portable kernels (internal). They mirror the generic C code of llama.cpp's
-// ggml-cpu-quants.c / ggml-cpu.c, including its float summation order, and are
-// what a build without AVX2 uses. Tests compare the SIMD kernels against them.
+// Portable kernels (internal) for CPUs without AVX2. They reproduce the AVX2
+// kernels' lanes and summation order exactly (not ggml's generic C order), so
+// results do not depend on the CPU; tests require the two to be bit-identical.
 //
 // Every row kernel dots `n` weights (a whole number of blocks) with an
 // activation already quantised to the weight type's vec_dot type.

@@ -1,0 +1,42 @@
+#pragma once
+// The CPU backend's inner kernels for one SIMD level (util/simd_level.h):
+// quantised and float row dot products (vec_dot.h) and the attention and
+// SwiGLU arithmetic in llama.cpp's order (ggml_order.h). Every level's table
+// gives the same bits; callers take the active one once per operation.
+#include <cstddef>
+#include <cstdint>
+
+#include "util/simd_level.h"
+
+namespace kvscope {
+
+struct CpuKernels {
+    SimdLevel level;
+
+    // One weight row · an activation quantised for its type (n elements, whole blocks).
+    using RowDot = float (*)(const void* w, const void* x, int64_t n);
+    // out[r] = row r · x for n_rows rows `stride` bytes apart (nullptr: loop over the RowDot).
+    using RowsDot = void (*)(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out);
+    RowDot q4_0, q4_1, q8_0, q4_K, q5_K, q6_K;
+    RowsDot rows_q4_0, rows_q4_1, rows_q8_0;
+    float (*f32)(const float* a, const float* b, int64_t n);
+    float (*f16)(const uint16_t* a, const uint16_t* b, int64_t n);
+    float (*bf16)(const uint16_t* a, const uint16_t* b, int64_t n);
+
+    // ggml_order.h
+    float (*dot_f16_decode)(const float* q, const uint16_t* k, int n);
+    float (*dot_prefill_f32)(const float* q, const float* k, int n);
+    void (*weighted_sum_v_prefill_f32)(const float* p, const float* const* v_rows, int n_keys, int head_dim,
+                                       float* scratch, float* out);
+    void (*softmax)(float* x, int n);
+    void (*weighted_sum_v_decode)(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim,
+                                  float* scratch, float* out);
+    void (*swiglu)(const float* gate, const float* up, float* out, int64_t n);
+};
+
+// The kernels of the active level (active_simd_level()).
+const CpuKernels& cpu_kernels();
+// The kernels of one level; the level must run here (simd_level_runs_here).
+const CpuKernels& cpu_kernels(SimdLevel level);
+
+}  // namespace kvscope
