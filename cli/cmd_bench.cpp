@@ -13,6 +13,7 @@
 #include "option_values.h"
 #include "policy_args.h"
 #include "util/process_memory.h"
+#include "util/simd_level.h"
 
 namespace kvscope::cli {
 namespace {
@@ -93,7 +94,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     const double kv_mib = static_cast<double>(session.cache().bytes_held()) / (1 << 20);
     if (json) {
         nlohmann::json j = {{"model", model->file().source_name()}, {"backend", session.backend().name()},
-                            {"threads", model_args.threads}, {"runs", runs},
+                            {"cpu_simd", simd_level_name(active_simd_level())}, {"threads", model_args.threads}, {"runs", runs},
                             {"policy", so.policy.describe()}, {"capture", so.capture_attention},
                             {"reference", so.reference_run},
                             {"n_prompt", n_prompt}, {"n_gen", n_gen}, {"depth", depth}, {"peak_rss_mib", peak_mib},
@@ -107,8 +108,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
-    std::printf("model: %s, backend %s, %d threads, %d runs (median), %s%s%s\n", model->file().source_name().c_str(),
-                session.backend().name().c_str(), model_args.threads, runs, so.policy.describe().c_str(),
+    std::printf("model: %s, backend %s (CPU kernels %s), %d threads, %d runs (median), %s%s%s\n",
+                model->file().source_name().c_str(), session.backend().name().c_str(),
+                simd_level_name(active_simd_level()), model_args.threads, runs, so.policy.describe().c_str(),
                 so.capture_attention ? ", capture on" : "",
                 so.reference_run ? ", reference on" : "");
     if (!pp.empty()) std::printf("pp%-5d %10.2f tokens/s\n", n_prompt, median(pp));

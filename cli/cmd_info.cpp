@@ -9,6 +9,7 @@
 #include "common.h"
 #include "backend/cpu/cpu_backend.h"
 #include "util/mapped_file.h"
+#include "util/simd_level.h"
 
 namespace kvscope::cli {
 
@@ -64,7 +65,10 @@ int cmd_info(const std::vector<std::string>& argv) {
             {"tied_output", model->weights().tied_output}, {"vocab", c.n_vocab}, {"tokenizer", tok.model_name()},
             {"pre_tokenizer", tok.pre_name()}, {"bos", tok.bos()}, {"eos", tok.eos()}, {"add_bos", tok.add_bos()},
             {"chat_template", has_template}, {"kv_bytes_per_token_f16", kv_per_token_f16},
-            {"backends", backends_json(*model, model_args.backend_options())}};
+            {"backends", backends_json(*model, model_args.backend_options())},
+            {"cpu_kernels", {{"simd", simd_level_name(active_simd_level())},
+                             {"best_here", simd_level_name(best_simd_level())},
+                             {"report", simd_report()}}}};
         std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return 0;
     }
@@ -97,6 +101,8 @@ int cmd_info(const std::vector<std::string>& argv) {
     const std::string cpu_line =
         cpu_refusal.empty() ? "runs it, " + std::to_string(a.cpu_threads) + " threads" : "refuses: " + cpu_refusal;
     std::printf("backend cpu:     %s\n", cpu_line.c_str());
+    // Every SIMD level gives the same numbers; KVSCOPE_SIMD chooses another.
+    std::printf("cpu kernels:     %s in use; best here %s\n", simd_level_name(active_simd_level()), simd_report().c_str());
     std::string cuda_line = a.cuda_usable ? "device " + std::to_string(bo.device) + ": " + a.cuda_device
                                           : "not available: " + a.cuda_reason;
     std::string auto_line;

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "usage_error.h"
 #include "util/error.h"
+#include "util/simd_level.h"
 
 namespace {
 
@@ -66,6 +67,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
+        // A KVSCOPE_SIMD this CPU cannot run is refused before any work starts.
+        kvscope::active_simd_level();
         return found->run(rest);
     } catch (const kvscope::cli::UsageError& e) {
         return fail(command, e.what(), 2);

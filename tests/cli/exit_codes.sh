@@ -14,6 +14,9 @@ expect 2 "must be between" -- generate "$tmp/none.gguf" -p hi -n -3
 expect 2 "top-p must be in" -- generate "$tmp/none.gguf" -p hi --top-p 1.5
 expect 2 "needs an integer" -- bench "$tmp/none.gguf" -p abc
 expect 1 "cannot open" -- info "$tmp/none.gguf"
+# The SIMD level is chosen at run time; a bad choice is refused before any work.
+KVSCOPE_SIMD=sse9 expect 2 "KVSCOPE_SIMD=sse9: unknown level" -- info "$tmp/none.gguf"
+KVSCOPE_SIMD=scalar expect 1 "cannot open" -- info "$tmp/none.gguf"
 
 printf 'NOPE' >"$tmp/bad-magic.gguf"
 expect 1 "GGUF" -- info "$tmp/bad-magic.gguf"

@@ -10,6 +10,7 @@
 #include "quant/block_types.h"
 #include "quant/quant.h"
 #include "quant/quantize_activation.h"
+#include "util/simd_level.h"
 #include "util/error.h"
 #include "util/fp16.h"
 
@@ -67,10 +68,12 @@ TEST(QuantActivation, Q8RoundsHalfToEven) {
     BlockQ8_0 s{};
     quant::scalar::quantize_row_q8_0(x.data(), &s, 32);
     for (int i = 0; i < 8; ++i) EXPECT_EQ(s.qs[1 + i], expected[i]) << halves[i];
-#if KVSCOPE_QUANT_AVX2
-    BlockQ8_0 a{};
-    quant::avx2::quantize_row_q8_0(x.data(), &a, 32);
-    EXPECT_EQ(std::memcmp(&a, &s, sizeof a), 0);
+#if KVSCOPE_X86_SIMD
+    if (simd_level_runs_here(SimdLevel::Avx2)) {
+        BlockQ8_0 a{};
+        quant::avx2::quantize_row_q8_0(x.data(), &a, 32);
+        EXPECT_EQ(std::memcmp(&a, &s, sizeof a), 0);
+    }
 #endif
 }
 
@@ -142,8 +145,9 @@ TEST(QuantActivation, RoundTripErrorBound) {
     }
 }
 
-#if KVSCOPE_QUANT_AVX2
 TEST(QuantActivation, Avx2BytesEqualScalar) {
+#if KVSCOPE_X86_SIMD
+    if (!simd_level_runs_here(SimdLevel::Avx2)) GTEST_SKIP() << "AVX2 does not run here: " << simd_report();
     std::mt19937 rng(7);
     std::normal_distribution<float> nd(0.f, 1.f);
     std::vector<float> x(4096);
@@ -158,8 +162,18 @@ TEST(QuantActivation, Avx2BytesEqualScalar) {
     quant::avx2::quantize_row_q8_1(x.data(), a1.data(), 4096);
     quant::scalar::quantize_row_q8_1(x.data(), s1.data(), 4096);
     EXPECT_EQ(std::memcmp(a1.data(), s1.data(), a1.size() * sizeof a1[0]), 0);
-}
+    // f16 conversion (F16C against the portable rounding), with a tail and specials.
+    x[5] = 65520.f;  // rounds to inf
+    x[6] = 1e-8f;    // subnormal f16
+    x[7] = -0.f;
+    std::vector<uint16_t> ah(4093), sh(4093);
+    quant::avx2::convert_row_f16(x.data(), ah.data(), 4093);
+    for (size_t i = 0; i < sh.size(); ++i) sh[i] = f32_to_fp16(x[i]);
+    EXPECT_EQ(ah, sh);
+#else
+    GTEST_SKIP() << "this build has no x86 SIMD kernels";
 #endif
+}
 
 TEST(QuantActivation, FloatActivations) {
     const std::vector<float> x = {1.f, -2.5f, 1e-8f, 65504.f, 3.14159f};

@@ -1,6 +1,6 @@
 // vec_dot / vec_dot_rows on random blocks against a double-precision reference
 // built from dequantize_row of the weights and of the quantised activation,
-// and the AVX2 kernels against the scalar ones.
+// and every SIMD level's kernels against the scalar ones, bit for bit.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,8 +11,7 @@
 #include "quant/block_types.h"
 #include "quant/quant.h"
 #include "backend/cpu/vec_dot.h"
-#include "backend/cpu/vec_dot_avx2.h"
-#include "backend/cpu/vec_dot_scalar.h"
+#include "backend/cpu/cpu_kernels.h"
 #include "util/error.h"
 #include "util/fp16.h"
 
@@ -194,18 +193,30 @@ TEST(QuantVecDot, RejectsMismatchedActivation) {
     EXPECT_THROW(quantize_for_dot(TensorType::Q4_K, xf.data(), 64, q), Error);  // 64 is not a whole K block
 }
 
-#if KVSCOPE_QUANT_AVX2
-using KernelPair = float (*)(const void*, const void*, int64_t);
+// Every SIMD level's kernels give the scalar kernels' bits (the scalar code
+// emulates the lanes' order), on random rows of several lengths.
+class QuantVecDotLevels : public ::testing::TestWithParam<SimdLevel> {
+protected:
+    void SetUp() override {
+        if (!simd_level_runs_here(GetParam()))
+            GTEST_SKIP() << simd_level_name(GetParam()) << " does not run here: " << simd_report();
+    }
+};
 
-TEST(QuantVecDot, Avx2MatchesScalar) {
-    struct Case { TensorType t; KernelPair simd, ref; };
+uint32_t bits(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return u;
+}
+
+TEST_P(QuantVecDotLevels, QuantisedDotsGiveTheScalarBits) {
+    const CpuKernels& k = cpu_kernels(GetParam());
+    const CpuKernels& s = cpu_kernels(SimdLevel::Scalar);
+    struct Case { TensorType t; CpuKernels::RowDot simd, ref; CpuKernels::RowsDot rows; };
     const Case cases[] = {
-        {TensorType::Q4_0, quant::avx2::dot_q4_0_q8_0, quant::scalar::dot_q4_0_q8_0},
-        {TensorType::Q4_1, quant::avx2::dot_q4_1_q8_1, quant::scalar::dot_q4_1_q8_1},
-        {TensorType::Q8_0, quant::avx2::dot_q8_0_q8_0, quant::scalar::dot_q8_0_q8_0},
-        {TensorType::Q4_K, quant::avx2::dot_q4_K_q8_K, quant::scalar::dot_q4_K_q8_K},
-        {TensorType::Q5_K, quant::avx2::dot_q5_K_q8_K, quant::scalar::dot_q5_K_q8_K},
-        {TensorType::Q6_K, quant::avx2::dot_q6_K_q8_K, quant::scalar::dot_q6_K_q8_K},
+        {TensorType::Q4_0, k.q4_0, s.q4_0, k.rows_q4_0}, {TensorType::Q4_1, k.q4_1, s.q4_1, k.rows_q4_1},
+        {TensorType::Q8_0, k.q8_0, s.q8_0, k.rows_q8_0}, {TensorType::Q4_K, k.q4_K, s.q4_K, nullptr},
+        {TensorType::Q5_K, k.q5_K, s.q5_K, nullptr},     {TensorType::Q6_K, k.q6_K, s.q6_K, nullptr},
     };
     std::mt19937 rng(77);
     for (const Case& c : cases) {
@@ -215,19 +226,25 @@ TEST(QuantVecDot, Avx2MatchesScalar) {
             const auto xf = random_activation(n, rng);
             QuantizedVector q;
             quantize_for_dot(c.t, xf.data(), n, q);
-            const Reference ref = reference_dot(c.t, row, q);
-            const float a = c.simd(row.data(), q.bytes.data(), n);
-            const float s = c.ref(row.data(), q.bytes.data(), n);
-            // Same integer sums; only the float summation order differs.
-            EXPECT_NEAR(a, s, 2e-6 * ref.scale + 1e-7) << tensor_type_name(c.t) << " trial " << trial;
+            const float want = c.ref(row.data(), q.bytes.data(), n);
+            EXPECT_EQ(bits(c.simd(row.data(), q.bytes.data(), n)), bits(want))
+                << tensor_type_name(c.t) << " trial " << trial << " n " << n;
+            if (c.rows) {
+                float out[1];
+                c.rows(row.data(), row.size(), 1, q.bytes.data(), n, out);
+                EXPECT_EQ(bits(out[0]), bits(want)) << tensor_type_name(c.t) << " rows, trial " << trial;
+            }
         }
     }
 }
 
-TEST(QuantVecDot, Avx2FloatDotsMatchScalar) {
+TEST_P(QuantVecDotLevels, FloatDotsGiveTheScalarBitsAndAreAccurate) {
+    const CpuKernels& k = cpu_kernels(GetParam());
+    const CpuKernels& s = cpu_kernels(SimdLevel::Scalar);
     std::mt19937 rng(3);
     std::normal_distribution<float> nd;
-    for (int64_t n : {1, 7, 31, 32, 77, 576, 1000}) {
+    // Lengths with every kind of tail: below one register, between, odd.
+    for (int64_t n : {1, 7, 15, 31, 32, 33, 63, 77, 576, 1000}) {
         std::vector<float> a(n), b(n);
         std::vector<uint16_t> ah(n), bh(n), ab(n), bb(n);
         double ref = 0, scale = 0, ref_h = 0, scale_h = 0, ref_b = 0, scale_b = 0;
@@ -245,15 +262,18 @@ TEST(QuantVecDot, Avx2FloatDotsMatchScalar) {
             ref_b += double(bf16_to_f32(ab[i])) * bf16_to_f32(bb[i]);
             scale_b += std::fabs(double(bf16_to_f32(ab[i])) * bf16_to_f32(bb[i]));
         }
-        EXPECT_NEAR(quant::avx2::dot_f32(a.data(), b.data(), n), ref, 1e-6 * scale) << n;
-        EXPECT_NEAR(quant::scalar::dot_f32(a.data(), b.data(), n), ref, 1e-6 * scale) << n;
-        EXPECT_NEAR(quant::avx2::dot_f16(ah.data(), bh.data(), n), ref_h, 1e-6 * scale_h) << n;
-        EXPECT_NEAR(quant::scalar::dot_f16(ah.data(), bh.data(), n), ref_h, 1e-6 * scale_h) << n;
-        EXPECT_NEAR(quant::avx2::dot_bf16(ab.data(), bb.data(), n), ref_b, 1e-6 * scale_b) << n;
-        EXPECT_NEAR(quant::scalar::dot_bf16(ab.data(), bb.data(), n), ref_b, 1e-6 * scale_b) << n;
+        EXPECT_NEAR(k.f32(a.data(), b.data(), n), ref, 1e-6 * scale) << n;
+        EXPECT_NEAR(k.f16(ah.data(), bh.data(), n), ref_h, 1e-6 * scale_h) << n;
+        EXPECT_NEAR(k.bf16(ab.data(), bb.data(), n), ref_b, 1e-6 * scale_b) << n;
+        EXPECT_EQ(bits(k.f32(a.data(), b.data(), n)), bits(s.f32(a.data(), b.data(), n))) << "f32, n " << n;
+        EXPECT_EQ(bits(k.f16(ah.data(), bh.data(), n)), bits(s.f16(ah.data(), bh.data(), n))) << "f16, n " << n;
+        EXPECT_EQ(bits(k.bf16(ab.data(), bb.data(), n)), bits(s.bf16(ab.data(), bb.data(), n))) << "bf16, n " << n;
     }
 }
-#endif
+
+INSTANTIATE_TEST_SUITE_P(Simd, QuantVecDotLevels,
+                         ::testing::Values(SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512),
+                         [](const auto& level) { return std::string(simd_level_name(level.param)); });
 
 }  // namespace
 }  // namespace kvscope

@@ -1,0 +1,215 @@
+// The same numbers on every CPU: each SIMD level's kernels (util/simd_level.h)
+// give the scalar kernels' bits, and the whole model's logits are identical
+// at every level that runs here and equal to llama.cpp's fixture values.
+// Levels this CPU lacks are skipped with what it lacks (simd_report()).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/cpu_kernels.h"
+#include "session/session.h"
+#include "support/model_path.h"
+#include "support/shared_model.h"
+#include "util/error.h"
+#include "util/fp16.h"
+#include "util/simd_level.h"
+
+namespace kvscope {
+namespace {
+
+uint32_t bits(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return u;
+}
+
+std::vector<uint32_t> bits(const std::vector<float>& v) {
+    std::vector<uint32_t> out(v.size());
+    std::memcpy(out.data(), v.data(), v.size() * 4);
+    return out;
+}
+
+// Restores the level in force before the test.
+class ScopedSimdLevel {
+public:
+    explicit ScopedSimdLevel(SimdLevel level) : saved_(active_simd_level()) { set_simd_level(level); }
+    ~ScopedSimdLevel() { set_simd_level(saved_); }
+    ScopedSimdLevel(const ScopedSimdLevel&) = delete;
+    ScopedSimdLevel& operator=(const ScopedSimdLevel&) = delete;
+
+private:
+    SimdLevel saved_;
+};
+
+class SimdLevels : public ::testing::TestWithParam<SimdLevel> {
+protected:
+    void SetUp() override {
+        if (!simd_level_runs_here(GetParam()))
+            GTEST_SKIP() << simd_level_name(GetParam()) << " does not run here: " << simd_report();
+    }
+};
+
+// f16-representable values as floats (what the decode path feeds dot_f16_decode).
+std::vector<float> f16_valued(int n, std::mt19937& rng, float sd) {
+    std::normal_distribution<float> nd(0.f, sd);
+    std::vector<float> v(n);
+    for (auto& x : v) x = fp16_to_f32(f32_to_fp16(nd(rng)));
+    return v;
+}
+
+std::vector<uint16_t> f16_row(int n, std::mt19937& rng, float sd) {
+    std::normal_distribution<float> nd(0.f, sd);
+    std::vector<uint16_t> v(n);
+    for (auto& x : v) x = f32_to_fp16(nd(rng));
+    return v;
+}
+
+TEST_P(SimdLevels, AttentionKernelsGiveTheScalarBits) {
+    const CpuKernels& k = cpu_kernels(GetParam());
+    const CpuKernels& s = cpu_kernels(SimdLevel::Scalar);
+    std::mt19937 rng(11);
+    // Dots over a head: lengths below, at and past the 64-element blocks, with tails.
+    for (int n : {16, 48, 64, 80, 128, 200, 256}) {
+        for (int trial = 0; trial < 10; ++trial) {
+            const auto q = f16_valued(n, rng, 1.f);
+            const auto kh = f16_row(n, rng, 1.f);
+            EXPECT_EQ(bits(k.dot_f16_decode(q.data(), kh.data(), n)), bits(s.dot_f16_decode(q.data(), kh.data(), n)))
+                << "dot_f16_decode n " << n;
+            if (n % 16 == 0) {
+                std::vector<float> kf(n);
+                for (int i = 0; i < n; ++i) kf[i] = fp16_to_f32(kh[i]);
+                EXPECT_EQ(bits(k.dot_prefill_f32(q.data(), kf.data(), n)), bits(s.dot_prefill_f32(q.data(), kf.data(), n)))
+                    << "dot_prefill_f32 n " << n;
+            }
+        }
+    }
+    // Softmax over padded score rows, masked entries -inf, one row far from 0.
+    for (int n : {32, 64, 96, 512}) {
+        std::normal_distribution<float> nd(0.f, 4.f);
+        std::vector<float> x(n);
+        for (int i = 0; i < n; ++i) x[i] = i % 7 == 3 ? -std::numeric_limits<float>::infinity() : nd(rng) + (n == 96 ? 80.f : 0.f);
+        std::vector<float> a = x, b = x;
+        k.softmax(a.data(), n);
+        s.softmax(b.data(), n);
+        EXPECT_EQ(bits(a), bits(b)) << "softmax n " << n;
+    }
+    // P·V for decode (f16 rows) and prefill (float rows), key counts with tails.
+    for (int head_dim : {64, 256}) {
+        for (int n_keys : {1, 31, 64, 65, 130}) {
+            std::uniform_real_distribution<float> ud(0.f, 1.f);
+            std::vector<float> p(n_keys);
+            for (auto& v : p) v = fp16_to_f32(f32_to_fp16(ud(rng) / n_keys));
+            std::vector<std::vector<uint16_t>> vh(n_keys);
+            std::vector<std::vector<float>> vf(n_keys);
+            std::vector<const uint16_t*> vh_rows(n_keys);
+            std::vector<const float*> vf_rows(n_keys);
+            for (int t = 0; t < n_keys; ++t) {
+                vh[t] = f16_row(head_dim, rng, 1.f);
+                vf[t].resize(head_dim);
+                for (int d = 0; d < head_dim; ++d) vf[t][d] = fp16_to_f32(vh[t][d]);
+                vh_rows[t] = vh[t].data();
+                vf_rows[t] = vf[t].data();
+            }
+            std::vector<float> scratch(64 * head_dim), a(head_dim), b(head_dim);
+            k.weighted_sum_v_decode(p.data(), vh_rows.data(), n_keys, head_dim, scratch.data(), a.data());
+            s.weighted_sum_v_decode(p.data(), vh_rows.data(), n_keys, head_dim, scratch.data(), b.data());
+            EXPECT_EQ(bits(a), bits(b)) << "weighted_sum_v_decode keys " << n_keys << " head_dim " << head_dim;
+            k.weighted_sum_v_prefill_f32(p.data(), vf_rows.data(), n_keys, head_dim, scratch.data(), a.data());
+            s.weighted_sum_v_prefill_f32(p.data(), vf_rows.data(), n_keys, head_dim, scratch.data(), b.data());
+            EXPECT_EQ(bits(a), bits(b)) << "weighted_sum_v_prefill_f32 keys " << n_keys << " head_dim " << head_dim;
+        }
+    }
+    // SwiGLU with tails (lengths not a multiple of 16) and large |gate|.
+    for (int64_t n : {1, 15, 16, 17, 1536, 1543}) {
+        std::normal_distribution<float> nd(0.f, 30.f);
+        std::vector<float> gate(n), up(n), a(n), b(n);
+        for (int64_t i = 0; i < n; ++i) gate[i] = nd(rng), up[i] = nd(rng);
+        k.swiglu(gate.data(), up.data(), a.data(), n);
+        s.swiglu(gate.data(), up.data(), b.data(), n);
+        EXPECT_EQ(bits(a), bits(b)) << "swiglu n " << n;
+    }
+}
+
+// Teacher-forced on a llama.cpp fixture: every logit identical to the scalar
+// level's, and llama.cpp's top-10 logits reproduced exactly.
+TEST_P(SimdLevels, ModelLogitsAreTheSameAtEveryLevel) {
+    const Model* model = test::shared_model();
+    if (model == nullptr) {
+        if (test::running_in_ci()) FAIL() << test::model_missing_message();
+        GTEST_SKIP() << test::model_missing_message();
+    }
+    std::ifstream in(std::string(KVSCOPE_TEST_DATA_DIR) + "/reference/capital_plain.json");
+    ASSERT_TRUE(in) << "tests/data/reference/capital_plain.json is missing";
+    const nlohmann::json fx = nlohmann::json::parse(in);
+    const auto prompt_ids = fx["prompt_ids"].get<std::vector<TokenId>>();
+    const auto ref_ids = fx["generated_ids"].get<std::vector<TokenId>>();
+    const int steps = 40;  // past 32 keys: the padded key count grows once
+
+    auto run = [&](SimdLevel level) {
+        ScopedSimdLevel scoped(level);
+        SessionOptions so;
+        so.n_ctx = 256;
+        so.top_k_report = 1;
+        Session session(*model, std::make_unique<CpuBackend>(*model, 2), so);
+        session.prefill(prompt_ids);
+        std::vector<std::vector<float>> logits;
+        for (int i = 0; i < steps; ++i) {
+            session.step(ref_ids[i]);
+            logits.push_back(session.logits());
+        }
+        return logits;
+    };
+    const auto ours = run(GetParam());
+    const auto scalar = GetParam() == SimdLevel::Scalar ? ours : run(SimdLevel::Scalar);
+    for (int i = 0; i < steps; ++i) {
+        ASSERT_EQ(bits(ours[i]), bits(scalar[i])) << "step " << i << ": logits differ from the scalar level's";
+        for (const auto& cand : fx["steps"][i]["top"])
+            ASSERT_EQ(bits(ours[i][cand[0].get<int>()]), bits(cand[1].get<float>()))
+                << "step " << i << ", token " << cand[0] << ": not llama.cpp's logit";
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cpu, SimdLevels, ::testing::Values(SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512),
+                         [](const auto& level) { return std::string(simd_level_name(level.param)); });
+
+TEST(SimdLevel, NamesParseAndUnknownOnesDoNot) {
+    for (SimdLevel l : {SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512})
+        EXPECT_EQ(parse_simd_level(simd_level_name(l)), l);
+    EXPECT_EQ(parse_simd_level("AVX2"), std::nullopt);
+    EXPECT_EQ(parse_simd_level("sse4"), std::nullopt);
+    EXPECT_EQ(parse_simd_level(""), std::nullopt);
+}
+
+TEST(SimdLevel, ScalarAlwaysRunsAndTheBestIsTheLastThatRuns) {
+    const auto levels = simd_levels_here();
+    ASSERT_FALSE(levels.empty());
+    EXPECT_EQ(levels.front(), SimdLevel::Scalar);
+    EXPECT_EQ(best_simd_level(), levels.back());
+    EXPECT_NE(simd_report().find(simd_level_name(best_simd_level())), std::string::npos) << simd_report();
+}
+
+TEST(SimdLevel, ALevelThisCpuLacksIsRefusedWithWhatItLacks) {
+    const auto levels = simd_levels_here();
+    if (levels.back() == SimdLevel::Avx512) GTEST_SKIP() << "every level runs here: " << simd_report();
+    const SimdLevel before = active_simd_level();
+    try {
+        set_simd_level(SimdLevel::Avx512);
+        ADD_FAILURE() << "avx512 was accepted on a CPU without it";
+    } catch (const InvalidSetting& e) {
+        EXPECT_NE(std::string(e.what()).find("avx512"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(active_simd_level(), before) << "a refused level must leave the active one in force";
+    EXPECT_THROW(cpu_kernels(SimdLevel::Avx512), Error);
+}
+
+}  // namespace
+}  // namespace kvscope
