@@ -15,16 +15,25 @@ using trace_detail::StoredLayerView;
 using trace_detail::StoredQuery;
 
 void TraceHeader::validate() const {
-    auto at_least_one = [](int32_t v, const char* name) {
-        if (v < 1) throw InvalidSetting(std::string("trace header: ") + name + " must be at least 1, got " + std::to_string(v));
+    // The upper bounds are far beyond any model we run; a file from elsewhere
+    // that claims more is refused before anything is sized by its numbers.
+    auto within = [](int64_t v, int64_t lo, int64_t hi, const char* name) {
+        if (v < lo || v > hi)
+            throw InvalidSetting(std::string("trace header: ") + name + " must be in " + std::to_string(lo) + ".." +
+                                 std::to_string(hi) + ", got " + std::to_string(v));
     };
-    at_least_one(n_layer, "n_layer");
-    at_least_one(n_head, "n_head");
-    at_least_one(n_head_kv, "n_head_kv");
-    at_least_one(n_ctx, "n_ctx");
+    within(n_layer, 1, kMaxLayers, "n_layer");
+    within(n_head, 1, kMaxHeads, "n_head");
+    within(n_head_kv, 1, n_head, "n_head_kv");
+    within(head_dim, 0, kMaxHeadDim, "head_dim");
+    within(n_ctx, 1, kMaxContext, "n_ctx");
+    if (n_head % n_head_kv != 0)
+        throw InvalidSetting("trace header: n_head " + std::to_string(n_head) + " is not a multiple of n_head_kv " +
+                             std::to_string(n_head_kv));
     if (prompt_tokens.size() != prompt_texts.size())
         throw InvalidSetting("trace header: " + std::to_string(prompt_tokens.size()) + " prompt tokens but " +
                              std::to_string(prompt_texts.size()) + " prompt texts");
+    within(static_cast<int64_t>(prompt_tokens.size()), 0, n_ctx, "the prompt's length");
 }
 
 void TraceOptions::validate() const {

@@ -57,8 +57,14 @@ struct TraceHeader {
     // Optional in the file: older traces have none.
     std::map<std::string, std::string> app_state;
 
-    // Throws InvalidSetting unless n_layer, n_head, n_head_kv and n_ctx are >= 1
-    // and the prompt's tokens and texts have the same length.
+    static constexpr int32_t kMaxLayers = 1024;
+    static constexpr int32_t kMaxHeads = 1024;
+    static constexpr int32_t kMaxHeadDim = 4096;
+    static constexpr int32_t kMaxContext = 1 << 24;  // 16 Mi positions, past any trained context we know
+
+    // Throws InvalidSetting (one line) unless n_layer, n_head, n_ctx are in
+    // 1..their kMax*, n_head_kv divides n_head, head_dim is in 0..kMaxHeadDim,
+    // and the prompt's tokens and texts have the same length, at most n_ctx.
     void validate() const;
 };
 

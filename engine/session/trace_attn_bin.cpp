@@ -46,6 +46,12 @@ public:
         size_ = static_cast<uint64_t>(std::ftell(file_.get()));
         std::rewind(file_.get());
     }
+    // The same bytes already in memory (`name` stands for the file in messages).
+    Reader(const uint8_t* data, size_t size, const std::string& name) : path_(name), size_(size) {
+        if (size > 0) file_.reset(fmemopen(const_cast<uint8_t*>(data), size, "rb"));
+        else file_.reset(std::tmpfile());  // fmemopen refuses size 0
+        if (!file_) throw Error("cannot read " + name + ": " + std::strerror(errno));
+    }
     [[noreturn]] void fail(const std::string& why) const {
         throw Error("malformed attention file " + path_ + ": " + why + " (at byte " + std::to_string(offset_) + ")");
     }
@@ -77,13 +83,18 @@ void read_entry(Reader& r, const TraceHeader& h, StoredEntry& e) {
     for (StoredQuery& q : e.queries) {
         q.position = r.i32("query position");
         if (q.position < 0 || q.position >= h.n_ctx) r.fail("query position " + std::to_string(q.position) + " outside the context");
+        // A query is fed at or before its entry's position, and attends only to
+        // keys up to itself (which also bounds what decoding its keys allocates).
+        if (q.position > e.meta.position)
+            r.fail("query position " + std::to_string(q.position) + " after its entry's position " +
+                   std::to_string(e.meta.position));
         q.layers.resize(static_cast<size_t>(h.n_layer));
         for (StoredLayerAttention& l : q.layers) {
             const uint32_t n_runs = r.u32("run count");
             if (n_runs > r.left() / 8) r.fail("run count " + std::to_string(n_runs) + " beyond the end of the file");
             l.keys.resize(static_cast<size_t>(n_runs) * 2);  // [n_runs][2]
             r.bytes(l.keys.data(), l.keys.size() * sizeof(int32_t), "key runs");
-            const std::string problem = int_runs::check(l.keys.data(), l.keys.size(), h.n_ctx, true);
+            const std::string problem = int_runs::check(l.keys.data(), l.keys.size(), int64_t{q.position} + 1, true);
             if (!problem.empty()) r.fail("key positions: " + problem);
             const uint32_t n_codes = r.u32("code count");
             const uint64_t expected = static_cast<uint64_t>(int_runs::length(l.keys)) * static_cast<uint64_t>(h.n_head);
@@ -113,9 +124,8 @@ void write_attention_file(const Trace& trace, const std::string& path) {
     f.commit();
 }
 
-void read_attention_file(const std::string& path, const TraceHeader& h, std::optional<StoredEntry>& prefill,
-                         std::vector<StoredEntry>& steps) {
-    Reader r(path);
+namespace {
+void read_attention(Reader& r, const TraceHeader& h, std::optional<StoredEntry>& prefill, std::vector<StoredEntry>& steps) {
     char magic[4];
     r.bytes(magic, 4, "magic");
     if (std::memcmp(magic, kMagic, 4) != 0) r.fail("bad magic (not a KVSA attention file)");
@@ -138,6 +148,19 @@ void read_attention_file(const std::string& path, const TraceHeader& h, std::opt
     r.bytes(magic, 4, "end magic");
     if (std::memcmp(magic, kEndMagic, 4) != 0) r.fail("bad end magic");
     if (r.left() != 0) r.fail(std::to_string(r.left()) + " trailing bytes");
+}
+}  // namespace
+
+void read_attention_file(const std::string& path, const TraceHeader& h, std::optional<StoredEntry>& prefill,
+                         std::vector<StoredEntry>& steps) {
+    Reader r(path);
+    read_attention(r, h, prefill, steps);
+}
+
+void read_attention_bytes(const uint8_t* data, size_t size, const std::string& name, const TraceHeader& h,
+                          std::optional<StoredEntry>& prefill, std::vector<StoredEntry>& steps) {
+    Reader r(data, size, name);
+    read_attention(r, h, prefill, steps);
 }
 
 }  // namespace kvscope::trace_detail

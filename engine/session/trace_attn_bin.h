@@ -10,6 +10,8 @@
 //                            u32 n_codes (0 = dropped, else n_head * n_keys);
 //                            u8 codes[n_codes] ([n_head][n_keys])
 //   char[4] "KVSE"
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,5 +26,8 @@ void write_attention_file(const Trace& trace, const std::string& path);
 // file's). Throws Error naming the file and the problem.
 void read_attention_file(const std::string& path, const TraceHeader& header, std::optional<StoredEntry>& prefill,
                          std::vector<StoredEntry>& steps);
+// The same from bytes in memory (`name` names them in messages).
+void read_attention_bytes(const uint8_t* data, size_t size, const std::string& name, const TraceHeader& header,
+                          std::optional<StoredEntry>& prefill, std::vector<StoredEntry>& steps);
 
 }  // namespace kvscope::trace_detail

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "session/attention_codec.h"
 #include "session/int_runs.h"
@@ -26,20 +27,37 @@ void export_trace(const Trace& trace, const std::string& prefix) {
     json_file.commit();
 }
 
+namespace {
+// The JSON half of an import; `json_name` names it in messages.
+template <typename Input>
+trace_detail::ParsedTrace parse_trace_json(Input&& input, const std::string& json_name) {
+    try {
+        return trace_detail::trace_from_json(nlohmann::json::parse(std::forward<Input>(input)));
+    } catch (const std::exception& e) {
+        throw Error("malformed trace " + json_name + ": " + e.what());
+    }
+}
+
+Trace assemble(trace_detail::ParsedTrace parsed) {
+    Trace trace(parsed.header, parsed.options);
+    trace.restore(std::move(parsed.prefill), std::move(parsed.steps), parsed.reached, parsed.reached_at);
+    return trace;
+}
+}  // namespace
+
 Trace import_trace(const std::string& prefix) {
     const std::string json_path = prefix + ".json";
     std::ifstream in(json_path, std::ios::binary);
     if (!in) throw Error("cannot read " + json_path + ": " + std::strerror(errno));
-    trace_detail::ParsedTrace parsed;
-    try {
-        parsed = trace_detail::trace_from_json(nlohmann::json::parse(in));
-    } catch (const std::exception& e) {
-        throw Error("malformed trace " + json_path + ": " + e.what());
-    }
+    trace_detail::ParsedTrace parsed = parse_trace_json(in, json_path);
     trace_detail::read_attention_file(prefix + ".attn.bin", parsed.header, parsed.prefill, parsed.steps);
-    Trace trace(parsed.header, parsed.options);
-    trace.restore(std::move(parsed.prefill), std::move(parsed.steps), parsed.reached, parsed.reached_at);
-    return trace;
+    return assemble(std::move(parsed));
+}
+
+Trace import_trace_from_memory(std::string_view json_text, const uint8_t* attn, size_t attn_size, const std::string& name) {
+    trace_detail::ParsedTrace parsed = parse_trace_json(json_text, name + ".json");
+    trace_detail::read_attention_bytes(attn, attn_size, name + ".attn.bin", parsed.header, parsed.prefill, parsed.steps);
+    return assemble(std::move(parsed));
 }
 
 namespace {

@@ -11,6 +11,7 @@
 // with a one-line message naming the file and what is wrong.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "session/trace.h"
 
@@ -18,6 +19,9 @@ namespace kvscope {
 
 void export_trace(const Trace& trace, const std::string& prefix);
 Trace import_trace(const std::string& prefix);
+// The same from the two files' bytes in memory (the fuzz target); `name`
+// stands for the prefix in messages.
+Trace import_trace_from_memory(std::string_view json_text, const uint8_t* attn, size_t attn_size, const std::string& name);
 
 // Attention of one layer as a matrix: a header row of key positions, then
 // one row per query position (prefill queries, then each step's), the first

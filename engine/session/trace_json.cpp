@@ -123,7 +123,10 @@ json view_json(const StoredLayerView& v) {
             {"blocks", v.blocks}, {"capacity", v.capacity}, {"next_slot", v.next_slot}};
 }
 
-StoredLayerView view_from(const json& j, size_t layer, const TraceHeader& h) {
+// `fed`: one past the entry's position. A cache holds and evicts only positions
+// already fed, so that bounds what a view from a file may claim (and what
+// decoding it allocates).
+StoredLayerView view_from(const json& j, size_t layer, const TraceHeader& h, int64_t fed) {
     StoredLayerView v;
     if (j.contains("same_as")) {
         v.same_as = j.at("same_as").get<int32_t>();
@@ -137,9 +140,9 @@ StoredLayerView view_from(const json& j, size_t layer, const TraceHeader& h) {
         if (!problem.empty()) throw Error("layer " + std::to_string(layer) + " " + key + ": " + problem);
         return r;
     };
-    v.held = runs("held", h.n_ctx, true);
+    v.held = runs("held", fed, true);
     v.slot_runs = runs("slots", h.n_ctx, false);
-    v.evicted = runs("evicted", h.n_ctx, false);
+    v.evicted = runs("evicted", fed, false);
     v.blocks = runs("blocks", (h.n_ctx + kPageSize - 1) / kPageSize, false);
     v.roles = j.at("roles").get<std::vector<int32_t>>();
     std::string problem = int_runs::rle_check(v.roles, static_cast<int32_t>(SlotRole::HeavyHitter) + 1, h.n_ctx);
@@ -197,7 +200,20 @@ StoredEntry entry_from(const json& j, const TraceHeader& h) {
     }
     m.end_of_generation = j.at("end_of_generation").get<bool>();
     m.chosen_logprob = static_cast<float>(get_num(j.at("chosen_logprob")));
+    if (m.position < 0 || m.position >= h.n_ctx)
+        throw Error("position " + std::to_string(m.position) + " outside the context 0.." + std::to_string(h.n_ctx - 1));
     m.gqa_groups = j.at("gqa_groups").get<std::vector<std::vector<int32_t>>>();
+    // [n_head_kv] groups of query heads (or none): each head once, in range.
+    if (m.gqa_groups.size() > static_cast<size_t>(h.n_head_kv))
+        throw Error(std::to_string(m.gqa_groups.size()) + " GQA groups, header says " + std::to_string(h.n_head_kv) + " KV heads");
+    size_t grouped = 0;
+    for (const auto& g : m.gqa_groups) {
+        grouped += g.size();
+        for (int32_t head : g)
+            if (head < 0 || head >= h.n_head)
+                throw Error("GQA group head " + std::to_string(head) + " outside 0.." + std::to_string(h.n_head - 1));
+    }
+    if (grouped > static_cast<size_t>(h.n_head)) throw Error("GQA groups name " + std::to_string(grouped) + " heads, header says " + std::to_string(h.n_head));
     const json& mem = j.at("memory");
     m.memory.kv_bytes = mem.at("kv_bytes").get<uint64_t>();
     m.memory.kv_full_bytes = mem.at("kv_full_bytes").get<uint64_t>();
@@ -222,13 +238,20 @@ StoredEntry entry_from(const json& j, const TraceHeader& h) {
         ref.attention_cosine = get_num(r.at("attention_cosine"));
         for (const json& v : r.at("evicted_mass_per_layer")) ref.evicted_mass_per_layer.push_back(get_num(v));
         for (const json& v : r.at("cosine_per_layer_head")) ref.cosine_per_layer_head.push_back(get_num(v));
+        const size_t n_layer = static_cast<size_t>(h.n_layer), n_head = static_cast<size_t>(h.n_head);
+        if (!ref.evicted_mass_per_layer.empty() && ref.evicted_mass_per_layer.size() != n_layer)
+            throw Error("reference: " + std::to_string(ref.evicted_mass_per_layer.size()) + " per-layer masses for " +
+                        std::to_string(n_layer) + " layers");
+        if (!ref.cosine_per_layer_head.empty() && ref.cosine_per_layer_head.size() != n_layer * n_head)
+            throw Error("reference: " + std::to_string(ref.cosine_per_layer_head.size()) + " cosines for " +
+                        std::to_string(n_layer) + " layers x " + std::to_string(n_head) + " heads");
         m.reference = std::move(ref);
     }
     m.policy = j.at("policy").get<std::string>();
     const json& layers = j.at("layers");
     if (!layers.empty() && layers.size() != static_cast<size_t>(h.n_layer))
         throw Error(std::to_string(layers.size()) + " cache views, header says " + std::to_string(h.n_layer) + " layers");
-    for (size_t l = 0; l < layers.size(); ++l) e.views.push_back(view_from(layers[l], l, h));
+    for (size_t l = 0; l < layers.size(); ++l) e.views.push_back(view_from(layers[l], l, h, int64_t{m.position} + 1));
     return e;
 }
 }  // namespace
@@ -263,10 +286,25 @@ ParsedTrace trace_from_json(const json& j) {
     for (size_t i = 0; i < steps.size(); ++i) {
         try {
             p.steps.push_back(entry_from(steps[i], p.header));
+            // Steps follow each other: the views index them by number and position.
+            const StepSnapshot& m = p.steps.back().meta;
+            if (m.step != static_cast<int32_t>(i)) throw Error("numbered " + std::to_string(m.step));
+            if (i > 0 && m.position != p.steps[i - 1].meta.position + 1)
+                throw Error("position " + std::to_string(m.position) + " does not follow the previous step's " +
+                            std::to_string(p.steps[i - 1].meta.position));
         } catch (const std::exception& e) {
             throw Error("step " + std::to_string(i) + ": " + e.what());
         }
     }
+    // A session feeds its prompt and then one token per step: no entry can be
+    // at a later position. (This also bounds what decoding a file's cache
+    // views may allocate by the file's own size.)
+    const int64_t fed = static_cast<int64_t>(p.header.prompt_tokens.size()) + static_cast<int64_t>(p.steps.size());
+    const int64_t last = !p.steps.empty() ? p.steps.back().meta.position : p.prefill ? p.prefill->meta.position : -1;
+    if ((p.prefill && p.prefill->meta.position > last) || last > fed)
+        throw Error("position " + std::to_string(std::max<int64_t>(last, p.prefill ? p.prefill->meta.position : -1)) +
+                    " is past the " + std::to_string(fed) + " tokens a " + std::to_string(p.header.prompt_tokens.size()) +
+                    "-token prompt and " + std::to_string(p.steps.size()) + " steps feed");
     return p;
 }
 

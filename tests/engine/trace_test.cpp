@@ -113,8 +113,9 @@ TraceHeader small_header(int32_t n_layer, int32_t n_head, int32_t n_ctx) {
     h.n_head_kv = 1;
     h.head_dim = 8;
     h.n_ctx = n_ctx;
-    h.prompt_tokens = {1, 2, 3};
-    h.prompt_texts = {"<s>", "Hello", std::string("\xe2\x82", 2)};  // a partial UTF-8 sequence
+    // Six prompt tokens: small_trace's prefill feeds positions 0..5.
+    h.prompt_tokens = {1, 2, 3, 4, 5, 6};
+    h.prompt_texts = {"<s>", "Hello", std::string("\xe2\x82", 2), " a", " b", " c"};  // one a partial UTF-8 sequence
     h.policy = "sinks(4)+window(256) f16 in-cache";
     h.kv_type = KvValueType::Q8_0;
     h.positions = PositionMode::InCache;
@@ -575,6 +576,74 @@ TEST(TraceImport, RefusesMalformedFilesWithAReason) {
     expect_refused("outside");
     fs::remove(prefix + ".json");
     expect_refused("cannot read");
+    fs::remove_all(dir);
+}
+
+// A saved session from elsewhere may claim anything: counts far past what its
+// bytes hold, positions never fed, shapes that disagree. Each is refused in
+// one line before anything is sized by it.
+TEST(TraceImport, RefusesHostileCountsAndShapesInOneLine) {
+    Trace t = small_trace({}, 4);
+    const fs::path dir = temp_dir("hostile");
+    const std::string prefix = (dir / "h").string();
+    export_trace(t, prefix);
+    auto slurp = [](const fs::path& p) { std::ifstream f(p, std::ios::binary); return std::string(std::istreambuf_iterator<char>(f), {}); };
+    auto spit = [](const fs::path& p, const std::string& s) { std::ofstream f(p, std::ios::binary | std::ios::trunc); f << s; };
+    const std::string json = slurp(prefix + ".json"), bin = slurp(prefix + ".attn.bin");
+    auto refused_with = [&](const std::string& from, const std::string& to, const std::string& needle) {
+        std::string j = json;
+        const size_t at = j.find(from);
+        ASSERT_NE(at, std::string::npos) << from;
+        j.replace(at, from.size(), to);
+        spit(prefix + ".json", j);
+        try {
+            (void)import_trace(prefix);
+            ADD_FAILURE() << "accepted " << to << "; expected " << needle;
+        } catch (const Error& e) {
+            const std::string what = e.what();
+            EXPECT_NE(what.find(needle), std::string::npos) << what;
+            EXPECT_EQ(what.find('\n'), std::string::npos) << "not one line: " << what;
+        }
+    };
+    refused_with("\"n_layer\": 4", "\"n_layer\": 2000000000", "n_layer must be in 1..1024");
+    refused_with("\"n_head\": 2", "\"n_head\": 100000", "n_head must be in 1..1024");
+    refused_with("\"n_ctx\": 4096", "\"n_ctx\": 2147483647", "n_ctx must be in 1..16777216");
+    refused_with("\"n_head_kv\": 1", "\"n_head_kv\": 3", "n_head_kv must be in 1..2");
+    refused_with("\"head_dim\": 8", "\"head_dim\": -8", "head_dim must be in 0..4096");
+    refused_with("\"position\": 7", "\"position\": 4000", "does not follow the previous step");
+    refused_with("\"step\": 2", "\"step\": 7", "numbered 7");
+    refused_with("\"gqa_groups\": [", "\"gqa_groups\": [[5], ", "GQA group");
+    // Every step moved far along (consecutive still): past what was ever fed.
+    {
+        std::string j = json;
+        for (int i = 3; i >= 0; --i) {
+            const std::string from = "\"position\": " + std::to_string(6 + i);
+            const size_t at = j.find(from);
+            ASSERT_NE(at, std::string::npos);
+            j.replace(at, from.size(), "\"position\": " + std::to_string(4000 + i));
+        }
+        spit(prefix + ".json", j);
+        try {
+            (void)import_trace(prefix);
+            ADD_FAILURE() << "accepted positions never fed";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("tokens a 6-token prompt and 4 steps feed"), std::string::npos) << e.what();
+        }
+    }
+    spit(prefix + ".json", json);
+    // The attention file: a query after its entry, keys after their query.
+    std::string bad = bin;
+    const int32_t late = 4000;
+    std::memcpy(&bad[32], &late, 4);  // the prefill's first query position
+    spit(prefix + ".attn.bin", bad);
+    try {
+        (void)import_trace(prefix);
+        ADD_FAILURE() << "accepted a query after its entry";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("after its entry's position 5"), std::string::npos) << e.what();
+    }
+    spit(prefix + ".attn.bin", bin);
+    EXPECT_NO_THROW((void)import_trace(prefix)) << "the untouched files import";
     fs::remove_all(dir);
 }
 
