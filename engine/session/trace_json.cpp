@@ -300,11 +300,17 @@ ParsedTrace trace_from_json(const json& j) {
     // at a later position. (This also bounds what decoding a file's cache
     // views may allocate by the file's own size.)
     const int64_t fed = static_cast<int64_t>(p.header.prompt_tokens.size()) + static_cast<int64_t>(p.steps.size());
-    const int64_t last = !p.steps.empty() ? p.steps.back().meta.position : p.prefill ? p.prefill->meta.position : -1;
-    if ((p.prefill && p.prefill->meta.position > last) || last > fed)
-        throw Error("position " + std::to_string(std::max<int64_t>(last, p.prefill ? p.prefill->meta.position : -1)) +
-                    " is past the " + std::to_string(fed) + " tokens a " + std::to_string(p.header.prompt_tokens.size()) +
-                    "-token prompt and " + std::to_string(p.steps.size()) + " steps feed");
+    auto check_fed = [&](const StoredEntry& e) {
+        if (e.meta.position > fed)
+            throw Error("position " + std::to_string(e.meta.position) + " is past the " + std::to_string(fed) +
+                        " tokens a " + std::to_string(p.header.prompt_tokens.size()) + "-token prompt and " +
+                        std::to_string(p.steps.size()) + " steps feed");
+    };
+    if (p.prefill) check_fed(*p.prefill);
+    if (!p.steps.empty()) check_fed(p.steps.back());  // the steps are consecutive: the last is the furthest
+    if (p.prefill && !p.steps.empty() && p.prefill->meta.position >= p.steps.front().meta.position)
+        throw Error("the prompt's position " + std::to_string(p.prefill->meta.position) + " is not before step 0's " +
+                    std::to_string(p.steps.front().meta.position));
     return p;
 }
 
