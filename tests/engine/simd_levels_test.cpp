@@ -139,6 +139,66 @@ TEST_P(SimdLevels, AttentionKernelsGiveTheScalarBits) {
     }
 }
 
+// The decode path's grouped kernels (all query heads of a KV head at once, P·V
+// over a block of output dimensions) give the bits of the one-head kernels,
+// for every split of the dimensions, with zero probabilities (masked keys) and
+// key counts past and between the 64-key blocks.
+TEST_P(SimdLevels, GroupedDecodeKernelsGiveTheOneHeadBits) {
+    const CpuKernels& k = cpu_kernels(GetParam());
+    std::mt19937 rng(23);
+    for (int head_dim : {64, 256}) {
+        for (int n_q : {1, 3}) {
+            for (int n_keys : {1, 31, 64, 96, 130, 224}) {
+                const int n_heads_kv = 2, kv_dim = n_heads_kv * head_dim;
+                // Slots of [n_heads_kv][head_dim] f16 values, read through row pointers.
+                std::vector<std::vector<uint16_t>> slot_k(n_keys), slot_v(n_keys);
+                std::vector<const uint16_t*> k_rows(n_keys), v_rows(n_keys);
+                for (int t = 0; t < n_keys; ++t) {
+                    slot_k[t] = f16_row(kv_dim, rng, 1.f);
+                    slot_v[t] = f16_row(kv_dim, rng, 1.f);
+                    k_rows[t] = slot_k[t].data();
+                    v_rows[t] = slot_v[t].data();
+                }
+                const size_t offset = static_cast<size_t>(head_dim);  // the second KV head
+                const auto q = f16_valued(n_q * head_dim, rng, 1.f);
+                const float scale = 0.125f;
+                const size_t stride = static_cast<size_t>(n_keys) + 5;
+                std::vector<float> scores(n_q * stride, -1.f);
+                k.scores_f16_decode(q.data(), n_q, k_rows.data(), offset, n_keys, head_dim, scale, scores.data(), stride);
+                for (int qi = 0; qi < n_q; ++qi)
+                    for (int t = 0; t < n_keys; ++t)
+                        ASSERT_EQ(bits(scores[qi * stride + t]),
+                                  bits(k.dot_f16_decode(q.data() + qi * head_dim, k_rows[t] + offset, head_dim) * scale))
+                            << "scores_f16_decode head " << qi << " key " << t << " of " << n_keys;
+
+                std::uniform_real_distribution<float> ud(0.f, 1.f);
+                std::vector<float> p(n_q * stride, 0.f);
+                for (int qi = 0; qi < n_q; ++qi)
+                    for (int t = 0; t < n_keys; ++t)
+                        p[qi * stride + t] = (t * 7 + qi) % 5 == 2 ? 0.f : fp16_to_f32(f32_to_fp16(ud(rng) / n_keys));
+                std::vector<std::vector<float>> want(n_q, std::vector<float>(head_dim));
+                std::vector<float> scratch(64 * head_dim);
+                for (int qi = 0; qi < n_q; ++qi) {
+                    std::vector<const uint16_t*> rows(n_keys);
+                    for (int t = 0; t < n_keys; ++t) rows[t] = v_rows[t] + offset;
+                    k.weighted_sum_v_decode(p.data() + qi * stride, rows.data(), n_keys, head_dim, scratch.data(),
+                                            want[qi].data());
+                }
+                for (int block : {16, 32, head_dim}) {
+                    std::vector<float> out(n_q * head_dim, -1.f), heads_scratch(n_q * 64 * block);
+                    for (int d0 = 0; d0 < head_dim; d0 += block)
+                        k.weighted_sum_v_decode_heads(p.data(), stride, n_q, v_rows.data(), offset, n_keys, d0,
+                                                      d0 + block, heads_scratch.data(), out.data(), head_dim);
+                    for (int qi = 0; qi < n_q; ++qi)
+                        EXPECT_EQ(bits(std::vector<float>(out.begin() + qi * head_dim, out.begin() + (qi + 1) * head_dim)),
+                                  bits(want[qi]))
+                            << "weighted_sum_v_decode_heads head " << qi << " keys " << n_keys << " block " << block;
+                }
+            }
+        }
+    }
+}
+
 // Teacher-forced on a llama.cpp fixture: every logit identical to the scalar
 // level's, and llama.cpp's top-10 logits reproduced exactly.
 TEST_P(SimdLevels, ModelLogitsAreTheSameAtEveryLevel) {

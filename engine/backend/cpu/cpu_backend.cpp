@@ -157,11 +157,14 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
             la.probs.resize(sz(cfg_.n_head) * sz(n_visible[sz(t)]));
         }
     }
+    if (decode) {
+        attention_decode(layer, n_visible[0], n_padded, cache, storage, capture);
+        return;
+    }
     if (in_cache) ensure_rank_angles(static_cast<int32_t>(held.size()));
     pool_.parallel_for(int64_t{n_tokens} * cfg_.n_head, [&](int64_t i0, int64_t i1, int thread) {
         AttentionScratch& sc = attention_scratch_[sz(thread)];
         sc.scores.resize(sz(n_padded));
-        sc.v_rows.resize(held.size());
         sc.v_rows_f32.resize(held.size());
         sc.v_acc.resize(64 * sz(hd));
         float* q16 = sc.q16.data();
@@ -184,14 +187,9 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
             if (cache.value_type() != KvValueType::F32)
                 for (int32_t d = 0; d < hd; ++d) q16[d] = round_to_fp16(q16[d]);
             for (int j = 0; j < visible; ++j) {
-                if (decode) {
-                    scores[j] = kern.dot_f16_decode(q16, storage.k_f16(layer, 0, held[sz(j)]) + kv_offset, hd) * scale;
-                    sc.v_rows[sz(j)] = storage.v_f16(layer, 0, held[sz(j)]) + kv_offset;
-                } else {
-                    const size_t row = sz(j) * sz(cfg_.kv_dim()) + kv_offset;
-                    scores[j] = kern.dot_prefill_f32(q16, k_f32_.data() + row, hd) * scale;
-                    sc.v_rows_f32[sz(j)] = v_f32_.data() + row;
-                }
+                const size_t row = sz(j) * sz(cfg_.kv_dim()) + kv_offset;
+                scores[j] = kern.dot_prefill_f32(q16, k_f32_.data() + row, hd) * scale;
+                sc.v_rows_f32[sz(j)] = v_f32_.data() + row;
             }
             std::fill(scores + visible, scores + n_padded, -INFINITY);  // masked and padded keys
             kern.softmax(scores, n_padded);
@@ -202,10 +200,75 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
             if (cache.value_type() != KvValueType::F32)
                 for (int j = 0; j < visible; ++j) scores[j] = round_to_fp16(scores[j]);
             float* out = attn_out_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
-            if (decode)
-                kern.weighted_sum_v_decode(scores, sc.v_rows.data(), n_padded, hd, sc.v_acc.data(), out);
-            else
-                kern.weighted_sum_v_prefill_f32(scores, sc.v_rows_f32.data(), visible, hd, sc.v_acc.data(), out);
+            kern.weighted_sum_v_prefill_f32(scores, sc.v_rows_f32.data(), visible, hd, sc.v_acc.data(), out);
+        }
+    });
+}
+
+void CpuBackend::attention_decode(int32_t layer, int visible, int n_padded, const KvCache& cache,
+                                  const CpuKvStorage& storage, std::vector<QueryAttention>* capture) {
+    const std::vector<int32_t>& held = cache.held_slots(layer);
+    const int32_t hd = cfg_.head_dim;
+    const int32_t group = cfg_.gqa_group();  // query heads per KV head
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    const CpuKernels& kern = cpu_kernels();
+    const size_t stride = sz(n_padded);
+    // Q meets the f16 K cache as f16 values, as llama.cpp converts it.
+    decode_q16_.resize(sz(cfg_.q_dim()));
+    for (size_t i = 0; i < decode_q16_.size(); ++i) decode_q16_[i] = round_to_fp16(q_[i]);
+    decode_k_rows_.assign(sz(n_padded), nullptr);
+    decode_v_rows_.assign(sz(n_padded), nullptr);
+    decode_scores_.resize(sz(cfg_.n_head) * stride);
+
+    // 1. Scores, split over keys: each key's dot is a sum of its own.
+    pool_.parallel_for(visible, [&](int64_t j0, int64_t j1, int) {
+        for (int64_t j = j0; j < j1; ++j) {
+            decode_k_rows_[sz(j)] = storage.k_f16(layer, 0, held[sz(j)]);
+            decode_v_rows_[sz(j)] = storage.v_f16(layer, 0, held[sz(j)]);
+        }
+        // In chunks of keys, every KV head of a chunk in turn: a slot's K row
+        // (all its KV heads) is read from memory once.
+        constexpr int64_t kChunk = 32;
+        const size_t k_row_bytes = storage.slot_bytes(layer);
+        for (int64_t c = j0; c < j1; c += kChunk) {
+            const int n = static_cast<int>(std::min(kChunk, j1 - c));
+            // The next chunk's K rows start on their way from memory meanwhile.
+            for (int64_t j = c + kChunk; j < std::min(j1, c + 2 * kChunk); ++j)
+                for (size_t b = 0; b < k_row_bytes; b += 64)
+                    __builtin_prefetch(reinterpret_cast<const char*>(decode_k_rows_[sz(j)]) + b);
+            for (int32_t g = 0; g < cfg_.n_head_kv; ++g)
+                kern.scores_f16_decode(decode_q16_.data() + sz(g) * sz(group) * sz(hd), group,
+                                       decode_k_rows_.data() + c, sz(g) * sz(hd), n, hd, scale,
+                                       decode_scores_.data() + sz(g) * sz(group) * stride + sz(c), stride);
+        }
+    });
+    // 2. Softmax per head; the capture keeps the probabilities themselves,
+    //    P·V reads them rounded to f16 to meet the f16 V cache.
+    pool_.parallel_for(cfg_.n_head, [&](int64_t h0, int64_t h1, int) {
+        for (int64_t h = h0; h < h1; ++h) {
+            float* scores = decode_scores_.data() + sz(h) * stride;
+            std::fill(scores + visible, scores + n_padded, -INFINITY);  // masked and padded keys
+            kern.softmax(scores, n_padded);
+            if (capture != nullptr)
+                std::copy(scores, scores + visible, (*capture)[0].layers[sz(layer)].probs.data() + sz(h) * sz(visible));
+            for (int j = 0; j < visible; ++j) scores[j] = round_to_fp16(scores[j]);
+        }
+    });
+    // 3. P·V, split over KV heads and blocks of output dimensions (each
+    //    dimension is a sum of its own), every V row converted once for the
+    //    query heads of its group.
+    const int32_t d_block = hd % 32 == 0 ? 32 : 16;
+    const int32_t blocks = hd / d_block;
+    pool_.parallel_for(int64_t{cfg_.n_head_kv} * blocks, [&](int64_t i0, int64_t i1, int thread) {
+        AttentionScratch& sc = attention_scratch_[sz(thread)];
+        sc.v_acc.resize(sz(group) * 64 * sz(d_block));
+        for (int64_t i = i0; i < i1; ++i) {
+            const int32_t g = static_cast<int32_t>(i / blocks);
+            const int32_t d0 = static_cast<int32_t>(i % blocks) * d_block;
+            const size_t first_head = sz(g) * sz(group);
+            kern.weighted_sum_v_decode_heads(decode_scores_.data() + first_head * stride, stride, group,
+                                             decode_v_rows_.data(), sz(g) * sz(hd), n_padded, d0, d0 + d_block,
+                                             sc.v_acc.data(), attn_out_.data() + first_head * sz(hd), sz(hd));
         }
     });
 }
@@ -313,7 +376,9 @@ BackendMemory CpuBackend::memory() const {
     m.scratch_bytes += (k_f32_.capacity() + v_f32_.capacity()) * sizeof(float);
     for (const auto& sc : attention_scratch_)
         m.scratch_bytes += sc.scores.capacity() * sizeof(float) + sc.v_acc.capacity() * sizeof(float) +
-                           sc.v_rows.capacity() * sizeof(void*) + sc.q16.capacity() * sizeof(float);
+                           sc.v_rows_f32.capacity() * sizeof(void*) + sc.q16.capacity() * sizeof(float);
+    m.scratch_bytes += (decode_q16_.capacity() + decode_scores_.capacity()) * sizeof(float) +
+                       (decode_k_rows_.capacity() + decode_v_rows_.capacity()) * sizeof(void*);
     for (const auto& q : xq_) m.scratch_bytes += q.bytes.capacity();
     m.device_used = current_rss_bytes();
     m.device_total = total_ram_bytes();

@@ -41,6 +41,10 @@ private:
     void quantize_rows(TensorType type, const float* x, int64_t n, int n_tokens, std::vector<QuantizedVector>& out);
     void attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache,
                    const CpuKvStorage& storage, std::vector<QueryAttention>* capture);
+    // The decode path (one query token, f16 cache in original positions) in
+    // llama.cpp's order, in three passes split where the sums allow it.
+    void attention_decode(int32_t layer, int visible, int n_padded, const KvCache& cache,
+                          const CpuKvStorage& storage, std::vector<QueryAttention>* capture);
     // Fills k_f32_/v_f32_ from the layer's held slots (a batch reads each row
     // many times); in-cache position mode rotates each key at its rank.
     void convert_held_kv(int32_t layer, const KvCache& cache, const CpuKvStorage& storage);
@@ -67,12 +71,15 @@ private:
     std::vector<float> rope_sin_; // [T][rope_dim / 2]
     struct AttentionScratch {
         std::vector<float> scores;            // [keys, padded to 32]  one attention row
-        std::vector<const uint16_t*> v_rows;  // [keys]                V of each visible key (decode)
         std::vector<const float*> v_rows_f32; // [keys]                same, converted (batch)
-        std::vector<float> v_acc;             // [64][head_dim]        lane accumulators of P·V
+        std::vector<float> v_acc;             // [64][head_dim] lane accumulators of P·V (decode: [group][64][d block])
         std::vector<float> q16;               // [head_dim]            query rounded to f16 values
     };
     std::vector<AttentionScratch> attention_scratch_;  // [thread]
+    std::vector<float> decode_q16_;                 // [n_head][head_dim]   the query as f16 values (decode)
+    std::vector<const uint16_t*> decode_k_rows_;    // [keys, padded]       each held slot's K (f16)
+    std::vector<const uint16_t*> decode_v_rows_;    // [keys, padded]       and V
+    std::vector<float> decode_scores_;              // [n_head][keys, padded] scores, then probabilities
     std::vector<int> visible_scratch_;                 // [T] keys each query token sees
     std::vector<float> k_f32_;  // [held][n_head_kv][head_dim]  K cache of one layer as floats (batches only)
     std::vector<float> v_f32_;  // [held][n_head_kv][head_dim]  V likewise

@@ -18,7 +18,8 @@ const CpuKernels kScalar = {
     nullptr, nullptr, nullptr,
     quant::scalar::dot_f32, quant::scalar::dot_f16, quant::scalar::dot_bf16,
     go::scalar::dot_f16_decode, go::scalar::dot_prefill_f32, go::scalar::weighted_sum_v_prefill_f32,
-    go::scalar::softmax, go::scalar::weighted_sum_v_decode, go::scalar::swiglu,
+    go::scalar::softmax, go::scalar::weighted_sum_v_decode,
+    go::scalar::scores_f16_decode, go::scalar::weighted_sum_v_decode_heads, go::scalar::swiglu,
 };
 
 #if KVSCOPE_X86_SIMD
@@ -29,7 +30,8 @@ const CpuKernels kAvx2 = {
     quant::avx2::dot_rows_q4_0_q8_0, quant::avx2::dot_rows_q4_1_q8_1, quant::avx2::dot_rows_q8_0_q8_0,
     quant::avx2::dot_f32, quant::avx2::dot_f16, quant::avx2::dot_bf16,
     go::avx2::dot_f16_decode, go::avx2::dot_prefill_f32, go::avx2::weighted_sum_v_prefill_f32,
-    go::avx2::softmax, go::avx2::weighted_sum_v_decode, go::avx2::swiglu,
+    go::avx2::softmax, go::avx2::weighted_sum_v_decode,
+    go::avx2::scores_f16_decode, go::avx2::weighted_sum_v_decode_heads, go::avx2::swiglu,
 };
 
 // AVX-512: the quantised dots are the AVX2 ones (integer work that 512-bit
@@ -41,7 +43,8 @@ const CpuKernels kAvx512 = {
     quant::avx2::dot_rows_q4_0_q8_0, quant::avx2::dot_rows_q4_1_q8_1, quant::avx2::dot_rows_q8_0_q8_0,
     quant::avx2::dot_f32, quant::avx2::dot_f16, quant::avx2::dot_bf16,
     go::avx512::dot_f16_decode, go::avx512::dot_prefill_f32, go::avx512::weighted_sum_v_prefill_f32,
-    go::avx512::softmax, go::avx512::weighted_sum_v_decode, go::avx512::swiglu,
+    go::avx512::softmax, go::avx512::weighted_sum_v_decode,
+    go::avx512::scores_f16_decode, go::avx512::weighted_sum_v_decode_heads, go::avx512::swiglu,
 };
 #endif
 

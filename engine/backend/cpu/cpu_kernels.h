@@ -31,6 +31,11 @@ struct CpuKernels {
     void (*softmax)(float* x, int n);
     void (*weighted_sum_v_decode)(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim,
                                   float* scratch, float* out);
+    void (*scores_f16_decode)(const float* q, int n_q, const uint16_t* const* k_rows, size_t k_offset, int n_keys,
+                              int n, float scale, float* scores, size_t scores_stride);
+    void (*weighted_sum_v_decode_heads)(const float* p, size_t p_stride, int n_q, const uint16_t* const* v_rows,
+                                        size_t v_offset, int n_keys, int d0, int d1, float* scratch, float* out,
+                                        size_t out_stride);
     void (*swiglu)(const float* gate, const float* up, float* out, int64_t n);
 };
 

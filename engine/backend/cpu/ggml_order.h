@@ -18,6 +18,7 @@
 // which gives the same bits on any CPU. The kernels are compiled once per
 // instruction set (ggml_order_impl.inc); callers take them from cpu_kernels()
 // (backend/cpu/cpu_kernels.h), which picks the copy for the active SIMD level.
+#include <cstddef>
 #include <cstdint>
 
 namespace kvscope::ggml_order {
@@ -43,6 +44,16 @@ inline int padded_keys(int n) { return (n + kKvPadding - 1) / kKvPadding * kKvPa
        and at most 256), p already rounded to f16 (as values). scratch: at least 64 × head_dim floats. */        \
     void weighted_sum_v_decode(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim,           \
                                float* scratch, float* out);                                                       \
+    /* The decode attention of n_q query heads that share one KV head (GQA), the same bits as the one-head     \
+       kernels above. scores[qi·scores_stride + j] = dot_f16_decode(q + qi·n, k_rows[j] + k_offset, n) · scale   \
+       for j < n_keys (n <= 256): */                                                                              \
+    void scores_f16_decode(const float* q, int n_q, const uint16_t* const* k_rows, size_t k_offset, int n_keys,   \
+                           int n, float scale, float* scores, size_t scores_stride);                              \
+    /* weighted_sum_v_decode of p + qi·p_stride over the rows v_rows[t] + v_offset, only for the output         \
+       dimensions [d0, d1) (multiples of 16), into out[qi·out_stride + d]; scratch: n_q × 64 × (d1 − d0). */    \
+    void weighted_sum_v_decode_heads(const float* p, size_t p_stride, int n_q, const uint16_t* const* v_rows,   \
+                                     size_t v_offset, int n_keys, int d0, int d1, float* scratch, float* out,    \
+                                     size_t out_stride);                                                          \
     /* out[i] = silu(gate[i]) · up[i], silu(z) = z / (1 + e^−z), ggml_vec_silu_f32's exp. */                      \
     void swiglu(const float* gate, const float* up, float* out, int64_t n);                                       \
     }

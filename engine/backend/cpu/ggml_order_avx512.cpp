@@ -13,6 +13,7 @@
 KVSCOPE_TARGET_AVX512
 #define KVSCOPE_ISA avx512
 #define KVSCOPE_ISA_F16C 1
+#define KVSCOPE_ISA_AVX512 1
 #include "backend/cpu/ggml_order_impl.inc"
 KVSCOPE_TARGET_END
 #endif

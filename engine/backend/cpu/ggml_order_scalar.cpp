@@ -9,4 +9,5 @@
 
 #define KVSCOPE_ISA scalar
 #define KVSCOPE_ISA_F16C 0
+#define KVSCOPE_ISA_AVX512 0
 #include "backend/cpu/ggml_order_impl.inc"
