@@ -183,6 +183,36 @@ TEST(QuantVecDot, RowsEqualSingleRowDots) {
     }
 }
 
+// A batch's rows × activations (the tile kernels, 4 rows × 2 activations at a
+// time) gives each pair the bits of its single dot: odd counts exercise the
+// tails, 67 activations more than one call's chunk.
+TEST(QuantVecDot, BatchEqualsSingleRowDots) {
+    std::mt19937 rng(7);
+    for (TensorType t : kAllTypes) {
+        const int64_t n = 256, rows = 11;
+        const size_t stride = row_bytes(t, n) + 6;
+        std::vector<uint8_t> m(stride * rows);
+        for (int64_t r = 0; r < rows; ++r) {
+            const auto row = random_row(t, n, rng);
+            std::copy(row.begin(), row.end(), m.begin() + static_cast<ptrdiff_t>(r * stride));
+        }
+        for (int n_x : {1, 2, 5, 67}) {
+            std::vector<QuantizedVector> xs(n_x);
+            for (auto& q : xs) {
+                const auto xf = random_activation(n, rng);
+                quantize_for_dot(t, xf.data(), n, q);
+            }
+            const size_t out_stride = rows + 3;
+            std::vector<float> out(out_stride * n_x, -1.f);
+            vec_dot_rows_batch(t, m.data(), stride, rows, xs.data(), n_x, out.data(), out_stride);
+            for (int c = 0; c < n_x; ++c)
+                for (int64_t r = 0; r < rows; ++r)
+                    ASSERT_EQ(out[c * out_stride + r], vec_dot(t, m.data() + r * stride, xs[c]))
+                        << tensor_type_name(t) << " row " << r << " activation " << c << " of " << n_x;
+        }
+    }
+}
+
 TEST(QuantVecDot, RejectsMismatchedActivation) {
     std::mt19937 rng(5);
     const auto xf = random_activation(64, rng);

@@ -128,6 +128,20 @@ TEST_P(SimdLevels, AttentionKernelsGiveTheScalarBits) {
             EXPECT_EQ(bits(a), bits(b)) << "weighted_sum_v_prefill_f32 keys " << n_keys << " head_dim " << head_dim;
         }
     }
+    // Rounding to f16 values: ordinary, tied, subnormal, overflowing, signed zero and infinite values, with tails.
+    {
+        std::vector<float> x = {0.f, -0.f, 1.f, 1.0f + 0x1p-11f, 1.0f + 0x1p-11f + 0x1p-23f, 1.0f + 3 * 0x1p-11f,
+                                0x1p-20f, -0x1.8p-24f, 0x1p-26f, 65504.f, 65519.f, 65520.f, -70000.f, 1e-30f,
+                                std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
+        std::normal_distribution<float> nd(0.f, 3.f);
+        for (int i = 0; i < 1000; ++i) x.push_back(nd(rng) * (i % 3 == 0 ? 1e-5f : 1.f));
+        for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{9}, static_cast<int64_t>(x.size())}) {
+            std::vector<float> a(x.begin(), x.begin() + n), b = a;
+            k.round_to_f16_values(a.data(), n);
+            for (auto& v : b) v = fp16_to_f32(f32_to_fp16(v));
+            EXPECT_EQ(bits(a), bits(b)) << "round_to_f16_values n " << n;
+        }
+    }
     // SwiGLU with tails (lengths not a multiple of 16) and large |gate|.
     for (int64_t n : {1, 15, 16, 17, 1536, 1543}) {
         std::normal_distribution<float> nd(0.f, 30.f);
@@ -195,6 +209,43 @@ TEST_P(SimdLevels, GroupedDecodeKernelsGiveTheOneHeadBits) {
                             << "weighted_sum_v_decode_heads head " << qi << " keys " << n_keys << " block " << block;
                 }
             }
+        }
+    }
+}
+
+// The prefill kernels over K and V held in blocks of 16 keys transposed give
+// the bits of the row forms (one dot_prefill_f32 per key, P·V over row
+// pointers), for key counts inside, at and past a block.
+TEST_P(SimdLevels, BlockedPrefillKernelsGiveTheRowFormsBits) {
+    const CpuKernels& k = cpu_kernels(GetParam());
+    std::mt19937 rng(31);
+    for (int head_dim : {16, 64, 256}) {
+        for (int n_keys : {1, 15, 16, 17, 100}) {
+            const int n_blocks = (n_keys + 15) / 16;
+            std::vector<std::vector<float>> keys(n_keys);
+            std::vector<float> kt(static_cast<size_t>(n_blocks) * 16 * head_dim, 0.f);  // [block][d][16]
+            for (int j = 0; j < n_keys; ++j) {
+                keys[j] = f16_valued(head_dim, rng, 1.f);
+                for (int d = 0; d < head_dim; ++d) kt[(static_cast<size_t>(j / 16) * head_dim + d) * 16 + j % 16] = keys[j][d];
+            }
+            const auto q = f16_valued(head_dim, rng, 1.f);
+            const float scale = 0.125f;
+            std::vector<float> scores(n_blocks * 16, -1.f);
+            k.scores_prefill_f32(q.data(), kt.data(), n_keys, head_dim, scale, scores.data());
+            for (int j = 0; j < n_keys; ++j)
+                ASSERT_EQ(bits(scores[j]), bits(k.dot_prefill_f32(q.data(), keys[j].data(), head_dim) * scale))
+                    << "scores_prefill_f32 key " << j << " of " << n_keys << " head_dim " << head_dim;
+
+            // P·V over the same blocks (as V rows), zero probabilities among them and past n_keys.
+            std::uniform_real_distribution<float> ud(0.f, 1.f);
+            std::vector<float> p(n_blocks * 16, 0.f);
+            for (int j = 0; j < n_keys; ++j) p[j] = j % 5 == 2 ? 0.f : fp16_to_f32(f32_to_fp16(ud(rng) / n_keys));
+            std::vector<const float*> rows(n_keys);
+            for (int j = 0; j < n_keys; ++j) rows[j] = keys[j].data();
+            std::vector<float> scratch(16 * head_dim), want(head_dim), got(head_dim, -1.f);
+            k.weighted_sum_v_prefill_f32(p.data(), rows.data(), n_keys, head_dim, scratch.data(), want.data());
+            k.weighted_sum_v_prefill_blocked(p.data(), kt.data(), n_keys, head_dim, got.data());
+            EXPECT_EQ(bits(got), bits(want)) << "weighted_sum_v_prefill_blocked keys " << n_keys << " head_dim " << head_dim;
         }
     }
 }

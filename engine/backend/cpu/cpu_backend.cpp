@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/cpu_ops.h"
@@ -40,9 +41,19 @@ void CpuBackend::ensure_scratch(int n_tokens) {
     xq_.resize(T);
 }
 
+void CpuBackend::for_each_token(int n_tokens, const std::function<void(int)>& fn) {
+    if (n_tokens == 1) {
+        fn(0);
+        return;
+    }
+    pool_.parallel_for(n_tokens, [&](int64_t t0, int64_t t1, int) {
+        for (int64_t t = t0; t < t1; ++t) fn(static_cast<int>(t));
+    });
+}
+
 void CpuBackend::quantize_rows(TensorType type, const float* x, int64_t n, int n_tokens,
                                std::vector<QuantizedVector>& out) {
-    for (int t = 0; t < n_tokens; ++t) quantize_for_dot(type, x + sz(t) * sz(n), n, out[sz(t)]);
+    for_each_token(n_tokens, [&](int t) { quantize_for_dot(type, x + sz(t) * sz(n), n, out[sz(t)]); });
 }
 
 void CpuBackend::matmul(std::initializer_list<MatmulTarget> targets, const std::vector<QuantizedVector>& x,
@@ -64,14 +75,9 @@ void CpuBackend::matmul(std::initializer_list<MatmulTarget> targets, const std::
             }
             // A batch: a tile of rows stays in L1 while every token's activation passes over it.
             constexpr int64_t kTile = 16;
-            float tile_out[kTile];
-            for (int64_t r = b; r < e; r += kTile) {
-                const int64_t n = std::min(kTile, e - r);
-                for (int t = 0; t < n_tokens; ++t) {
-                    vec_dot_rows(w.type, w.row(r), w.row_stride, n, x[sz(t)], tile_out);
-                    std::copy(tile_out, tile_out + n, target.out + sz(t) * sz(w.rows) + sz(r));
-                }
-            }
+            for (int64_t r = b; r < e; r += kTile)
+                vec_dot_rows_batch(w.type, w.row(r), w.row_stride, std::min(kTile, e - r), x.data(), n_tokens,
+                                   target.out + sz(r), sz(w.rows));
         }
     });
 }
@@ -109,20 +115,31 @@ std::unique_ptr<KvStorage> CpuBackend::create_kv_storage(const KvLayout& layout)
 void CpuBackend::convert_held_kv(int32_t layer, const KvCache& cache, const CpuKvStorage& storage) {
     const std::vector<int32_t>& held = cache.held_slots(layer);
     const size_t kv_dim = sz(cfg_.kv_dim());
+    const size_t hd = sz(cfg_.head_dim);
     const size_t half = sz(cfg_.rope_dim / 2);
     const bool rotate = cache.position_mode() == PositionMode::InCache;
     if (rotate) ensure_rank_angles(static_cast<int32_t>(held.size()));
-    k_f32_.resize(held.size() * kv_dim);
-    v_f32_.resize(held.size() * kv_dim);
-    pool_.parallel_for(static_cast<int64_t>(held.size()), [&](int64_t j0, int64_t j1, int) {
-        for (int64_t j = j0; j < j1; ++j) {
-            float* k = k_f32_.data() + sz(j) * kv_dim;
-            storage.load_k(layer, 0, held[sz(j)], k);
-            storage.load_v(layer, 0, held[sz(j)], v_f32_.data() + sz(j) * kv_dim);
-            if (rotate)
-                for (int32_t h = 0; h < cfg_.n_head_kv; ++h)
-                    cpu::rope_apply(k + sz(h) * sz(cfg_.head_dim), cfg_.rope_dim, cfg_.rope_layout,
-                                    rank_cos_.data() + sz(j) * half, rank_sin_.data() + sz(j) * half);
+    constexpr int kBlock = ggml_order::kLanes;
+    const int64_t n_blocks = (static_cast<int64_t>(held.size()) + kBlock - 1) / kBlock;
+    kt_f32_.assign(sz(n_blocks) * kBlock * kv_dim, 0.0f);  // padded keys stay 0
+    vt_f32_.assign(sz(n_blocks) * kBlock * kv_dim, 0.0f);
+    pool_.parallel_for(n_blocks, [&](int64_t b0, int64_t b1, int) {
+        std::vector<float> k(kv_dim), v(kv_dim);  // one slot: [n_head_kv][head_dim]
+        for (int64_t j = b0 * kBlock; j < std::min<int64_t>(b1 * kBlock, static_cast<int64_t>(held.size())); ++j) {
+            storage.load_k(layer, 0, held[sz(j)], k.data());
+            storage.load_v(layer, 0, held[sz(j)], v.data());
+            const size_t block = sz(j / kBlock), lane = sz(j % kBlock);
+            for (int32_t h = 0; h < cfg_.n_head_kv; ++h) {
+                float* kh = k.data() + sz(h) * hd;
+                if (rotate)
+                    cpu::rope_apply(kh, cfg_.rope_dim, cfg_.rope_layout, rank_cos_.data() + sz(j) * half,
+                                    rank_sin_.data() + sz(j) * half);
+                const size_t at = (sz(h) * sz(n_blocks) + block) * hd * kBlock + lane;
+                for (size_t d = 0; d < hd; ++d) {
+                    kt_f32_[at + d * kBlock] = kh[d];
+                    vt_f32_[at + d * kBlock] = v[sz(h) * hd + d];
+                }
+            }
         }
     });
 }
@@ -162,17 +179,22 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
         return;
     }
     if (in_cache) ensure_rank_angles(static_cast<int32_t>(held.size()));
-    pool_.parallel_for(int64_t{n_tokens} * cfg_.n_head, [&](int64_t i0, int64_t i1, int thread) {
+    const size_t kt_head_floats = kt_f32_.size() / sz(cfg_.n_head_kv);  // one KV head's blocks of keys (K and V alike)
+    // Thread c takes the (token, head) items c, c + P, c + 2P, ...: causality
+    // gives later tokens more keys, so contiguous chunks would leave the first
+    // thread idle while the last one works.
+    const int64_t n_items = int64_t{n_tokens} * cfg_.n_head;
+    const int64_t n_pool = pool_.size();
+    pool_.parallel_for(n_pool, [&](int64_t c0, int64_t c1, int thread) {
         AttentionScratch& sc = attention_scratch_[sz(thread)];
         sc.scores.resize(sz(n_padded));
-        sc.v_rows_f32.resize(held.size());
-        sc.v_acc.resize(64 * sz(hd));
         float* q16 = sc.q16.data();
         float* scores = sc.scores.data();
-        for (int64_t i = i0; i < i1; ++i) {
+        for (int64_t c = c0; c < c1; ++c)
+        for (int64_t i = c; i < n_items; i += n_pool) {
             const int t = static_cast<int>(i / cfg_.n_head);
             const int32_t h = static_cast<int32_t>(i % cfg_.n_head);
-            const size_t kv_offset = sz(h / cfg_.gqa_group()) * sz(hd);
+            const size_t kv_head = sz(h / cfg_.gqa_group());
             const int visible = n_visible[sz(t)];
             const float* q = q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
             std::copy(q, q + hd, q16);
@@ -185,22 +207,23 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
             // Q is converted to f16 to meet an f16 K cache, as llama.cpp does
             // (and to the same precision for a q8_0 cache).
             if (cache.value_type() != KvValueType::F32)
-                for (int32_t d = 0; d < hd; ++d) q16[d] = round_to_fp16(q16[d]);
-            for (int j = 0; j < visible; ++j) {
-                const size_t row = sz(j) * sz(cfg_.kv_dim()) + kv_offset;
-                scores[j] = kern.dot_prefill_f32(q16, k_f32_.data() + row, hd) * scale;
-                sc.v_rows_f32[sz(j)] = v_f32_.data() + row;
-            }
-            std::fill(scores + visible, scores + n_padded, -INFINITY);  // masked and padded keys
-            kern.softmax(scores, n_padded);
+                kern.round_to_f16_values(q16, hd);
+            kern.scores_prefill_f32(q16, kt_f32_.data() + kv_head * kt_head_floats, visible, hd, scale, scores);
+            // llama.cpp's softmax runs over all n_padded keys, the masked ones
+            // -inf; whole groups of 16 of them add exactly 0 to its sums, so
+            // the row can stop at the group holding the last visible key.
+            const int n_row = (visible + ggml_order::kLanes - 1) / ggml_order::kLanes * ggml_order::kLanes;
+            std::fill(scores + visible, scores + n_row, -INFINITY);  // masked keys of the last group
+            kern.softmax(scores, n_row);
             if (capture != nullptr)
                 std::copy(scores, scores + visible,
                           (*capture)[sz(t)].layers[sz(layer)].probs.data() + sz(h) * sz(visible));
             // The probabilities are converted to f16 to meet an f16 V cache.
             if (cache.value_type() != KvValueType::F32)
-                for (int j = 0; j < visible; ++j) scores[j] = round_to_fp16(scores[j]);
+                kern.round_to_f16_values(scores, visible);
             float* out = attn_out_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
-            kern.weighted_sum_v_prefill_f32(scores, sc.v_rows_f32.data(), visible, hd, sc.v_acc.data(), out);
+            // (Keys past `visible` weigh 0 and add nothing.)
+            kern.weighted_sum_v_prefill_blocked(scores, vt_f32_.data() + kv_head * kt_head_floats, visible, hd, out);
         }
     });
 }
@@ -215,7 +238,8 @@ void CpuBackend::attention_decode(int32_t layer, int visible, int n_padded, cons
     const size_t stride = sz(n_padded);
     // Q meets the f16 K cache as f16 values, as llama.cpp converts it.
     decode_q16_.resize(sz(cfg_.q_dim()));
-    for (size_t i = 0; i < decode_q16_.size(); ++i) decode_q16_[i] = round_to_fp16(q_[i]);
+    std::copy(q_.begin(), q_.begin() + cfg_.q_dim(), decode_q16_.begin());
+    kern.round_to_f16_values(decode_q16_.data(), cfg_.q_dim());
     decode_k_rows_.assign(sz(n_padded), nullptr);
     decode_v_rows_.assign(sz(n_padded), nullptr);
     decode_scores_.resize(sz(cfg_.n_head) * stride);
@@ -251,7 +275,7 @@ void CpuBackend::attention_decode(int32_t layer, int visible, int n_padded, cons
             kern.softmax(scores, n_padded);
             if (capture != nullptr)
                 std::copy(scores, scores + visible, (*capture)[0].layers[sz(layer)].probs.data() + sz(h) * sz(visible));
-            for (int j = 0; j < visible; ++j) scores[j] = round_to_fp16(scores[j]);
+            kern.round_to_f16_values(scores, visible);
         }
     });
     // 3. P·V, split over KV heads and blocks of output dimensions (each
@@ -299,17 +323,31 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
         if (tok < 0 || tok >= cfg_.n_vocab)
             throw Error("token id " + std::to_string(tok) + " is outside the vocabulary (0.." +
                         std::to_string(cfg_.n_vocab - 1) + ")");
-        dequantize_row(W.token_embd.type, W.token_embd.row(tok), x_.data() + sz(t) * sz(E), E);
+    }
+    // Nothing below throws inside the threads: token ids and slots are checked first.
+    std::vector<int32_t>& slots = slot_scratch_;  // [n_layer][T] each token's slot
+    slots.resize(sz(cfg_.n_layer) * sz(T));
+    for (int32_t l = 0; l < cfg_.n_layer; ++l)
+        for (int t = 0; t < T; ++t) {
+            const int32_t slot = cache.slot_of(l, positions[sz(t)]);
+            if (slot == KvCache::kEmpty)
+                throw Error("forward: position " + std::to_string(positions[sz(t)]) + " has no slot in layer " +
+                            std::to_string(l));
+            slots[sz(l) * sz(T) + sz(t)] = slot;
+        }
+    for_each_token(T, [&](int t) {
+        dequantize_row(W.token_embd.type, W.token_embd.row(tokens[sz(t)]), x_.data() + sz(t) * sz(E), E);
         cpu::rope_angles(positions[sz(t)], cfg_.rope_dim, cfg_.rope_freq_base, rope_cos_.data() + sz(t) * sz(half),
                          rope_sin_.data() + sz(t) * sz(half));
-    }
+    });
 
     for (int32_t l = 0; l < cfg_.n_layer; ++l) {
         const LayerWeights& L = W.layers[sz(l)];
         // --- attention block ---
-        for (int t = 0; t < T; ++t)
+        for_each_token(T, [&](int t) {
             cpu::rms_norm(x_.data() + sz(t) * sz(E), L.attn_norm.data(), xn_.data() + sz(t) * sz(E), E, cfg_.rms_eps);
-        quantize_rows(L.wq.type, xn_.data(), E, T, xq_);
+            quantize_for_dot(L.wq.type, xn_.data() + sz(t) * sz(E), E, xq_[sz(t)]);
+        });
         if (vec_dot_type(L.wk.type) == vec_dot_type(L.wq.type) && vec_dot_type(L.wv.type) == vec_dot_type(L.wq.type)) {
             matmul({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xq_, T);
         } else {
@@ -319,7 +357,7 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
             quantize_rows(L.wv.type, xn_.data(), E, T, xq_);
             matmul({{&L.wv, v_.data()}}, xq_, T);
         }
-        for (int t = 0; t < T; ++t) {
+        for_each_token(T, [&](int t) {
             const float* c = rope_cos_.data() + sz(t) * sz(half);
             const float* s = rope_sin_.data() + sz(t) * sz(half);
             float* k = k_.data() + sz(t) * sz(cfg_.kv_dim());
@@ -332,21 +370,20 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
                 for (int32_t h = 0; h < cfg_.n_head_kv; ++h)
                     cpu::rope_apply(k + sz(h) * sz(cfg_.head_dim), cfg_.rope_dim, cfg_.rope_layout, c, s);
             }
-            const int32_t slot = cache.slot_of(l, positions[sz(t)]);
-            if (slot == KvCache::kEmpty)
-                throw Error("forward: position " + std::to_string(positions[sz(t)]) + " has no slot in layer " +
-                            std::to_string(l));
-            storage->store(l, 0, slot, k, v);
-        }
+            storage->store(l, 0, slots[sz(l) * sz(T) + sz(t)], k, v);
+        });
         attention(l, positions, cache, *storage, capture);
         quantize_rows(L.wo.type, attn_out_.data(), cfg_.q_dim(), T, xq_);
         matmul({{&L.wo, proj_.data()}}, xq_, T);
-        for (size_t i = 0; i < sz(T) * sz(E); ++i) x_[i] += proj_[i];
 
         // --- feed-forward block (SwiGLU) ---
-        for (int t = 0; t < T; ++t)
-            cpu::rms_norm(x_.data() + sz(t) * sz(E), L.ffn_norm.data(), xn_.data() + sz(t) * sz(E), E, cfg_.rms_eps);
-        quantize_rows(L.w_gate.type, xn_.data(), E, T, xq_);
+        for_each_token(T, [&](int t) {
+            float* x = x_.data() + sz(t) * sz(E);
+            const float* p = proj_.data() + sz(t) * sz(E);
+            for (int64_t i = 0; i < E; ++i) x[i] += p[i];  // the residual
+            cpu::rms_norm(x, L.ffn_norm.data(), xn_.data() + sz(t) * sz(E), E, cfg_.rms_eps);
+            quantize_for_dot(L.w_gate.type, xn_.data() + sz(t) * sz(E), E, xq_[sz(t)]);
+        });
         if (vec_dot_type(L.w_up.type) == vec_dot_type(L.w_gate.type)) {
             matmul({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xq_, T);
         } else {
@@ -354,10 +391,17 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
             quantize_rows(L.w_up.type, xn_.data(), E, T, xq_);
             matmul({{&L.w_up, up_.data()}}, xq_, T);
         }
-        cpu_kernels().swiglu(gate_.data(), up_.data(), gate_.data(), int64_t{T} * cfg_.n_ff);
-        quantize_rows(L.w_down.type, gate_.data(), cfg_.n_ff, T, xq_);
+        for_each_token(T, [&](int t) {
+            float* g = gate_.data() + sz(t) * sz(cfg_.n_ff);
+            cpu_kernels().swiglu(g, up_.data() + sz(t) * sz(cfg_.n_ff), g, cfg_.n_ff);
+            quantize_for_dot(L.w_down.type, g, cfg_.n_ff, xq_[sz(t)]);
+        });
         matmul({{&L.w_down, proj_.data()}}, xq_, T);
-        for (size_t i = 0; i < sz(T) * sz(E); ++i) x_[i] += proj_[i];
+        for_each_token(T, [&](int t) {
+            float* x = x_.data() + sz(t) * sz(E);
+            const float* p = proj_.data() + sz(t) * sz(E);
+            for (int64_t i = 0; i < E; ++i) x[i] += p[i];  // the residual
+        });
     }
 
     // Logits of the last token only.
@@ -373,10 +417,10 @@ BackendMemory CpuBackend::memory() const {
     const size_t floats = x_.size() + xn_.size() + q_.size() + k_.size() + v_.size() + attn_out_.size() +
                           proj_.size() + gate_.size() + up_.size() + rope_cos_.size() + rope_sin_.size();
     m.scratch_bytes = floats * sizeof(float);
-    m.scratch_bytes += (k_f32_.capacity() + v_f32_.capacity()) * sizeof(float);
+    m.scratch_bytes += (kt_f32_.capacity() + vt_f32_.capacity()) * sizeof(float);
     for (const auto& sc : attention_scratch_)
         m.scratch_bytes += sc.scores.capacity() * sizeof(float) + sc.v_acc.capacity() * sizeof(float) +
-                           sc.v_rows_f32.capacity() * sizeof(void*) + sc.q16.capacity() * sizeof(float);
+                           sc.q16.capacity() * sizeof(float);
     m.scratch_bytes += (decode_q16_.capacity() + decode_scores_.capacity()) * sizeof(float) +
                        (decode_k_rows_.capacity() + decode_v_rows_.capacity()) * sizeof(void*);
     for (const auto& q : xq_) m.scratch_bytes += q.bytes.capacity();

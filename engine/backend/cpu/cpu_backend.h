@@ -2,6 +2,7 @@
 // The reference backend: the llama forward pass on the CPU, multi-threaded,
 // with dot products on the quantised weight blocks (activations quantised as
 // llama.cpp does). Weights are read in place from the mapped file.
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <vector>
@@ -37,6 +38,8 @@ private:
     };
     // out[t][r] = W.row(r) · x[t] for every target (all take the same activation x).
     void matmul(std::initializer_list<MatmulTarget> targets, const std::vector<QuantizedVector>& x, int n_tokens);
+    // fn(t) for every token of a batch, spread over the threads (one token: on this thread).
+    void for_each_token(int n_tokens, const std::function<void(int)>& fn);
     // Quantises rows of `x` ([n_tokens][n]) for dot products with weights of `type`.
     void quantize_rows(TensorType type, const float* x, int64_t n, int n_tokens, std::vector<QuantizedVector>& out);
     void attention(int32_t layer, const std::vector<int32_t>& positions, const KvCache& cache,
@@ -45,7 +48,7 @@ private:
     // llama.cpp's order, in three passes split where the sums allow it.
     void attention_decode(int32_t layer, int visible, int n_padded, const KvCache& cache,
                           const CpuKvStorage& storage, std::vector<QueryAttention>* capture);
-    // Fills k_f32_/v_f32_ from the layer's held slots (a batch reads each row
+    // Fills kt_f32_/vt_f32_ from the layer's held slots (a batch reads each row
     // many times); in-cache position mode rotates each key at its rank.
     void convert_held_kv(int32_t layer, const KvCache& cache, const CpuKvStorage& storage);
     // rank_cos_/rank_sin_ cover ranks [0, n).
@@ -71,7 +74,6 @@ private:
     std::vector<float> rope_sin_; // [T][rope_dim / 2]
     struct AttentionScratch {
         std::vector<float> scores;            // [keys, padded to 32]  one attention row
-        std::vector<const float*> v_rows_f32; // [keys]                same, converted (batch)
         std::vector<float> v_acc;             // [64][head_dim] lane accumulators of P·V (decode: [group][64][d block])
         std::vector<float> q16;               // [head_dim]            query rounded to f16 values
     };
@@ -81,8 +83,11 @@ private:
     std::vector<const uint16_t*> decode_v_rows_;    // [keys, padded]       and V
     std::vector<float> decode_scores_;              // [n_head][keys, padded] scores, then probabilities
     std::vector<int> visible_scratch_;                 // [T] keys each query token sees
-    std::vector<float> k_f32_;  // [held][n_head_kv][head_dim]  K cache of one layer as floats (batches only)
-    std::vector<float> v_f32_;  // [held][n_head_kv][head_dim]  V likewise
+    std::vector<int32_t> slot_scratch_;                // [n_layer][T] the slot of each token's position
+    // K and V cache of one layer as floats (batches only), in blocks of 16 keys transposed, the layout of
+    // scores_prefill_f32 and weighted_sum_v_prefill_blocked: [n_head_kv][held / 16, rounded up][head_dim][16]
+    std::vector<float> kt_f32_;
+    std::vector<float> vt_f32_;
     std::vector<float> rank_cos_;  // [rank][rope_dim / 2]  RoPE angles by rank in the cache (in-cache mode)
     std::vector<float> rank_sin_;  // [rank][rope_dim / 2]
     std::vector<QuantizedVector> xq_;            // [T] quantised xn_ / attn_out_ / gate_

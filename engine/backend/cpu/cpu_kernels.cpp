@@ -16,9 +16,11 @@ const CpuKernels kScalar = {
     quant::scalar::dot_q4_0_q8_0, quant::scalar::dot_q4_1_q8_1, quant::scalar::dot_q8_0_q8_0,
     quant::scalar::dot_q4_K_q8_K, quant::scalar::dot_q5_K_q8_K, quant::scalar::dot_q6_K_q8_K,
     nullptr, nullptr, nullptr,
+    nullptr, nullptr, nullptr,
     quant::scalar::dot_f32, quant::scalar::dot_f16, quant::scalar::dot_bf16,
-    go::scalar::dot_f16_decode, go::scalar::dot_prefill_f32, go::scalar::weighted_sum_v_prefill_f32,
-    go::scalar::softmax, go::scalar::weighted_sum_v_decode,
+    go::scalar::dot_f16_decode, go::scalar::dot_prefill_f32, go::scalar::scores_prefill_f32,
+    go::scalar::weighted_sum_v_prefill_f32, go::scalar::weighted_sum_v_prefill_blocked,
+    go::scalar::softmax, go::scalar::round_to_f16_values, go::scalar::weighted_sum_v_decode,
     go::scalar::scores_f16_decode, go::scalar::weighted_sum_v_decode_heads, go::scalar::swiglu,
 };
 
@@ -28,9 +30,11 @@ const CpuKernels kAvx2 = {
     quant::avx2::dot_q4_0_q8_0, quant::avx2::dot_q4_1_q8_1, quant::avx2::dot_q8_0_q8_0,
     quant::avx2::dot_q4_K_q8_K, quant::avx2::dot_q5_K_q8_K, quant::avx2::dot_q6_K_q8_K,
     quant::avx2::dot_rows_q4_0_q8_0, quant::avx2::dot_rows_q4_1_q8_1, quant::avx2::dot_rows_q8_0_q8_0,
+    quant::avx2::dot_tile_q4_0_q8_0, quant::avx2::dot_tile_q4_1_q8_1, quant::avx2::dot_tile_q8_0_q8_0,
     quant::avx2::dot_f32, quant::avx2::dot_f16, quant::avx2::dot_bf16,
-    go::avx2::dot_f16_decode, go::avx2::dot_prefill_f32, go::avx2::weighted_sum_v_prefill_f32,
-    go::avx2::softmax, go::avx2::weighted_sum_v_decode,
+    go::avx2::dot_f16_decode, go::avx2::dot_prefill_f32, go::avx2::scores_prefill_f32,
+    go::avx2::weighted_sum_v_prefill_f32, go::avx2::weighted_sum_v_prefill_blocked,
+    go::avx2::softmax, go::avx2::round_to_f16_values, go::avx2::weighted_sum_v_decode,
     go::avx2::scores_f16_decode, go::avx2::weighted_sum_v_decode_heads, go::avx2::swiglu,
 };
 
@@ -41,9 +45,11 @@ const CpuKernels kAvx512 = {
     quant::avx2::dot_q4_0_q8_0, quant::avx2::dot_q4_1_q8_1, quant::avx2::dot_q8_0_q8_0,
     quant::avx2::dot_q4_K_q8_K, quant::avx2::dot_q5_K_q8_K, quant::avx2::dot_q6_K_q8_K,
     quant::avx2::dot_rows_q4_0_q8_0, quant::avx2::dot_rows_q4_1_q8_1, quant::avx2::dot_rows_q8_0_q8_0,
+    quant::avx2::dot_tile_q4_0_q8_0, quant::avx2::dot_tile_q4_1_q8_1, quant::avx2::dot_tile_q8_0_q8_0,
     quant::avx2::dot_f32, quant::avx2::dot_f16, quant::avx2::dot_bf16,
-    go::avx512::dot_f16_decode, go::avx512::dot_prefill_f32, go::avx512::weighted_sum_v_prefill_f32,
-    go::avx512::softmax, go::avx512::weighted_sum_v_decode,
+    go::avx512::dot_f16_decode, go::avx512::dot_prefill_f32, go::avx512::scores_prefill_f32,
+    go::avx512::weighted_sum_v_prefill_f32, go::avx512::weighted_sum_v_prefill_blocked,
+    go::avx512::softmax, go::avx512::round_to_f16_values, go::avx512::weighted_sum_v_decode,
     go::avx512::scores_f16_decode, go::avx512::weighted_sum_v_decode_heads, go::avx512::swiglu,
 };
 #endif

@@ -17,8 +17,12 @@ struct CpuKernels {
     using RowDot = float (*)(const void* w, const void* x, int64_t n);
     // out[r] = row r · x for n_rows rows `stride` bytes apart (nullptr: loop over the RowDot).
     using RowsDot = void (*)(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out);
+    // out[c·out_stride + r] = row r · xs[c] for n_x activations (nullptr: loop over the RowsDot).
+    using TileDot = void (*)(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x,
+                             int64_t n, float* out, size_t out_stride);
     RowDot q4_0, q4_1, q8_0, q4_K, q5_K, q6_K;
     RowsDot rows_q4_0, rows_q4_1, rows_q8_0;
+    TileDot tile_q4_0, tile_q4_1, tile_q8_0;
     float (*f32)(const float* a, const float* b, int64_t n);
     float (*f16)(const uint16_t* a, const uint16_t* b, int64_t n);
     float (*bf16)(const uint16_t* a, const uint16_t* b, int64_t n);
@@ -26,9 +30,12 @@ struct CpuKernels {
     // ggml_order.h
     float (*dot_f16_decode)(const float* q, const uint16_t* k, int n);
     float (*dot_prefill_f32)(const float* q, const float* k, int n);
+    void (*scores_prefill_f32)(const float* q, const float* kt, int n_keys, int n, float scale, float* scores);
     void (*weighted_sum_v_prefill_f32)(const float* p, const float* const* v_rows, int n_keys, int head_dim,
                                        float* scratch, float* out);
+    void (*weighted_sum_v_prefill_blocked)(const float* p, const float* vt, int n_keys, int head_dim, float* out);
     void (*softmax)(float* x, int n);
+    void (*round_to_f16_values)(float* x, int64_t n);
     void (*weighted_sum_v_decode)(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim,
                                   float* scratch, float* out);
     void (*scores_f16_decode)(const float* q, int n_q, const uint16_t* const* k_rows, size_t k_offset, int n_keys,

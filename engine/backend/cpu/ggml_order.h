@@ -35,9 +35,19 @@ inline int padded_keys(int n) { return (n + kKvPadding - 1) / kKvPadding * kKvPa
     float dot_f16_decode(const float* q, const uint16_t* k, int n);                                               \
     /* The prefill (tinyBLAS) forms, on K and V rows already converted to float. q · k, n % 16 == 0: */          \
     float dot_prefill_f32(const float* q, const float* k, int n);                                                 \
+    /* dot_prefill_f32 of one query with many keys at once, keys held in blocks of 16 transposed: element d of  \
+       key j is kt[((j / 16)·n + d)·16 + j % 16]. scores[j] = dot_prefill_f32(q, key j, n) · scale for j < n_keys \
+       rounded up to 16 (a partial last block is computed whole). */                                              \
+    void scores_prefill_f32(const float* q, const float* kt, int n_keys, int n, float scale, float* scores);    \
     /* out[d] = Σ_t p[t] · v_rows[t][d]; scratch: at least 16 × head_dim floats. */                              \
     void weighted_sum_v_prefill_f32(const float* p, const float* const* v_rows, int n_keys, int head_dim,         \
                                     float* scratch, float* out);                                                  \
+    /* The same over V rows held in blocks of 16 keys transposed (the layout of scores_prefill_f32's kt), for    \
+       the keys j < n_keys rounded up to 16: p must hold that many (0 past the keys that count). */               \
+    void weighted_sum_v_prefill_blocked(const float* p, const float* vt, int n_keys, int head_dim, float* out);  \
+    /* x[i] = x[i] rounded to the nearest f16 value (ties to even), as llama.cpp converts Q and the            \
+       probabilities to meet an f16 cache; overflow gives ±inf. */                                                \
+    void round_to_f16_values(float* x, int64_t n);                                                                \
     /* In-place softmax of n scores (n a multiple of 16; masked entries -inf). */                                 \
     void softmax(float* x, int n);                                                                                \
     /* out[d] = Σ_t p[t] · v_t[d] in ggml_vec_dot_f16's order; v_t = v_rows[t] (f16, head_dim a multiple of 16  \

@@ -1,6 +1,7 @@
 // The CPU backend's dot products: the kernels of the active SIMD level.
 #include "backend/cpu/vec_dot.h"
 
+#include <algorithm>
 #include <string>
 
 #include "backend/cpu/cpu_kernels.h"
@@ -12,6 +13,7 @@ namespace {
 struct Kernels {
     CpuKernels::RowDot dot = nullptr;
     CpuKernels::RowsDot rows = nullptr;  // multi-row kernel, when one exists
+    CpuKernels::TileDot tile = nullptr;  // rows × activations kernel, when one exists
 };
 
 // The float dots take the RowDot shape through these; the kernel table they
@@ -39,9 +41,9 @@ Kernels kernels_for(TensorType weight_type) {
     case TensorType::F32: return {dot_f32_row};
     case TensorType::F16: return {dot_f16_row};
     case TensorType::BF16: return {dot_bf16_row};
-    case TensorType::Q4_0: return {k.q4_0, k.rows_q4_0};
-    case TensorType::Q4_1: return {k.q4_1, k.rows_q4_1};
-    case TensorType::Q8_0: return {k.q8_0, k.rows_q8_0};
+    case TensorType::Q4_0: return {k.q4_0, k.rows_q4_0, k.tile_q4_0};
+    case TensorType::Q4_1: return {k.q4_1, k.rows_q4_1, k.tile_q4_1};
+    case TensorType::Q8_0: return {k.q8_0, k.rows_q8_0, k.tile_q8_0};
     case TensorType::Q4_K: return {k.q4_K};
     case TensorType::Q5_K: return {k.q5_K};
     case TensorType::Q6_K: return {k.q6_K};
@@ -83,6 +85,35 @@ void vec_dot_rows(TensorType weight_type, const uint8_t* first_row, size_t row_s
         return;
     }
     for (int64_t r = 0; r < n_rows; ++r) out[r] = k.dot(first_row + static_cast<size_t>(r) * row_stride, x.bytes.data(), x.n);
+}
+
+void vec_dot_rows_batch(TensorType weight_type, const uint8_t* first_row, size_t row_stride, int64_t n_rows,
+                        const QuantizedVector* xs, int n_x, float* out, size_t out_stride) {
+    if (n_x == 0) return;
+    const Kernels k = kernels_for(weight_type);
+    check_activation(weight_type, xs[0]);
+    for (int t = 1; t < n_x; ++t)
+        if (xs[t].type != xs[0].type || xs[t].n != xs[0].n || xs[t].bytes.size() != xs[0].bytes.size())
+            throw Error("vec_dot: the activations of a batch differ in type or length");
+    if (k.tile) {
+        constexpr int kChunk = 64;  // activations per call (their block pointers on the stack)
+        const void* data[kChunk];
+        for (int t0 = 0; t0 < n_x; t0 += kChunk) {
+            const int n = std::min(kChunk, n_x - t0);
+            for (int t = 0; t < n; ++t) data[t] = xs[t0 + t].bytes.data();
+            k.tile(first_row, row_stride, n_rows, data, n, xs[0].n, out + static_cast<size_t>(t0) * out_stride, out_stride);
+        }
+        return;
+    }
+    for (int t = 0; t < n_x; ++t) {
+        const QuantizedVector& x = xs[t];
+        float* o = out + static_cast<size_t>(t) * out_stride;
+        if (k.rows) {
+            k.rows(first_row, row_stride, n_rows, x.bytes.data(), x.n, o);
+            continue;
+        }
+        for (int64_t r = 0; r < n_rows; ++r) o[r] = k.dot(first_row + static_cast<size_t>(r) * row_stride, x.bytes.data(), x.n);
+    }
 }
 
 }  // namespace kvscope

@@ -19,6 +19,11 @@ float vec_dot(TensorType weight_type, const void* weight_row, const QuantizedVec
 void vec_dot_rows(TensorType weight_type, const uint8_t* first_row, size_t row_stride, int64_t n_rows,
                   const QuantizedVector& x, float* out);
 
+// Same for a batch of activations (all prepared alike): out[t·out_stride + r] =
+// row r · xs[t] for t < n_x, checked once for the batch.
+void vec_dot_rows_batch(TensorType weight_type, const uint8_t* first_row, size_t row_stride, int64_t n_rows,
+                        const QuantizedVector* xs, int n_x, float* out, size_t out_stride);
+
 // The weight types these dot products take.
 bool vec_dot_computes(TensorType weight_type);
 

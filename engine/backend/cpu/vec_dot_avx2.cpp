@@ -32,11 +32,13 @@ struct KQ8_0 {
     using X = BlockQ8_0;
     struct Act { __m256i q; float d; };
     static Act load(const X& x) { return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs)), h2f(x.d)}; }
-    static void step(const W& w, const Act& a, __m256& acc, float&) {
-        const __m256 d = _mm256_set1_ps(h2f(w.d) * a.d);
-        const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qs));
-        acc = _mm256_fmadd_ps(d, mul_sum_i8_pairs_float(qx, a.q), acc);
+    struct Prep { __m256i q; float d; };  // a weight block unpacked once for several activations
+    static Prep prepare(const W& w) { return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qs)), h2f(w.d)}; }
+    static void apply(const Prep& p, const Act& a, __m256& acc, float&) {
+        const __m256 d = _mm256_set1_ps(p.d * a.d);
+        acc = _mm256_fmadd_ps(d, mul_sum_i8_pairs_float(p.q, a.q), acc);
     }
+    static void step(const W& w, const Act& a, __m256& acc, float& extra) { apply(prepare(w), a, acc, extra); }
     static float finish(__m256 acc, float) { return hsum_float_8(acc); }
 };
 
@@ -45,11 +47,12 @@ struct KQ4_0 {
     using X = BlockQ8_0;
     using Act = KQ8_0::Act;
     static Act load(const X& x) { return KQ8_0::load(x); }
-    static void step(const W& w, const Act& a, __m256& acc, float&) {
-        const __m256 d = _mm256_set1_ps(h2f(w.d) * a.d);
-        const __m256i qx = _mm256_sub_epi8(bytes_from_nibbles_32(w.qs), _mm256_set1_epi8(8));  // [0,15] -> [-8,7]
-        acc = _mm256_fmadd_ps(d, mul_sum_i8_pairs_float(qx, a.q), acc);
+    using Prep = KQ8_0::Prep;
+    static Prep prepare(const W& w) {
+        return {_mm256_sub_epi8(bytes_from_nibbles_32(w.qs), _mm256_set1_epi8(8)), h2f(w.d)};  // [0,15] -> [-8,7]
     }
+    static void apply(const Prep& p, const Act& a, __m256& acc, float& extra) { KQ8_0::apply(p, a, acc, extra); }
+    static void step(const W& w, const Act& a, __m256& acc, float& extra) { apply(prepare(w), a, acc, extra); }
     static float finish(__m256 acc, float) { return hsum_float_8(acc); }
 };
 
@@ -61,12 +64,14 @@ struct KQ4_1 {
         return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs)), h2f(x.d), h2f(x.s)};
     }
     // The min term m * sum(x) is accumulated separately in `summs`, as ggml does.
-    static void step(const W& w, const Act& a, __m256& acc, float& summs) {
-        summs = __builtin_fmaf(h2f(w.m), a.s, summs);  // GCC fuses this in llama.cpp's build
-        const __m256 d0d1 = _mm256_set1_ps(h2f(w.d) * a.d);
-        const __m256i qx = bytes_from_nibbles_32(w.qs);
-        acc = _mm256_fmadd_ps(d0d1, mul_sum_us8_pairs_float(qx, a.q), acc);
+    struct Prep { __m256i q; float d; float m; };
+    static Prep prepare(const W& w) { return {bytes_from_nibbles_32(w.qs), h2f(w.d), h2f(w.m)}; }
+    static void apply(const Prep& p, const Act& a, __m256& acc, float& summs) {
+        summs = __builtin_fmaf(p.m, a.s, summs);  // GCC fuses this in llama.cpp's build
+        const __m256 d0d1 = _mm256_set1_ps(p.d * a.d);
+        acc = _mm256_fmadd_ps(d0d1, mul_sum_us8_pairs_float(p.q, a.q), acc);
     }
+    static void step(const W& w, const Act& a, __m256& acc, float& summs) { apply(prepare(w), a, acc, summs); }
     static float finish(__m256 acc, float summs) { return hsum_float_8(acc) + summs; }
 };
 
@@ -103,6 +108,56 @@ void dot_rows(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, in
     const bool interleave = static_cast<size_t>(n_rows) * stride <= kInterleaveMaxBytes;
     for (; interleave && r + 4 <= n_rows; r += 4) dot_rows_fixed<K, 4>(w + static_cast<size_t>(r) * stride, stride, bx, nb, out + r);
     for (; r < n_rows; ++r) dot_rows_fixed<K, 1>(w + static_cast<size_t>(r) * stride, stride, bx, nb, out + r);
+}
+
+// R rows × C activations: each weight block is unpacked once for the C
+// activations and each activation block loaded once for the R rows (a batch's
+// matrix product). Every (row, activation) pair keeps its own accumulators and
+// the 1-row order, so the results equal dot_rows_fixed's bit for bit.
+template <class K, int R, int C>
+inline void dot_tile_fixed(const uint8_t* w, size_t stride, const typename K::X* const* xs, int64_t nb, float* out,
+                           size_t out_stride) {
+    const typename K::W* rows[R];
+    __m256 acc[R][C];
+    float extra[R][C];
+    for (int r = 0; r < R; ++r) {
+        rows[r] = reinterpret_cast<const typename K::W*>(w + static_cast<size_t>(r) * stride);
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps(), extra[r][c] = 0.0f;
+    }
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        typename K::Act a[C];
+        for (int c = 0; c < C; ++c) a[c] = K::load(xs[c][ib]);
+        for (int r = 0; r < R; ++r) {
+            const typename K::Prep p = K::prepare(rows[r][ib]);
+            for (int c = 0; c < C; ++c) K::apply(p, a[c], acc[r][c], extra[r][c]);
+        }
+    }
+    for (int c = 0; c < C; ++c)
+        for (int r = 0; r < R; ++r) out[static_cast<size_t>(c) * out_stride + static_cast<size_t>(r)] = K::finish(acc[r][c], extra[r][c]);
+}
+
+template <class K>
+void dot_tile(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs_in, int n_x, int64_t n,
+              float* out, size_t out_stride) {
+    const auto* const* xs = reinterpret_cast<const typename K::X* const*>(xs_in);
+    const int64_t nb = n / 32;
+    int c = 0;
+    for (; c + 2 <= n_x; c += 2) {
+        float* o = out + static_cast<size_t>(c) * out_stride;
+        int64_t r = 0;
+        for (; r + 4 <= n_rows; r += 4)
+            dot_tile_fixed<K, 4, 2>(w + static_cast<size_t>(r) * stride, stride, xs + c, nb, o + r, out_stride);
+        for (; r < n_rows; ++r)
+            dot_tile_fixed<K, 1, 2>(w + static_cast<size_t>(r) * stride, stride, xs + c, nb, o + r, out_stride);
+    }
+    for (; c < n_x; ++c) {
+        float* o = out + static_cast<size_t>(c) * out_stride;
+        int64_t r = 0;
+        for (; r + 4 <= n_rows; r += 4)
+            dot_tile_fixed<K, 4, 1>(w + static_cast<size_t>(r) * stride, stride, xs + c, nb, o + r, out_stride);
+        for (; r < n_rows; ++r)
+            dot_tile_fixed<K, 1, 1>(w + static_cast<size_t>(r) * stride, stride, xs + c, nb, o + r, out_stride);
+    }
 }
 
 template <class K>
@@ -176,6 +231,19 @@ void dot_rows_q4_1_q8_1(const uint8_t* w, size_t stride, int64_t n_rows, const v
 }
 void dot_rows_q8_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out) {
     dot_rows<KQ8_0>(w, stride, n_rows, x, n, out);
+}
+
+void dot_tile_q4_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
+                        float* out, size_t out_stride) {
+    dot_tile<KQ4_0>(w, stride, n_rows, xs, n_x, n, out, out_stride);
+}
+void dot_tile_q4_1_q8_1(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
+                        float* out, size_t out_stride) {
+    dot_tile<KQ4_1>(w, stride, n_rows, xs, n_x, n, out, out_stride);
+}
+void dot_tile_q8_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
+                        float* out, size_t out_stride) {
+    dot_tile<KQ8_0>(w, stride, n_rows, xs, n_x, n, out, out_stride);
 }
 
 float dot_q4_K_q8_K(const void* w, const void* x, int64_t n) {

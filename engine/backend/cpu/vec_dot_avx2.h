@@ -25,6 +25,14 @@ void dot_rows_q4_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const v
 void dot_rows_q4_1_q8_1(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out);
 void dot_rows_q8_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out);
 
+// out[c·out_stride + r] = row r . xs[c] for n_x activations (a batch's rows × tokens).
+void dot_tile_q4_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
+                        float* out, size_t out_stride);
+void dot_tile_q4_1_q8_1(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
+                        float* out, size_t out_stride);
+void dot_tile_q8_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
+                        float* out, size_t out_stride);
+
 float dot_f32(const float* a, const float* b, int64_t n);
 float dot_f16(const uint16_t* a, const uint16_t* b, int64_t n);
 float dot_bf16(const uint16_t* a, const uint16_t* b, int64_t n);
