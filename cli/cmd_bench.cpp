@@ -65,7 +65,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
     auto model = load_model(model_args);
     const int32_t n_vocab = model->config().n_vocab;
     so.n_ctx = std::min(model->config().n_ctx_train, std::max(n_prompt, depth + n_gen + 1) + 1);
-    so.prefill_batch = std::max<int32_t>(1, std::min<int32_t>(n_prompt, 512));
+    // Prompts (pp, and the depth before tg) in batches of up to 512 tokens, llama.cpp's default micro-batch.
+    so.prefill_batch = std::max<int32_t>(1, std::min<int32_t>(std::max(n_prompt, depth), 512));
     std::string backend_note;
     Session session(*model, make_cli_backend(*model, model_args, &backend_note), so);
 
