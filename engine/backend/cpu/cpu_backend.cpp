@@ -190,40 +190,41 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
         sc.scores.resize(sz(n_padded));
         float* q16 = sc.q16.data();
         float* scores = sc.scores.data();
-        for (int64_t c = c0; c < c1; ++c)
-        for (int64_t i = c; i < n_items; i += n_pool) {
-            const int t = static_cast<int>(i / cfg_.n_head);
-            const int32_t h = static_cast<int32_t>(i % cfg_.n_head);
-            const size_t kv_head = sz(h / cfg_.gqa_group());
-            const int visible = n_visible[sz(t)];
-            const float* q = q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
-            std::copy(q, q + hd, q16);
-            if (in_cache) {
-                // The query sits at its own rank: the last of the keys it sees.
-                const size_t half = sz(cfg_.rope_dim / 2), rank = sz(visible - 1);
-                cpu::rope_apply(q16, cfg_.rope_dim, cfg_.rope_layout, rank_cos_.data() + rank * half,
-                                rank_sin_.data() + rank * half);
+        for (int64_t c = c0; c < c1; ++c) {
+            for (int64_t i = c; i < n_items; i += n_pool) {
+                const int t = static_cast<int>(i / cfg_.n_head);
+                const int32_t h = static_cast<int32_t>(i % cfg_.n_head);
+                const size_t kv_head = sz(h / cfg_.gqa_group());
+                const int visible = n_visible[sz(t)];
+                const float* q = q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
+                std::copy(q, q + hd, q16);
+                if (in_cache) {
+                    // The query sits at its own rank: the last of the keys it sees.
+                    const size_t half = sz(cfg_.rope_dim / 2), rank = sz(visible - 1);
+                    cpu::rope_apply(q16, cfg_.rope_dim, cfg_.rope_layout, rank_cos_.data() + rank * half,
+                                    rank_sin_.data() + rank * half);
+                }
+                // Q is converted to f16 to meet an f16 K cache, as llama.cpp does
+                // (and to the same precision for a q8_0 cache).
+                if (cache.value_type() != KvValueType::F32)
+                    kern.round_to_f16_values(q16, hd);
+                kern.scores_prefill_f32(q16, kt_f32_.data() + kv_head * kt_head_floats, visible, hd, scale, scores);
+                // llama.cpp's softmax runs over all n_padded keys, the masked ones
+                // -inf; whole groups of 16 of them add exactly 0 to its sums, so
+                // the row can stop at the group holding the last visible key.
+                const int n_row = (visible + ggml_order::kLanes - 1) / ggml_order::kLanes * ggml_order::kLanes;
+                std::fill(scores + visible, scores + n_row, -INFINITY);  // masked keys of the last group
+                kern.softmax(scores, n_row);
+                if (capture != nullptr)
+                    std::copy(scores, scores + visible,
+                              (*capture)[sz(t)].layers[sz(layer)].probs.data() + sz(h) * sz(visible));
+                // The probabilities are converted to f16 to meet an f16 V cache.
+                if (cache.value_type() != KvValueType::F32)
+                    kern.round_to_f16_values(scores, visible);
+                float* out = attn_out_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
+                // (Keys past `visible` weigh 0 and add nothing.)
+                kern.weighted_sum_v_prefill_blocked(scores, vt_f32_.data() + kv_head * kt_head_floats, visible, hd, out);
             }
-            // Q is converted to f16 to meet an f16 K cache, as llama.cpp does
-            // (and to the same precision for a q8_0 cache).
-            if (cache.value_type() != KvValueType::F32)
-                kern.round_to_f16_values(q16, hd);
-            kern.scores_prefill_f32(q16, kt_f32_.data() + kv_head * kt_head_floats, visible, hd, scale, scores);
-            // llama.cpp's softmax runs over all n_padded keys, the masked ones
-            // -inf; whole groups of 16 of them add exactly 0 to its sums, so
-            // the row can stop at the group holding the last visible key.
-            const int n_row = (visible + ggml_order::kLanes - 1) / ggml_order::kLanes * ggml_order::kLanes;
-            std::fill(scores + visible, scores + n_row, -INFINITY);  // masked keys of the last group
-            kern.softmax(scores, n_row);
-            if (capture != nullptr)
-                std::copy(scores, scores + visible,
-                          (*capture)[sz(t)].layers[sz(layer)].probs.data() + sz(h) * sz(visible));
-            // The probabilities are converted to f16 to meet an f16 V cache.
-            if (cache.value_type() != KvValueType::F32)
-                kern.round_to_f16_values(scores, visible);
-            float* out = attn_out_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
-            // (Keys past `visible` weigh 0 and add nothing.)
-            kern.weighted_sum_v_prefill_blocked(scores, vt_f32_.data() + kv_head * kt_head_floats, visible, hd, out);
         }
     });
 }

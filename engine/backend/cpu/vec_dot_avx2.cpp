@@ -136,28 +136,27 @@ inline void dot_tile_fixed(const uint8_t* w, size_t stride, const typename K::X*
         for (int r = 0; r < R; ++r) out[static_cast<size_t>(c) * out_stride + static_cast<size_t>(r)] = K::finish(acc[r][c], extra[r][c]);
 }
 
+// All rows for the C activations xs[0..C): 4 rows at a time, then the rest one by one.
+template <class K, int C>
+inline void dot_tile_rows(const uint8_t* w, size_t stride, int64_t n_rows, const typename K::X* const* xs, int64_t nb,
+                          float* out, size_t out_stride) {
+    int64_t r = 0;
+    for (; r + 4 <= n_rows; r += 4)
+        dot_tile_fixed<K, 4, C>(w + static_cast<size_t>(r) * stride, stride, xs, nb, out + r, out_stride);
+    for (; r < n_rows; ++r)
+        dot_tile_fixed<K, 1, C>(w + static_cast<size_t>(r) * stride, stride, xs, nb, out + r, out_stride);
+}
+
 template <class K>
 void dot_tile(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs_in, int n_x, int64_t n,
               float* out, size_t out_stride) {
     const auto* const* xs = reinterpret_cast<const typename K::X* const*>(xs_in);
     const int64_t nb = n / 32;
     int c = 0;
-    for (; c + 2 <= n_x; c += 2) {
-        float* o = out + static_cast<size_t>(c) * out_stride;
-        int64_t r = 0;
-        for (; r + 4 <= n_rows; r += 4)
-            dot_tile_fixed<K, 4, 2>(w + static_cast<size_t>(r) * stride, stride, xs + c, nb, o + r, out_stride);
-        for (; r < n_rows; ++r)
-            dot_tile_fixed<K, 1, 2>(w + static_cast<size_t>(r) * stride, stride, xs + c, nb, o + r, out_stride);
-    }
-    for (; c < n_x; ++c) {
-        float* o = out + static_cast<size_t>(c) * out_stride;
-        int64_t r = 0;
-        for (; r + 4 <= n_rows; r += 4)
-            dot_tile_fixed<K, 4, 1>(w + static_cast<size_t>(r) * stride, stride, xs + c, nb, o + r, out_stride);
-        for (; r < n_rows; ++r)
-            dot_tile_fixed<K, 1, 1>(w + static_cast<size_t>(r) * stride, stride, xs + c, nb, o + r, out_stride);
-    }
+    for (; c + 2 <= n_x; c += 2)
+        dot_tile_rows<K, 2>(w, stride, n_rows, xs + c, nb, out + static_cast<size_t>(c) * out_stride, out_stride);
+    for (; c < n_x; ++c)
+        dot_tile_rows<K, 1>(w, stride, n_rows, xs + c, nb, out + static_cast<size_t>(c) * out_stride, out_stride);
 }
 
 template <class K>
