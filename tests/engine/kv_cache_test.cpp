@@ -71,12 +71,12 @@ TEST(KvCache, StorageGrowsByPagesAndNeverMovesWhatItHolds) {
     EXPECT_EQ(c.bytes_allocated(), 0u);
     c.insert(0, 0);
     EXPECT_EQ(c.bytes_allocated(), page);
-    const uint8_t* first = cpu(c).k(0, 0, 0);
+    const uint16_t* first = cpu(c).k_page_f16(0, 0, 0);
     for (int32_t p = 1; p < 16; ++p) c.insert(0, p);
     EXPECT_EQ(c.bytes_allocated(), page);
     c.insert(0, 16);  // slot 16: a second page
     EXPECT_EQ(c.bytes_allocated(), 2 * page);
-    EXPECT_EQ(cpu(c).k(0, 0, 0), first);  // slot 0 did not move
+    EXPECT_EQ(cpu(c).k_page_f16(0, 0, 0), first);  // slot 0's page did not move
     c.evict(0, 3);
     c.insert(0, 17);  // takes the freed slot 3: no new page
     EXPECT_EQ(c.slot_of(0, 17), 3);
@@ -94,9 +94,11 @@ TEST(KvCache, StoresAndLoadsEveryValueType) {
     }
     for (KvValueType type : {KvValueType::F32, KvValueType::F16, KvValueType::Q8_0}) {
         KvCache c = make_cache(shape, 4, type);
-        c.insert(1, 0);
+        const int32_t neighbour = c.insert(1, 0);
         const int32_t slot = c.insert(1, 1);
         cpu(c).store(1, 0, slot, k.data(), v.data());
+        // A neighbour in the same page (f16 pages interleave their slots) written after it.
+        cpu(c).store(1, 0, neighbour, v.data(), k.data());
         cpu(c).load_k(1, 0, slot, k_back.data());
         cpu(c).load_v(1, 0, slot, v_back.data());
         // f32 exact; f16 within half an f16 step; q8_0 within half a step of its block scale.

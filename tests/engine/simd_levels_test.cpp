@@ -153,62 +153,113 @@ TEST_P(SimdLevels, AttentionKernelsGiveTheScalarBits) {
     }
 }
 
-// The decode path's grouped kernels (all query heads of a KV head at once, P·V
-// over a block of output dimensions) give the bits of the one-head kernels,
-// for every split of the dimensions, with zero probabilities (masked keys) and
-// key counts past and between the 64-key blocks.
-TEST_P(SimdLevels, GroupedDecodeKernelsGiveTheOneHeadBits) {
+// Decode's P·V over V pages (all query heads of a KV head at once, a block of
+// output dimensions) gives the bits of the one-head row form, for every split
+// of the dimensions, with zero probabilities, free slots holding garbage, and
+// key counts past and between the 64-key blocks and the kernel's chunks.
+TEST_P(SimdLevels, PagedDecodePvGivesTheRowFormsBits) {
     const CpuKernels& k = cpu_kernels(GetParam());
     std::mt19937 rng(23);
     for (int head_dim : {64, 256}) {
-        for (int n_q : {1, 3}) {
-            for (int n_keys : {1, 31, 64, 96, 130, 224}) {
+        for (int n_q : {1, 3, 5}) {
+            for (int n_keys : {1, 31, 64, 96, 130, 224, 1100}) {
                 const int n_heads_kv = 2, kv_dim = n_heads_kv * head_dim;
-                // Slots of [n_heads_kv][head_dim] f16 values, read through row pointers.
-                std::vector<std::vector<uint16_t>> slot_k(n_keys), slot_v(n_keys);
-                std::vector<const uint16_t*> k_rows(n_keys), v_rows(n_keys);
-                for (int t = 0; t < n_keys; ++t) {
-                    slot_k[t] = f16_row(kv_dim, rng, 1.f);
-                    slot_v[t] = f16_row(kv_dim, rng, 1.f);
-                    k_rows[t] = slot_k[t].data();
-                    v_rows[t] = slot_v[t].data();
-                }
+                // Slots of [n_heads_kv][head_dim] f16 values.
+                std::vector<std::vector<uint16_t>> slot_v(n_keys);
+                for (int t = 0; t < n_keys; ++t) slot_v[t] = f16_row(kv_dim, rng, 1.f);
                 const size_t offset = static_cast<size_t>(head_dim);  // the second KV head
-                const auto q = f16_valued(n_q * head_dim, rng, 1.f);
-                const float scale = 0.125f;
-                const size_t stride = static_cast<size_t>(n_keys) + 5;
-                std::vector<float> scores(n_q * stride, -1.f);
-                k.scores_f16_decode(q.data(), n_q, k_rows.data(), offset, n_keys, head_dim, scale, scores.data(), stride);
-                for (int qi = 0; qi < n_q; ++qi)
-                    for (int t = 0; t < n_keys; ++t)
-                        ASSERT_EQ(bits(scores[qi * stride + t]),
-                                  bits(k.dot_f16_decode(q.data() + qi * head_dim, k_rows[t] + offset, head_dim) * scale))
-                            << "scores_f16_decode head " << qi << " key " << t << " of " << n_keys;
-
+                // P·V over the same V held in pages of 16 slots transposed, every
+                // head of the group at once, for every split of the dimensions.
+                // Some slots are free (their lane bit clear) and hold garbage,
+                // NaN and infinity included, which must weigh nothing; some held
+                // slots have probability 0; pages past the last slot are nullptr.
+                const int n_slots = (n_keys + 15) / 16 * 16 + (n_keys % 3 == 0 ? 32 : 0);
+                const int n_pages = n_slots / 16;
+                std::vector<std::vector<uint16_t>> pages(n_pages, std::vector<uint16_t>(static_cast<size_t>(kv_dim) * 16));
+                std::vector<const uint16_t*> page_ptrs(n_pages, nullptr);
+                std::vector<uint16_t> lane_mask(n_pages, 0);
+                const uint16_t garbage[] = {0x7E00 /* NaN */, 0x7C00 /* inf */, 0xFC00 /* -inf */, 0x3C00 /* 1 */};
+                for (int t = 0; t < n_slots; ++t) {
+                    const bool held = t < n_keys && t % 11 != 4;
+                    if (held) lane_mask[t / 16] |= static_cast<uint16_t>(1u << (t % 16));
+                    page_ptrs[t / 16] = pages[t / 16].data();
+                    for (int i = 0; i < kv_dim; ++i)
+                        pages[t / 16][static_cast<size_t>(i) * 16 + t % 16] = held ? slot_v[t][i] : garbage[(t + i) % 4];
+                }
+                for (int b = 0; b < n_pages; ++b)
+                    if (lane_mask[b] == 0 && b * 16 >= n_keys) page_ptrs[b] = nullptr;
                 std::uniform_real_distribution<float> ud(0.f, 1.f);
+                const size_t stride = static_cast<size_t>(n_slots) + 5;
                 std::vector<float> p(n_q * stride, 0.f);
                 for (int qi = 0; qi < n_q; ++qi)
                     for (int t = 0; t < n_keys; ++t)
-                        p[qi * stride + t] = (t * 7 + qi) % 5 == 2 ? 0.f : fp16_to_f32(f32_to_fp16(ud(rng) / n_keys));
+                        if (lane_mask[t / 16] >> (t % 16) & 1)
+                            p[qi * stride + t] = (t * 7 + qi) % 5 == 2 ? 0.f : fp16_to_f32(f32_to_fp16(ud(rng) / n_keys));
+                // The one-head row form over the same slots (free ones with probability 0 are skipped).
                 std::vector<std::vector<float>> want(n_q, std::vector<float>(head_dim));
                 std::vector<float> scratch(64 * head_dim);
+                std::vector<uint16_t> zero_row(kv_dim, 0);
                 for (int qi = 0; qi < n_q; ++qi) {
-                    std::vector<const uint16_t*> rows(n_keys);
-                    for (int t = 0; t < n_keys; ++t) rows[t] = v_rows[t] + offset;
-                    k.weighted_sum_v_decode(p.data() + qi * stride, rows.data(), n_keys, head_dim, scratch.data(),
+                    std::vector<const uint16_t*> rows(n_slots);
+                    for (int t = 0; t < n_slots; ++t) rows[t] = (t < n_keys ? slot_v[t].data() : zero_row.data()) + offset;
+                    k.weighted_sum_v_decode(p.data() + qi * stride, rows.data(), n_slots, head_dim, scratch.data(),
                                             want[qi].data());
                 }
                 for (int block : {16, 32, head_dim}) {
-                    std::vector<float> out(n_q * head_dim, -1.f), heads_scratch(n_q * 64 * block);
+                    std::vector<float> out(n_q * head_dim, -1.f), pages_scratch(std::min(n_q, 4) * 64 * block);
                     for (int d0 = 0; d0 < head_dim; d0 += block)
-                        k.weighted_sum_v_decode_heads(p.data(), stride, n_q, v_rows.data(), offset, n_keys, d0,
-                                                      d0 + block, heads_scratch.data(), out.data(), head_dim);
+                        k.weighted_sum_v_decode_pages(p.data(), stride, n_q, page_ptrs.data(), lane_mask.data(),
+                                                      offset * 16, n_slots, d0, d0 + block, pages_scratch.data(),
+                                                      out.data(), head_dim);
                     for (int qi = 0; qi < n_q; ++qi)
                         EXPECT_EQ(bits(std::vector<float>(out.begin() + qi * head_dim, out.begin() + (qi + 1) * head_dim)),
                                   bits(want[qi]))
-                            << "weighted_sum_v_decode_heads head " << qi << " keys " << n_keys << " block " << block;
+                            << "weighted_sum_v_decode_pages head " << qi << " keys " << n_keys << " slots " << n_slots
+                            << " block " << block;
                 }
             }
+        }
+    }
+}
+
+// Decode's scores over K held in pages of 16 slots transposed give
+// dot_f16_decode's bits for every slot of a page that counts, for head sizes
+// with and without a remainder past the 64s; pages whose mask is 0 are not read.
+TEST_P(SimdLevels, PagedDecodeScoresGiveTheRowFormsBits) {
+    const CpuKernels& k = cpu_kernels(GetParam());
+    std::mt19937 rng(37);
+    for (int head_dim : {64, 80, 128, 256}) {
+        for (int n_q : {1, 3}) {
+            const int n_heads_kv = 2, kv_dim = n_heads_kv * head_dim, n_pages = 5;
+            std::vector<std::vector<uint16_t>> slot_k(n_pages * 16);
+            std::vector<std::vector<uint16_t>> pages(n_pages, std::vector<uint16_t>(static_cast<size_t>(kv_dim) * 16));
+            for (int t = 0; t < n_pages * 16; ++t) {
+                slot_k[t] = f16_row(kv_dim, rng, 1.f);
+                for (int i = 0; i < kv_dim; ++i) pages[t / 16][static_cast<size_t>(i) * 16 + t % 16] = slot_k[t][i];
+            }
+            const std::vector<uint16_t> lane_mask = {0xFFFF, 0x0000, 0x8001, 0xFFFF, 0x00F0};
+            std::vector<const uint16_t*> page_ptrs(n_pages);
+            for (int b = 0; b < n_pages; ++b) page_ptrs[b] = lane_mask[b] == 0 ? nullptr : pages[b].data();
+            const auto q = f16_valued(n_heads_kv * n_q * head_dim, rng, 1.f);  // [KV head][query head][d]
+            const size_t stride = static_cast<size_t>(n_pages) * 16 + 3;
+            const float scale = 0.125f;
+            std::vector<float> scores(n_heads_kv * n_q * stride, -1.f);
+            k.scores_f16_decode_pages(q.data(), n_heads_kv, n_q, page_ptrs.data(), lane_mask.data(), 0, 2, head_dim,
+                                      scale, scores.data(), stride);
+            k.scores_f16_decode_pages(q.data(), n_heads_kv, n_q, page_ptrs.data(), lane_mask.data(), 2, n_pages,
+                                      head_dim, scale, scores.data(), stride);
+            for (int h = 0; h < n_heads_kv * n_q; ++h)
+                for (int t = 0; t < n_pages * 16; ++t) {
+                    const float got = scores[h * stride + t];
+                    if (lane_mask[t / 16] == 0) {
+                        ASSERT_EQ(bits(got), bits(-1.f)) << "a page with no slot was written";
+                        continue;
+                    }
+                    const size_t kv_head = static_cast<size_t>(h / n_q);
+                    ASSERT_EQ(bits(got), bits(k.dot_f16_decode(q.data() + h * head_dim,
+                                                               slot_k[t].data() + kv_head * head_dim, head_dim) * scale))
+                        << "scores_f16_decode_pages head " << h << " slot " << t << " head_dim " << head_dim;
+                }
         }
     }
 }

@@ -15,6 +15,16 @@
 namespace kvscope {
 namespace {
 size_t sz(int64_t n) { return static_cast<size_t>(n); }
+// An f16 page's 16 slots are the 16 lanes of ggml's sums (decode, and the
+// prefill's blocks of keys).
+static_assert(kPageSize == ggml_order::kLanes);
+
+// Whether the first n held slots are slots 0..n-1 in order: rank j in slot j.
+bool held_in_slot_order(const std::vector<int32_t>& held, int n) {
+    for (int j = 0; j < n; ++j)
+        if (held[sz(j)] != j) return false;
+    return true;
+}
 }  // namespace
 
 CpuBackend::CpuBackend(const Model& model, int n_threads)
@@ -123,6 +133,28 @@ void CpuBackend::convert_held_kv(int32_t layer, const KvCache& cache, const CpuK
     const int64_t n_blocks = (static_cast<int64_t>(held.size()) + kBlock - 1) / kBlock;
     kt_f32_.assign(sz(n_blocks) * kBlock * kv_dim, 0.0f);  // padded keys stay 0
     vt_f32_.assign(sz(n_blocks) * kBlock * kv_dim, 0.0f);
+    if (storage.transposed() && !rotate && held_in_slot_order(held, static_cast<int>(held.size()))) {
+        // Slot j holds rank j, and an f16 page is already a block of 16 keys
+        // transposed: each KV head's part converts as it lies.
+        const int64_t n_held = static_cast<int64_t>(held.size());
+        pool_.parallel_for(n_blocks, [&](int64_t b0, int64_t b1, int) {
+            for (int64_t b = b0; b < b1; ++b) {
+                const int lanes = static_cast<int>(std::min<int64_t>(kBlock, n_held - b * kBlock));
+                for (int32_t h = 0; h < cfg_.n_head_kv; ++h) {
+                    const size_t from = sz(h) * hd * kBlock, to = (sz(h) * sz(n_blocks) + sz(b)) * hd * kBlock;
+                    const uint16_t* kp = storage.k_page_f16(layer, 0, static_cast<int32_t>(b)) + from;
+                    const uint16_t* vp = storage.v_page_f16(layer, 0, static_cast<int32_t>(b)) + from;
+                    for (size_t i = 0; i < hd * kBlock; ++i) {
+                        // Lanes past the held slots stay 0, whatever a free slot's bytes hold.
+                        if (static_cast<int>(i % kBlock) >= lanes) continue;
+                        kt_f32_[to + i] = fp16_to_f32(kp[i]);
+                        vt_f32_[to + i] = fp16_to_f32(vp[i]);
+                    }
+                }
+            }
+        });
+        return;
+    }
     pool_.parallel_for(n_blocks, [&](int64_t b0, int64_t b1, int) {
         std::vector<float> k(kv_dim), v(kv_dim);  // one slot: [n_head_kv][head_dim]
         for (int64_t j = b0 * kBlock; j < std::min<int64_t>(b1 * kBlock, static_cast<int64_t>(held.size())); ++j) {
@@ -231,6 +263,12 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
 
 void CpuBackend::attention_decode(int32_t layer, int visible, int n_padded, const KvCache& cache,
                                   const CpuKvStorage& storage, std::vector<QueryAttention>* capture) {
+    // An f16 cache's pages hold K and V transposed (cpu_kv_storage.h): the 16
+    // slots of a page are the 16 lanes of llama.cpp's sums, and the sums run
+    // in slot order, as llama.cpp's run over its cache cells with the free ones
+    // masked. In a cache that never evicted, slot j holds rank j and that is
+    // llama.cpp's order exactly; otherwise the scores are moved to rank order
+    // for the softmax (and the capture), and the probabilities back to slots.
     const std::vector<int32_t>& held = cache.held_slots(layer);
     const int32_t hd = cfg_.head_dim;
     const int32_t group = cfg_.gqa_group();  // query heads per KV head
@@ -241,59 +279,75 @@ void CpuBackend::attention_decode(int32_t layer, int visible, int n_padded, cons
     decode_q16_.resize(sz(cfg_.q_dim()));
     std::copy(q_.begin(), q_.begin() + cfg_.q_dim(), decode_q16_.begin());
     kern.round_to_f16_values(decode_q16_.data(), cfg_.q_dim());
-    decode_k_rows_.assign(sz(n_padded), nullptr);
-    decode_v_rows_.assign(sz(n_padded), nullptr);
     decode_scores_.resize(sz(cfg_.n_head) * stride);
 
-    // 1. Scores, split over keys: each key's dot is a sum of its own.
-    pool_.parallel_for(visible, [&](int64_t j0, int64_t j1, int) {
-        for (int64_t j = j0; j < j1; ++j) {
-            decode_k_rows_[sz(j)] = storage.k_f16(layer, 0, held[sz(j)]);
-            decode_v_rows_[sz(j)] = storage.v_f16(layer, 0, held[sz(j)]);
-        }
-        // In chunks of keys, every KV head of a chunk in turn: a slot's K row
-        // (all its KV heads) is read from memory once.
-        constexpr int64_t kChunk = 32;
-        const size_t k_row_bytes = storage.slot_bytes(layer);
-        for (int64_t c = j0; c < j1; c += kChunk) {
-            const int n = static_cast<int>(std::min(kChunk, j1 - c));
-            // The next chunk's K rows start on their way from memory meanwhile.
-            for (int64_t j = c + kChunk; j < std::min(j1, c + 2 * kChunk); ++j)
-                for (size_t b = 0; b < k_row_bytes; b += 64)
-                    __builtin_prefetch(reinterpret_cast<const char*>(decode_k_rows_[sz(j)]) + b);
-            for (int32_t g = 0; g < cfg_.n_head_kv; ++g)
-                kern.scores_f16_decode(decode_q16_.data() + sz(g) * sz(group) * sz(hd), group,
-                                       decode_k_rows_.data() + c, sz(g) * sz(hd), n, hd, scale,
-                                       decode_scores_.data() + sz(g) * sz(group) * stride + sz(c), stride);
-        }
+    // The pages in slot order and which of their slots count.
+    const bool slot_is_rank = held_in_slot_order(held, visible);
+    int32_t slot_end = 0;  // one past the highest slot that counts
+    for (int j = 0; j < visible; ++j) slot_end = std::max(slot_end, held[sz(j)] + 1);
+    const int n_slots = slot_is_rank ? n_padded : ggml_order::padded_keys(slot_end);
+    const int32_t n_pages = n_slots / kPageSize;
+    const int32_t allocated = storage.pages(layer, 0);
+    decode_lane_mask_.assign(sz(n_pages), 0);
+    decode_k_pages_.resize(sz(n_pages));
+    decode_v_pages_.resize(sz(n_pages));
+    for (int32_t b = 0; b < n_pages; ++b) {
+        decode_k_pages_[sz(b)] = b < allocated ? storage.k_page_f16(layer, 0, b) : nullptr;
+        decode_v_pages_[sz(b)] = b < allocated ? storage.v_page_f16(layer, 0, b) : nullptr;
+    }
+    for (int j = 0; j < visible; ++j) {
+        const int32_t slot = held[sz(j)];
+        decode_lane_mask_[sz(slot / kPageSize)] |= static_cast<uint16_t>(1u << (slot % kPageSize));
+    }
+    // Scores and probabilities by slot: [n_head][n_slots].
+    float* by_slot = decode_scores_.data();
+    size_t slot_stride = stride;
+    if (!slot_is_rank) {
+        decode_slot_values_.resize(sz(cfg_.n_head) * sz(n_slots));
+        by_slot = decode_slot_values_.data();
+        slot_stride = sz(n_slots);
+    }
+
+    // 1. Scores, split over pages: each slot's dot is a sum of its own.
+    pool_.parallel_for(n_pages, [&](int64_t b0, int64_t b1, int) {
+        kern.scores_f16_decode_pages(decode_q16_.data(), cfg_.n_head_kv, group, decode_k_pages_.data(),
+                                     decode_lane_mask_.data(), static_cast<int>(b0), static_cast<int>(b1), hd, scale,
+                                     by_slot, slot_stride);
     });
-    // 2. Softmax per head; the capture keeps the probabilities themselves,
-    //    P·V reads them rounded to f16 to meet the f16 V cache.
+    // 2. Softmax per head in rank order; the capture keeps the probabilities
+    //    themselves, P·V reads them rounded to f16 to meet the f16 V cache.
     pool_.parallel_for(cfg_.n_head, [&](int64_t h0, int64_t h1, int) {
         for (int64_t h = h0; h < h1; ++h) {
             float* scores = decode_scores_.data() + sz(h) * stride;
+            float* slots = by_slot + sz(h) * slot_stride;
+            if (!slot_is_rank)
+                for (int j = 0; j < visible; ++j) scores[j] = slots[sz(held[sz(j)])];
             std::fill(scores + visible, scores + n_padded, -INFINITY);  // masked and padded keys
             kern.softmax(scores, n_padded);
             if (capture != nullptr)
                 std::copy(scores, scores + visible, (*capture)[0].layers[sz(layer)].probs.data() + sz(h) * sz(visible));
             kern.round_to_f16_values(scores, visible);
+            if (!slot_is_rank) {
+                std::fill(slots, slots + n_slots, 0.0f);  // free slots weigh nothing
+                for (int j = 0; j < visible; ++j) slots[sz(held[sz(j)])] = scores[j];
+            }
         }
     });
-    // 3. P·V, split over KV heads and blocks of output dimensions (each
-    //    dimension is a sum of its own), every V row converted once for the
-    //    query heads of its group.
+    // 3. P·V over the V pages, split over KV heads and blocks of output
+    //    dimensions (each dimension is a sum of its own).
     const int32_t d_block = hd % 32 == 0 ? 32 : 16;
     const int32_t blocks = hd / d_block;
     pool_.parallel_for(int64_t{cfg_.n_head_kv} * blocks, [&](int64_t i0, int64_t i1, int thread) {
         AttentionScratch& sc = attention_scratch_[sz(thread)];
-        sc.v_acc.resize(sz(group) * 64 * sz(d_block));
+        sc.v_acc.resize(sz(std::min(group, 4)) * 64 * sz(d_block));
         for (int64_t i = i0; i < i1; ++i) {
             const int32_t g = static_cast<int32_t>(i / blocks);
             const int32_t d0 = static_cast<int32_t>(i % blocks) * d_block;
             const size_t first_head = sz(g) * sz(group);
-            kern.weighted_sum_v_decode_heads(decode_scores_.data() + first_head * stride, stride, group,
-                                             decode_v_rows_.data(), sz(g) * sz(hd), n_padded, d0, d0 + d_block,
-                                             sc.v_acc.data(), attn_out_.data() + first_head * sz(hd), sz(hd));
+            kern.weighted_sum_v_decode_pages(by_slot + first_head * slot_stride, slot_stride, group,
+                                             decode_v_pages_.data(), decode_lane_mask_.data(),
+                                             sz(g) * sz(hd) * kPageSize, n_slots, d0, d0 + d_block, sc.v_acc.data(),
+                                             attn_out_.data() + first_head * sz(hd), sz(hd));
         }
     });
 }
@@ -422,8 +476,9 @@ BackendMemory CpuBackend::memory() const {
     for (const auto& sc : attention_scratch_)
         m.scratch_bytes += sc.scores.capacity() * sizeof(float) + sc.v_acc.capacity() * sizeof(float) +
                            sc.q16.capacity() * sizeof(float);
-    m.scratch_bytes += (decode_q16_.capacity() + decode_scores_.capacity()) * sizeof(float) +
-                       (decode_k_rows_.capacity() + decode_v_rows_.capacity()) * sizeof(void*);
+    m.scratch_bytes += (decode_q16_.capacity() + decode_scores_.capacity() + decode_slot_values_.capacity()) * sizeof(float) +
+                       (decode_k_pages_.capacity() + decode_v_pages_.capacity()) * sizeof(void*) +
+                       decode_lane_mask_.capacity() * sizeof(uint16_t);
     for (const auto& q : xq_) m.scratch_bytes += q.bytes.capacity();
     m.device_used = current_rss_bytes();
     m.device_total = total_ram_bytes();

@@ -74,14 +74,16 @@ private:
     std::vector<float> rope_sin_; // [T][rope_dim / 2]
     struct AttentionScratch {
         std::vector<float> scores;            // [keys, padded to 32]  one attention row
-        std::vector<float> v_acc;             // [64][head_dim] lane accumulators of P·V (decode: [group][64][d block])
+        std::vector<float> v_acc;             // [64][head_dim] lane accumulators of P·V (decode: [≤ 4 heads][d block][64])
         std::vector<float> q16;               // [head_dim]            query rounded to f16 values
     };
     std::vector<AttentionScratch> attention_scratch_;  // [thread]
     std::vector<float> decode_q16_;                 // [n_head][head_dim]   the query as f16 values (decode)
-    std::vector<const uint16_t*> decode_k_rows_;    // [keys, padded]       each held slot's K (f16)
-    std::vector<const uint16_t*> decode_v_rows_;    // [keys, padded]       and V
-    std::vector<float> decode_scores_;              // [n_head][keys, padded] scores, then probabilities
+    std::vector<float> decode_scores_;              // [n_head][keys, padded] scores, then probabilities (by rank)
+    std::vector<float> decode_slot_values_;         // [n_head][slots, padded] the same by slot (when slot != rank)
+    std::vector<const uint16_t*> decode_k_pages_;   // [slots / 16]         each page's K (f16, transposed)
+    std::vector<const uint16_t*> decode_v_pages_;   // [slots / 16]         and V
+    std::vector<uint16_t> decode_lane_mask_;        // [slots / 16]         bit i: slot 16b + i counts in P·V
     std::vector<int> visible_scratch_;                 // [T] keys each query token sees
     std::vector<int32_t> slot_scratch_;                // [n_layer][T] the slot of each token's position
     // K and V cache of one layer as floats (batches only), in blocks of 16 keys transposed, the layout of

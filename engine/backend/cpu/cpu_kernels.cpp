@@ -21,7 +21,7 @@ const CpuKernels kScalar = {
     go::scalar::dot_f16_decode, go::scalar::dot_prefill_f32, go::scalar::scores_prefill_f32,
     go::scalar::weighted_sum_v_prefill_f32, go::scalar::weighted_sum_v_prefill_blocked,
     go::scalar::softmax, go::scalar::round_to_f16_values, go::scalar::weighted_sum_v_decode,
-    go::scalar::scores_f16_decode, go::scalar::weighted_sum_v_decode_heads, go::scalar::swiglu,
+    go::scalar::scores_f16_decode_pages, go::scalar::weighted_sum_v_decode_pages, go::scalar::swiglu,
 };
 
 #if KVSCOPE_X86_SIMD
@@ -35,7 +35,7 @@ const CpuKernels kAvx2 = {
     go::avx2::dot_f16_decode, go::avx2::dot_prefill_f32, go::avx2::scores_prefill_f32,
     go::avx2::weighted_sum_v_prefill_f32, go::avx2::weighted_sum_v_prefill_blocked,
     go::avx2::softmax, go::avx2::round_to_f16_values, go::avx2::weighted_sum_v_decode,
-    go::avx2::scores_f16_decode, go::avx2::weighted_sum_v_decode_heads, go::avx2::swiglu,
+    go::avx2::scores_f16_decode_pages, go::avx2::weighted_sum_v_decode_pages, go::avx2::swiglu,
 };
 
 // AVX-512: the quantised dots are the AVX2 ones (integer work that 512-bit
@@ -50,7 +50,7 @@ const CpuKernels kAvx512 = {
     go::avx512::dot_f16_decode, go::avx512::dot_prefill_f32, go::avx512::scores_prefill_f32,
     go::avx512::weighted_sum_v_prefill_f32, go::avx512::weighted_sum_v_prefill_blocked,
     go::avx512::softmax, go::avx512::round_to_f16_values, go::avx512::weighted_sum_v_decode,
-    go::avx512::scores_f16_decode, go::avx512::weighted_sum_v_decode_heads, go::avx512::swiglu,
+    go::avx512::scores_f16_decode_pages, go::avx512::weighted_sum_v_decode_pages, go::avx512::swiglu,
 };
 #endif
 

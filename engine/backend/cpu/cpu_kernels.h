@@ -38,11 +38,12 @@ struct CpuKernels {
     void (*round_to_f16_values)(float* x, int64_t n);
     void (*weighted_sum_v_decode)(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim,
                                   float* scratch, float* out);
-    void (*scores_f16_decode)(const float* q, int n_q, const uint16_t* const* k_rows, size_t k_offset, int n_keys,
-                              int n, float scale, float* scores, size_t scores_stride);
-    void (*weighted_sum_v_decode_heads)(const float* p, size_t p_stride, int n_q, const uint16_t* const* v_rows,
-                                        size_t v_offset, int n_keys, int d0, int d1, float* scratch, float* out,
-                                        size_t out_stride);
+    void (*scores_f16_decode_pages)(const float* q, int n_kv_heads, int n_q, const uint16_t* const* k_pages,
+                                    const uint16_t* lane_mask, int b0, int b1, int n, float scale, float* scores,
+                                    size_t scores_stride);
+    void (*weighted_sum_v_decode_pages)(const float* p, size_t p_stride, int n_q, const uint16_t* const* v_pages,
+                                        const uint16_t* lane_mask, size_t v_offset, int n_slots, int d0, int d1,
+                                        float* scratch, float* out, size_t out_stride);
     void (*swiglu)(const float* gate, const float* up, float* out, int64_t n);
 };
 

@@ -29,7 +29,14 @@ CpuKvStorage::CpuKvStorage(const KvLayout& layout) : KvStorage(layout) {
     first_stream_.resize(sz(layout.shape.n_layer));
     for (int32_t l = 0; l < layout.shape.n_layer; ++l) {
         first_stream_[sz(l)] = static_cast<int32_t>(streams_.size());
-        streams_.resize(streams_.size() + sz(layout.groups(l)));
+        // Address space for the layer's capacity, rounded up to whole pages.
+        const size_t reserve = sz((layout.layer_capacity[sz(l)] + kPageSize - 1) / kPageSize) * page_bytes(l);
+        for (int32_t g = 0; g < layout.groups(l); ++g) {
+            Stream s;
+            s.k = ReservedMemory(reserve);
+            s.v = ReservedMemory(reserve);
+            streams_.push_back(std::move(s));
+        }
     }
 }
 
@@ -43,44 +50,58 @@ size_t CpuKvStorage::slot_bytes(int32_t layer) const {
 
 void CpuKvStorage::ensure_slots(int32_t layer, int32_t group, int32_t n_slots) {
     Stream& s = streams_.at(sz(first_stream_.at(sz(layer)) + group));
-    const size_t pages = sz((n_slots + kPageSize - 1) / kPageSize);
-    const size_t page_bytes = sz(kPageSize) * slot_bytes(layer);
-    while (s.pages.size() < pages) {
-        Page p;
-        // Zeroed: a slot's bytes are always a valid value, even before it is written.
-        p.k = std::make_unique<uint8_t[]>(page_bytes);
-        p.v = std::make_unique<uint8_t[]>(page_bytes);
-        s.pages.push_back(std::move(p));
-    }
+    const int32_t pages = (n_slots + kPageSize - 1) / kPageSize;
+    if (sz(pages) * page_bytes(layer) > s.k.size())
+        throw Error("KV storage: " + std::to_string(n_slots) + " slots asked of layer " + std::to_string(layer) +
+                    ", whose capacity is " + std::to_string(layout().layer_capacity[sz(layer)]));
+    // The reserved range is zeroed where never written: a slot's bytes are
+    // always a valid value, even before it is written.
+    s.pages = std::max(s.pages, pages);
 }
 
 size_t CpuKvStorage::allocated_bytes() const {
     size_t total = 0;
     for (int32_t l = 0; l < layout().shape.n_layer; ++l)
         for (int32_t g = 0; g < layout().groups(l); ++g)
-            total += streams_[sz(first_stream_[sz(l)] + g)].pages.size() * 2 * sz(kPageSize) * slot_bytes(l);
+            total += sz(streams_[sz(first_stream_[sz(l)] + g)].pages) * 2 * page_bytes(l);
     return total;
 }
 
-uint8_t* CpuKvStorage::at(int32_t layer, int32_t group, int32_t slot, bool value) const {
-    const Stream& s = streams_[sz(first_stream_[sz(layer)] + group)];
-    const Page& p = s.pages[sz(slot / kPageSize)];
-    return (value ? p.v : p.k).get() + sz(slot % kPageSize) * slot_bytes(layer);
+const CpuKvStorage::Stream& CpuKvStorage::stream(int32_t layer, int32_t group) const {
+    return streams_[sz(first_stream_[sz(layer)] + group)];
 }
+
+int32_t CpuKvStorage::pages(int32_t layer, int32_t group) const { return stream(layer, group).pages; }
+
+uint8_t* CpuKvStorage::at(int32_t layer, int32_t group, int32_t slot, bool value) const {
+    const Stream& s = stream(layer, group);
+    return (value ? s.v : s.k).data() + sz(slot) * slot_bytes(layer);  // pages lie one after the other
+}
+
+uint16_t* CpuKvStorage::page_f16(int32_t layer, int32_t group, int32_t page, bool value) const {
+    const Stream& s = stream(layer, group);
+    return reinterpret_cast<uint16_t*>((value ? s.v : s.k).data() + sz(page) * page_bytes(layer));
+}
+
+namespace {
+// An f16 V page's element i of slot lane ([slot values][kPageSize]).
+size_t transposed_at(int64_t i, int32_t lane) { return sz(i) * sz(kPageSize) + sz(lane); }
+}  // namespace
 
 void CpuKvStorage::store(int32_t layer, int32_t group, int32_t slot, const float* k_in, const float* v_in) {
     const int64_t n = slot_values(layer);
     switch (layout().type) {
         case KvValueType::F32:
-            std::copy(k_in, k_in + n, reinterpret_cast<float*>(k(layer, group, slot)));
-            std::copy(v_in, v_in + n, reinterpret_cast<float*>(v(layer, group, slot)));
+            std::copy(k_in, k_in + n, reinterpret_cast<float*>(at(layer, group, slot, false)));
+            std::copy(v_in, v_in + n, reinterpret_cast<float*>(at(layer, group, slot, true)));
             break;
         case KvValueType::F16: {
-            auto* kd = reinterpret_cast<uint16_t*>(k(layer, group, slot));
-            auto* vd = reinterpret_cast<uint16_t*>(v(layer, group, slot));
+            uint16_t* kd = page_f16(layer, group, slot / kPageSize, false);
+            uint16_t* vd = page_f16(layer, group, slot / kPageSize, true);
+            const int32_t lane = slot % kPageSize;
             for (int64_t i = 0; i < n; ++i) {
-                kd[i] = f32_to_fp16(k_in[i]);
-                vd[i] = f32_to_fp16(v_in[i]);
+                kd[transposed_at(i, lane)] = f32_to_fp16(k_in[i]);
+                vd[transposed_at(i, lane)] = f32_to_fp16(v_in[i]);
             }
             break;
         }
@@ -89,20 +110,23 @@ void CpuKvStorage::store(int32_t layer, int32_t group, int32_t slot, const float
             // activations quantised for Q8_0 weights.
             QuantizedVector q;
             quantize_for_dot(TensorType::Q8_0, k_in, n, q);
-            std::copy(q.bytes.begin(), q.bytes.end(), k(layer, group, slot));
+            std::copy(q.bytes.begin(), q.bytes.end(), at(layer, group, slot, false));
             quantize_for_dot(TensorType::Q8_0, v_in, n, q);
-            std::copy(q.bytes.begin(), q.bytes.end(), v(layer, group, slot));
+            std::copy(q.bytes.begin(), q.bytes.end(), at(layer, group, slot, true));
             break;
         }
     }
 }
 
-void CpuKvStorage::load_k(int32_t layer, int32_t group, int32_t slot, float* out) const {
-    dequantize_row(storage_type(layout().type), k(layer, group, slot), out, slot_values(layer));
-}
-
-void CpuKvStorage::load_v(int32_t layer, int32_t group, int32_t slot, float* out) const {
-    dequantize_row(storage_type(layout().type), v(layer, group, slot), out, slot_values(layer));
+void CpuKvStorage::load(int32_t layer, int32_t group, int32_t slot, bool value, float* out) const {
+    const int64_t n = slot_values(layer);
+    if (transposed()) {
+        const uint16_t* page = page_f16(layer, group, slot / kPageSize, value);
+        const int32_t lane = slot % kPageSize;
+        for (int64_t i = 0; i < n; ++i) out[i] = fp16_to_f32(page[transposed_at(i, lane)]);
+        return;
+    }
+    dequantize_row(storage_type(layout().type), at(layer, group, slot, value), out, n);
 }
 
 void CpuKvStorage::key_norms(int32_t layer, int32_t group, const std::vector<int32_t>& slots, float* out) const {

@@ -54,16 +54,23 @@ inline int padded_keys(int n) { return (n + kKvPadding - 1) / kKvPadding * kKvPa
        and at most 256), p already rounded to f16 (as values). scratch: at least 64 × head_dim floats. */        \
     void weighted_sum_v_decode(const float* p, const uint16_t* const* v_rows, int n_keys, int head_dim,           \
                                float* scratch, float* out);                                                       \
-    /* The decode attention of n_q query heads that share one KV head (GQA), the same bits as the one-head     \
-       kernels above. scores[qi·scores_stride + j] = dot_f16_decode(q + qi·n, k_rows[j] + k_offset, n) · scale   \
-       for j < n_keys (n <= 256): */                                                                              \
-    void scores_f16_decode(const float* q, int n_q, const uint16_t* const* k_rows, size_t k_offset, int n_keys,   \
-                           int n, float scale, float* scores, size_t scores_stride);                              \
-    /* weighted_sum_v_decode of p + qi·p_stride over the rows v_rows[t] + v_offset, only for the output         \
-       dimensions [d0, d1) (multiples of 16), into out[qi·out_stride + d]; scratch: n_q × 64 × (d1 − d0). */    \
-    void weighted_sum_v_decode_heads(const float* p, size_t p_stride, int n_q, const uint16_t* const* v_rows,   \
-                                     size_t v_offset, int n_keys, int d0, int d1, float* scratch, float* out,    \
-                                     size_t out_stride);                                                          \
+    /* dot_f16_decode over K held in pages of 16 slots transposed (f16): element i of KV head g of slot     \
+       16b + s at k_pages[b][(g·n + i)·16 + s]; q holds [n_kv_heads][n_q][n] (n_q query heads per KV head). For  \
+       the pages b in [b0, b1) whose lane_mask[b] is not 0 (the others are not read), scores[(g·n_q + qi)·       \
+       scores_stride + 16b + s] = dot_f16_decode(that query, that slot's key of head g, n) · scale, for all 16    \
+       slots (a slot that does not count gets whatever its bytes give). n <= 256. */                             \
+    void scores_f16_decode_pages(const float* q, int n_kv_heads, int n_q, const uint16_t* const* k_pages,        \
+                                 const uint16_t* lane_mask, int b0, int b1, int n, float scale, float* scores,   \
+                                 size_t scores_stride);                                                            \
+    /* weighted_sum_v_decode's sums for n_q query heads sharing one KV head, over V held in pages of 16 slots   \
+       transposed (f16): value d of slot 16b + i at v_pages[b][v_offset + d·16 + i]; p[qi·p_stride + t] is slot  \
+       t's probability (t < n_slots, a multiple of 16). Bit i of lane_mask[b] says whether slot 16b + i counts:  \
+       the others weigh nothing whatever their bytes hold (a page whose mask is 0 is not read and may be        \
+       nullptr). Only the output dimensions [d0, d1), into out[qi·out_stride + d];                              \
+       scratch: min(n_q, 4) × 64 × (d1 − d0) floats. */                                                         \
+    void weighted_sum_v_decode_pages(const float* p, size_t p_stride, int n_q, const uint16_t* const* v_pages,   \
+                                     const uint16_t* lane_mask, size_t v_offset, int n_slots, int d0, int d1,    \
+                                     float* scratch, float* out, size_t out_stride);                              \
     /* out[i] = silu(gate[i]) · up[i], silu(z) = z / (1 + e^−z), ggml_vec_silu_f32's exp. */                      \
     void swiglu(const float* gate, const float* up, float* out, int64_t n);                                       \
     }
