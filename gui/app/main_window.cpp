@@ -411,6 +411,10 @@ void MainWindow::connectController() {
     SessionHistory& h = c.history();
     connect(&h, &SessionHistory::reset, this, &MainWindow::onHistoryReset);
     connect(&h, &SessionHistory::entryAdded, this, &MainWindow::onEntryAdded);
+    connect(&h, &SessionHistory::matrixReady, this, [this](const QString& error) {
+        if (!error.isEmpty()) showError(tr("Cannot show this heatmap"), error);
+        showMatrix();
+    });
     connect(&c, &SessionController::modelLoaded, this, [this](const QString& path, double ms) {
         const Model& m = *controller_.model();
         model_info_->setModel(m, path);

@@ -111,6 +111,7 @@ private:
     void renderFrame();        // the frame timer: redraw what changed (timed)
     void drawFrame();
     void refreshHeatmap(bool rebuild);
+    void showMatrix();         // the history's matrix (built, or installed by matrixReady) into the heatmap
     void requestThumbnails();  // for the shown entry
     void refreshTokenText(const std::vector<LayerCacheView>& views);
     void refreshStatus();

@@ -246,6 +246,13 @@ QString MainWindow::figureCaption(bool with_view) const {
 }
 
 QString MainWindow::exportHeatmap(const QString& path) {
+    if (controller_.history().matrixPending()) {  // it shows the previous layer/heads, not the caption's
+        const QString m = tr("The heatmap of layer %1 · %2 is still being built; export it once it is shown.")
+                              .arg(selectedLayer())
+                              .arg(describe(headSelection()));
+        showError(tr("Cannot export the heatmap"), m);
+        return m;
+    }
     const QString error = path.endsWith(".csv", Qt::CaseInsensitive) ? heatmap_->exportCsv(path)
                                                                      : heatmap_->exportImage(path, figureCaption(true));
     if (!error.isEmpty()) showError(tr("Cannot export the heatmap"), error);
