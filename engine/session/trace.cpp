@@ -341,8 +341,12 @@ bool Trace::drop_one(size_t& cursor, bool interior) {
     return false;
 }
 
+void Trace::resume_budget() {
+    if (budget_pauses_ > 0 && --budget_pauses_ == 0) enforce_budget();
+}
+
 void Trace::enforce_budget() {
-    if (bytes_ <= options_.budget_bytes) return;
+    if (budget_pauses_ > 0 || bytes_ <= options_.budget_bytes) return;
     if (!reached_) {
         reached_ = true;
         reached_at_ = static_cast<int32_t>(steps_.size()) - 1;  // the step just added; -1 = the prefill

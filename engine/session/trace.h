@@ -123,6 +123,14 @@ public:
     // Whether step i (or the prefill) still holds layer `layer`'s attention.
     bool attention_kept(size_t i, int32_t layer) const;
 
+    // Holds off the budget rule (calls nest): stores go on and nothing is
+    // dropped until the last resume_budget(), which applies the rule. A writer
+    // that copies the trace out piece by piece while others store steps
+    // (export_trace_shared) pauses it, so the entries it has not copied yet stay
+    // as they were; meanwhile the trace may pass its budget by the steps stored.
+    void pause_budget() { ++budget_pauses_; }
+    void resume_budget();
+
     uint64_t bytes_used() const { return bytes_; }
     bool budget_reached() const { return reached_; }
     int32_t budget_reached_at() const { return reached_at_; }  // step index when first reached; -1 = the prefill
@@ -154,6 +162,7 @@ private:
     int32_t reached_at_ = -1;
     size_t interior_cursor_ = 0;  // entries before it hold no middle-layer attention
     size_t edge_cursor_ = 0;      // entries before it hold no attention at all
+    int32_t budget_pauses_ = 0;   // > 0: the budget rule waits (pause_budget)
 };
 
 // Bytes one stored entry takes (vector capacities plus the fixed parts).

@@ -24,16 +24,8 @@ void put_u32(AtomicFile& f, uint32_t v) { f.write(&v, 4); }
 void put_i32(AtomicFile& f, int32_t v) { f.write(&v, 4); }
 
 void write_entry(AtomicFile& f, const StoredEntry& e) {
-    put_u32(f, static_cast<uint32_t>(e.queries.size()));
-    for (const StoredQuery& q : e.queries) {
-        put_i32(f, q.position);
-        for (const StoredLayerAttention& l : q.layers) {
-            put_u32(f, static_cast<uint32_t>(l.keys.size() / 2));
-            f.write(l.keys.data(), l.keys.size() * sizeof(int32_t));
-            put_u32(f, static_cast<uint32_t>(l.codes.size()));
-            f.write(l.codes.data(), l.codes.size());
-        }
-    }
+    write_attention_query_count(f, e.queries.size());
+    for (const StoredQuery& q : e.queries) write_attention_query(f, q);
 }
 
 // Reads with bounds checks against the file's size.
@@ -108,19 +100,36 @@ void read_entry(Reader& r, const TraceHeader& h, StoredEntry& e) {
 }
 }  // namespace
 
-void write_attention_file(const Trace& trace, const std::string& path) {
-    AtomicFile f(path);
-    const TraceHeader& h = trace.header();
+void write_attention_begin(AtomicFile& f, const TraceHeader& h, bool has_prefill, size_t n_steps) {
     f.write(kMagic, 4);
     put_u32(f, kVersion);
     put_u32(f, kCodecLog8);
     put_u32(f, static_cast<uint32_t>(h.n_layer));
     put_u32(f, static_cast<uint32_t>(h.n_head));
-    put_u32(f, trace.has_prefill() ? 1 : 0);
-    put_u32(f, static_cast<uint32_t>(trace.size()));
+    put_u32(f, has_prefill ? 1 : 0);
+    put_u32(f, static_cast<uint32_t>(n_steps));
+}
+
+void write_attention_query_count(AtomicFile& f, size_t n_queries) { put_u32(f, static_cast<uint32_t>(n_queries)); }
+
+void write_attention_query(AtomicFile& f, const StoredQuery& q) {
+    put_i32(f, q.position);
+    for (const StoredLayerAttention& l : q.layers) {
+        put_u32(f, static_cast<uint32_t>(l.keys.size() / 2));
+        f.write(l.keys.data(), l.keys.size() * sizeof(int32_t));
+        put_u32(f, static_cast<uint32_t>(l.codes.size()));
+        f.write(l.codes.data(), l.codes.size());
+    }
+}
+
+void write_attention_end(AtomicFile& f) { f.write(kEndMagic, 4); }
+
+void write_attention_file(const Trace& trace, const std::string& path) {
+    AtomicFile f(path);
+    write_attention_begin(f, trace.header(), trace.has_prefill(), trace.size());
     if (trace.stored_prefill()) write_entry(f, *trace.stored_prefill());
     for (size_t i = 0; i < trace.size(); ++i) write_entry(f, trace.stored_step(i));
-    f.write(kEndMagic, 4);
+    write_attention_end(f);
     f.commit();
 }
 

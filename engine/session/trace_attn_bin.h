@@ -17,10 +17,19 @@
 #include <vector>
 
 #include "session/trace.h"
+#include "util/atomic_file.h"
 
 namespace kvscope::trace_detail {
 
 void write_attention_file(const Trace& trace, const std::string& path);
+// The same in pieces, for a writer that copies the trace out a little at a
+// time: begin; then per entry (the prefill when there is one, then each of
+// the n_steps steps) its query count and its queries; then end. The caller
+// commits the file.
+void write_attention_begin(AtomicFile& f, const TraceHeader& header, bool has_prefill, size_t n_steps);
+void write_attention_query_count(AtomicFile& f, size_t n_queries);
+void write_attention_query(AtomicFile& f, const StoredQuery& query);
+void write_attention_end(AtomicFile& f);
 
 // Fills the queries of `prefill` and `steps` (whose count must match the
 // file's). Throws Error naming the file and the problem.

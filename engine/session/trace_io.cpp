@@ -1,9 +1,11 @@
 #include "session/trace_io.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -25,6 +27,138 @@ void export_trace(const Trace& trace, const std::string& prefix) {
     json_file.finish();
     trace_detail::write_attention_file(trace, prefix + ".attn.bin");
     json_file.commit();
+}
+
+namespace {
+
+uint64_t query_bytes(const trace_detail::StoredQuery& q) {
+    uint64_t n = 0;
+    for (const trace_detail::StoredLayerAttention& l : q.layers) n += l.keys.size() * sizeof(int32_t) + l.codes.size();
+    return n;
+}
+
+// The budget pause of export_trace_shared, lifted however the export ends.
+class BudgetPause {
+public:
+    BudgetPause(Trace& trace, std::mutex& mutex) : trace_(trace), mutex_(mutex) { trace_.pause_budget(); }  // under the lock
+    ~BudgetPause() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        trace_.resume_budget();
+    }
+    BudgetPause(const BudgetPause&) = delete;
+    BudgetPause& operator=(const BudgetPause&) = delete;
+
+private:
+    Trace& trace_;
+    std::mutex& mutex_;
+};
+
+}  // namespace
+
+bool export_trace_shared(Trace& trace, std::mutex& mutex, const std::string& prefix,
+                         const std::function<bool(double)>& progress) {
+    constexpr size_t kJsonSteps = 32;              // steps' metadata copied out per lock
+    constexpr uint64_t kAttentionBytes = 1 << 20;  // attention copied out per lock
+    using trace_detail::StoredEntry;
+    using trace_detail::StoredQuery;
+
+    // What is saved: the trace as it is now, its JSON without the steps, and
+    // how much attention there is to write (for the progress).
+    std::optional<BudgetPause> pause;
+    nlohmann::json doc;
+    TraceHeader header;
+    size_t n_steps = 0;
+    bool has_prefill = false;
+    uint64_t attention_total = 0;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        pause.emplace(trace, mutex);
+        header = trace.header();
+        n_steps = trace.size();
+        has_prefill = trace.has_prefill();
+        doc = trace_detail::trace_to_json_without_steps(trace);
+        if (has_prefill)
+            for (const StoredQuery& q : trace.stored_prefill()->queries) attention_total += query_bytes(q);
+        for (size_t i = 0; i < n_steps; ++i)
+            for (const StoredQuery& q : trace.stored_step(i).queries) attention_total += query_bytes(q);
+    }
+    // The JSON counts for a tenth of the work, the attention for the rest.
+    const auto report = [&](double json_done, uint64_t attention_done) {
+        if (!progress) return true;
+        const double attention = attention_total > 0 ? static_cast<double>(attention_done) / static_cast<double>(attention_total) : 1.0;
+        return progress(0.1 * json_done + 0.9 * attention);
+    };
+
+    // Each piece is copied out under the lock (its metadata and cache maps, no
+    // attention) and turned into JSON outside it: the lock is held for a
+    // small part of the time, so the threads waiting for it get it between
+    // pieces (std::mutex is not fair to them).
+    nlohmann::json& steps = doc["steps"];
+    std::vector<StoredEntry> metas;
+    for (size_t i = 0; i < n_steps;) {
+        metas.clear();
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            for (const size_t end = std::min(n_steps, i + kJsonSteps); i < end; ++i) {
+                const StoredEntry& e = trace.stored_step(i);
+                metas.push_back(StoredEntry{e.meta, e.views, {}});
+            }
+        }
+        for (const StoredEntry& e : metas) steps.push_back(trace_detail::entry_to_json(e));
+        if (!report(static_cast<double>(i) / static_cast<double>(n_steps), 0)) return false;
+    }
+    // As export_trace: the JSON is written and synced first but renamed last.
+    AtomicFile json_file(prefix + ".json");
+    json_file.write(doc.dump(1));
+    json_file.write("\n");
+    json_file.finish();
+    doc = nullptr;
+
+    AtomicFile attention_file(prefix + ".attn.bin");
+    trace_detail::write_attention_begin(attention_file, header, has_prefill, n_steps);
+    const size_t n_entries = n_steps + (has_prefill ? 1 : 0);
+    const auto entry_at = [&](size_t g) -> const StoredEntry& {  // g: 0 = the prefill when there is one
+        return has_prefill && g == 0 ? *trace.stored_prefill() : trace.stored_step(g - (has_prefill ? 1 : 0));
+    };
+    // Queries are copied out about 1 MiB at a time (a long prompt's entry
+    // alone may hold hundreds of MiB), then written outside the lock.
+    struct Piece {
+        std::optional<size_t> entry_queries;  // set where an entry begins: its query count comes first
+        std::vector<StoredQuery> queries;
+    };
+    size_t g = 0, next_query = 0;
+    uint64_t attention_done = 0;
+    while (g < n_entries) {
+        std::vector<Piece> pieces;
+        uint64_t bytes = 0;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            while (g < n_entries && bytes < kAttentionBytes) {
+                const StoredEntry& e = entry_at(g);
+                Piece piece;
+                if (next_query == 0) piece.entry_queries = e.queries.size();
+                for (; next_query < e.queries.size() && bytes < kAttentionBytes; ++next_query) {
+                    piece.queries.push_back(e.queries[next_query]);
+                    bytes += query_bytes(piece.queries.back());
+                }
+                if (next_query == e.queries.size()) {
+                    ++g;
+                    next_query = 0;
+                }
+                pieces.push_back(std::move(piece));
+            }
+        }
+        for (const Piece& piece : pieces) {
+            if (piece.entry_queries) trace_detail::write_attention_query_count(attention_file, *piece.entry_queries);
+            for (const StoredQuery& q : piece.queries) trace_detail::write_attention_query(attention_file, q);
+        }
+        attention_done += bytes;
+        if (!report(1.0, attention_done)) return false;
+    }
+    trace_detail::write_attention_end(attention_file);
+    attention_file.commit();
+    json_file.commit();
+    return true;
 }
 
 namespace {

@@ -10,6 +10,8 @@
 // and the OS error, and leave no partial file. Import refuses malformed files
 // with a one-line message naming the file and what is wrong.
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,18 @@
 namespace kvscope {
 
 void export_trace(const Trace& trace, const std::string& prefix);
+// export_trace for a trace that other threads keep using under `mutex` (the
+// desktop app's live run: the decoder stores steps, the views read entries).
+// The mutex is held only while a piece is copied out of the trace (a few
+// dozen steps' metadata, or about 1 MiB of attention), never while turning
+// it into JSON or writing.
+// The budget rule is paused meanwhile (Trace::pause_budget), so the files hold
+// the trace as it was when the export began; steps stored later are left out.
+// progress(fraction done, 0..1) is called between pieces, outside the lock;
+// when it returns false the export stops, leaves nothing behind and returns
+// false. Throws like export_trace (and leaves nothing behind either).
+bool export_trace_shared(Trace& trace, std::mutex& mutex, const std::string& prefix,
+                         const std::function<bool(double)>& progress = {});
 Trace import_trace(const std::string& prefix);
 // The same from the two files' bytes in memory (the fuzz target); `name`
 // stands for the prefix in messages.

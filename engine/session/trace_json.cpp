@@ -257,16 +257,23 @@ StoredEntry entry_from(const json& j, const TraceHeader& h) {
 }  // namespace
 
 json trace_to_json(const Trace& trace) {
-    json steps = json::array();
+    json j = trace_to_json_without_steps(trace);
+    json& steps = j["steps"];
     for (size_t i = 0; i < trace.size(); ++i) steps.push_back(entry_json(trace.stored_step(i)));
+    return j;
+}
+
+json trace_to_json_without_steps(const Trace& trace) {
     return {{"format", "kvscope-trace"},
             {"version", kFormatVersion},
             {"header", header_json(trace.header())},
             {"budget", {{"bytes", trace.options().budget_bytes}, {"reached", trace.budget_reached()},
                         {"reached_at", trace.budget_reached_at()}, {"message", trace.budget_message()}}},
             {"prefill", trace.stored_prefill() ? entry_json(*trace.stored_prefill()) : json(nullptr)},
-            {"steps", steps}};
+            {"steps", json::array()}};
 }
+
+json entry_to_json(const StoredEntry& entry) { return entry_json(entry); }
 
 ParsedTrace trace_from_json(const json& j) {
     if (!j.is_object() || j.value("format", "") != "kvscope-trace") throw Error("not a kvscope trace (no \"format\": \"kvscope-trace\")");

@@ -10,6 +10,10 @@
 namespace kvscope::trace_detail {
 
 nlohmann::json trace_to_json(const Trace& trace);
+// The same in pieces: everything but the steps ("steps" left empty), then
+// each step's object (trace_to_json appends them to "steps").
+nlohmann::json trace_to_json_without_steps(const Trace& trace);
+nlohmann::json entry_to_json(const StoredEntry& entry);
 
 struct ParsedTrace {
     TraceHeader header;

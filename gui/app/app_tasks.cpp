@@ -95,6 +95,8 @@ int take_screenshot(const TaskOptions& o, const QString& path) {
         return 1;
     }
     wait_until([] { return false; }, 300);  // let the frame timer draw the last step
+    wait_until([&] { return !c.history().matrixPending(); }, 60000);  // a big heatmap is built off the GUI thread
+    wait_until([] { return false; }, 100);
     const QPixmap shot = w.grab();
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly) || !shot.save(&file, "PNG") || !file.commit()) {

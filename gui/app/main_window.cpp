@@ -318,6 +318,20 @@ void MainWindow::buildCentre() {
     progress_->hide();
     statusBar()->addWidget(status_model_, 1);
     statusBar()->addPermanentWidget(progress_);
+    save_progress_ = new QProgressBar;
+    save_progress_->setObjectName(QStringLiteral("saveProgress"));
+    save_progress_->setMaximumWidth(160);
+    save_progress_->setRange(0, 100);
+    save_progress_->setFormat(tr("saving %p %"));
+    save_progress_->hide();
+    save_cancel_ = new QToolButton;
+    save_cancel_->setObjectName(QStringLiteral("saveCancel"));
+    save_cancel_->setText(tr("Cancel"));
+    save_cancel_->setToolTip(tr("Stop saving the session (nothing is written)"));
+    save_cancel_->hide();
+    connect(save_cancel_, &QToolButton::clicked, &saver_, &SessionSaver::cancel);
+    statusBar()->addPermanentWidget(save_progress_);
+    statusBar()->addPermanentWidget(save_cancel_);
     statusBar()->addPermanentWidget(status_backend_);
     statusBar()->addPermanentWidget(status_rate_);
     statusBar()->addPermanentWidget(status_step_);
@@ -411,6 +425,10 @@ void MainWindow::connectController() {
     SessionHistory& h = c.history();
     connect(&h, &SessionHistory::reset, this, &MainWindow::onHistoryReset);
     connect(&h, &SessionHistory::entryAdded, this, &MainWindow::onEntryAdded);
+    connect(&h, &SessionHistory::matrixReady, this, [this](const QString& error) {
+        if (!error.isEmpty()) showError(tr("Cannot show this heatmap"), error);
+        showMatrix();
+    });
     connect(&c, &SessionController::modelLoaded, this, [this](const QString& path, double ms) {
         const Model& m = *controller_.model();
         model_info_->setModel(m, path);
@@ -437,6 +455,8 @@ void MainWindow::connectController() {
         updateActions();
     });
     connect(&c, &SessionController::busyChanged, this, [this](bool) { updateActions(); });
+    connect(&saver_, &SessionSaver::progress, save_progress_, &QProgressBar::setValue);
+    connect(&saver_, &SessionSaver::finished, this, &MainWindow::onSaveFinished);
     connect(&c, &SessionController::runStopped, this, [this](const QString& reason) {
         if (!reason.isEmpty()) statusBar()->showMessage(reason, 8000);
         updateActions();
@@ -473,6 +493,7 @@ void MainWindow::updateActions() {
     sweep_->setEnabled(model && !loading);
     const bool has_history = !controller_.history().empty();
     for (QAction* a : {save_session_, export_heatmap_, export_csv_, export_strip_, export_plot_}) a->setEnabled(has_history);
+    if (saver_.busy()) save_session_->setEnabled(false);  // one save at a time
 }
 
 void MainWindow::resetRun() {
@@ -622,6 +643,14 @@ QSize MainWindow::defaultSize(const QRect& available) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    if (saver_.busy()) {
+        // The session being saved is the user's work: the window closes once it
+        // is written (or at once if they cancel the save), never half-way.
+        close_when_saved_ = true;
+        statusBar()->showMessage(tr("Closing once the session is saved to %1 (Cancel stops the save)…").arg(saver_.path()));
+        event->ignore();
+        return;
+    }
     saveSettings();
     disconnect(&fetcher_, nullptr, this, nullptr);  // no dialogs from a download cut short by closing
     fetcher_.cancel();

@@ -16,6 +16,7 @@
 #include "app/model_fetcher.h"
 #include "cacheviews/thumbnail_pooler.h"
 #include "core/session_controller.h"
+#include "core/session_saver.h"
 
 class QAction;
 class QCheckBox;
@@ -25,6 +26,7 @@ class QMenu;
 class QProgressBar;
 class QSlider;
 class QSpinBox;
+class QToolButton;
 
 namespace kvscope::gui {
 
@@ -57,7 +59,13 @@ public:
     void showEntry(int32_t entry);
 
     // Files. Each returns "" or the error (also shown in a dialog).
-    QString saveSession(const QString& path);   // <name>.json (+ <name>.attn.bin beside it)
+    // saveSession starts writing <name>.json (+ <name>.attn.bin beside it) on a
+    // thread of its own, with its progress and a Cancel button in the status
+    // bar, and returns "" (or why it cannot start: nothing to save, a save
+    // already running); saveFinished() tells how it ended. While it runs Save
+    // is off, and closing the window waits for it (Cancel then closes at once).
+    QString saveSession(const QString& path);
+    bool saving() const { return saver_.busy(); }
     QString openSession(const QString& path);
     QString exportHeatmap(const QString& path);  // .png/.svg/.pdf image or .csv matrix
     QString exportStrip(const QString& path);    // .png
@@ -89,6 +97,11 @@ public:
     // CPU threads for decoding (default 0: all cores but one, which the GUI thread keeps).
     void setDecodeThreads(int n) { decode_threads_ = n; }
 
+signals:
+    // A save started by saveSession ended: error "" = written; else the
+    // reason (also in a dialog), or that it was cancelled (nothing written).
+    void saveFinished(const QString& error);
+
 protected:
     void showEvent(QShowEvent* event) override;
     void closeEvent(QCloseEvent* event) override;
@@ -111,6 +124,7 @@ private:
     void renderFrame();        // the frame timer: redraw what changed (timed)
     void drawFrame();
     void refreshHeatmap(bool rebuild);
+    void showMatrix();         // the history's matrix (built, or installed by matrixReady) into the heatmap
     void requestThumbnails();  // for the shown entry
     void refreshTokenText(const std::vector<LayerCacheView>& views);
     void refreshStatus();
@@ -123,6 +137,7 @@ private:
     void chooseModelFile();
     void chooseSessionToOpen();
     void chooseSessionToSave();
+    void onSaveFinished(const QString& error, bool cancelled);
     void chooseExport(const QString& what);
     void addRecent(const QString& path);
     void rebuildRecentMenu();
@@ -142,6 +157,8 @@ private:
     SessionController controller_;
     ModelFetcher fetcher_;
     ThumbnailPooler thumbnails_;  // layer x head thumbnails, pooled on a thread of its own
+    SessionSaver saver_;          // File > Save session, on a thread of its own
+    bool close_when_saved_ = false;  // the window was closed during a save: close once it is written
     QString last_error_;
     QString model_status_;  // the status bar's text for the model in use ("" before one loads)
     bool error_dialogs_ = true;
@@ -171,6 +188,8 @@ private:
     QLabel* status_backend_ = nullptr;
     QComboBox* backend_box_ = nullptr;
     QProgressBar* progress_ = nullptr;
+    QProgressBar* save_progress_ = nullptr;  // shown while a session is saved, with save_cancel_
+    QToolButton* save_cancel_ = nullptr;
     QMenu* recent_menu_ = nullptr;
 
     // Actions.

@@ -17,6 +17,7 @@
 #include <QSlider>
 #include <QStandardItemModel>
 #include <QStatusBar>
+#include <QToolButton>
 
 #include "app/main_window.h"
 
@@ -145,17 +146,41 @@ void MainWindow::rebuildRecentMenu() {
 QString MainWindow::saveSession(const QString& path) {
     SessionHistory& h = controller_.history();
     if (h.empty()) return tr("Nothing to save: no run yet.");
-    try {
-        std::lock_guard<std::mutex> lock(h.trace()->mutex);
-        h.trace()->trace.set_app_state(viewState());  // opened again at this step, layer and heads
-        export_trace(h.trace()->trace, session_prefix(path).toStdString());
-    } catch (const std::exception& e) {
-        const QString m = QString::fromStdString(e.what());
+    if (saver_.busy()) {
+        const QString m = tr("A session is being saved to %1; wait for it or cancel it first.").arg(saver_.path());
         showError(tr("Cannot save the session"), m);
         return m;
     }
-    statusBar()->showMessage(tr("Session saved to %1").arg(path), 5000);
+    {
+        std::lock_guard<std::mutex> lock(h.trace()->mutex);
+        h.trace()->trace.set_app_state(viewState());  // opened again at this step, layer and heads
+    }
+    saver_.start(h.trace(), session_prefix(path), path);
+    save_progress_->setValue(0);
+    save_progress_->show();
+    save_cancel_->show();
+    statusBar()->showMessage(tr("Saving the session to %1…").arg(path));
+    updateActions();
     return {};
+}
+
+void MainWindow::onSaveFinished(const QString& error, bool cancelled) {
+    save_progress_->hide();
+    save_cancel_->hide();
+    updateActions();
+    const bool close_now = close_when_saved_ && (error.isEmpty() || cancelled);
+    close_when_saved_ = false;  // a failed save keeps the window open, its error shown
+    QString outcome = error;
+    if (cancelled) {
+        outcome = tr("Saving the session to %1 was cancelled; nothing was written.").arg(saver_.path());
+        statusBar()->showMessage(outcome, 8000);
+    } else if (!error.isEmpty()) {
+        showError(tr("Cannot save the session"), error);
+    } else {
+        statusBar()->showMessage(tr("Session saved to %1").arg(saver_.path()), 5000);
+    }
+    emit saveFinished(outcome);
+    if (close_now) close();
 }
 
 QString MainWindow::openSession(const QString& path) {
@@ -246,6 +271,13 @@ QString MainWindow::figureCaption(bool with_view) const {
 }
 
 QString MainWindow::exportHeatmap(const QString& path) {
+    if (controller_.history().matrixPending()) {  // it shows the previous layer/heads, not the caption's
+        const QString m = tr("The heatmap of layer %1 · %2 is still being built; export it once it is shown.")
+                              .arg(selectedLayer())
+                              .arg(describe(headSelection()));
+        showError(tr("Cannot export the heatmap"), m);
+        return m;
+    }
     const QString error = path.endsWith(".csv", Qt::CaseInsensitive) ? heatmap_->exportCsv(path)
                                                                      : heatmap_->exportImage(path, figureCaption(true));
     if (!error.isEmpty()) showError(tr("Cannot export the heatmap"), error);

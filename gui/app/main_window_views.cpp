@@ -154,19 +154,41 @@ void MainWindow::requestThumbnails() {
     thumbnails_.request(std::move(request));
 }
 
+// Layer or heads changed: the history hands back the matrix at once when it is
+// small, else builds it on its own thread; meanwhile the heatmap keeps showing
+// the previous selection (titled so), and showMatrix() follows matrixReady().
 void MainWindow::refreshHeatmap(bool rebuild) {
     SessionHistory& h = controller_.history();
     if (h.empty()) return;
-    const int32_t rows = h.rowsAt(shown_entry_);
     if (matrix_dirty_ || rebuild) {
         matrix_dirty_ = false;
         const HeadSelection heads = headSelection();
-        const AttentionMatrix& m = h.matrix(selectedLayer(), heads);
-        heatmap_->setTitle(tr("layer %1 · %2").arg(selectedLayer()).arg(describe(heads)));
-        heatmap_->setMatrix(&m, rows, [&h](int32_t p) { return h.tokenText(p); });
-    } else {
-        heatmap_->refresh(rows);
+        if (h.requestMatrix(selectedLayer(), heads)) {
+            showMatrix();
+            return;
+        }
+        const QString wanted = tr("layer %1 · %2").arg(selectedLayer()).arg(describe(heads));
+        heatmap_->setTitle(h.matrixLayer() < 0 ? tr("building %1…").arg(wanted)
+                                               : tr("layer %1 · %2 (building %3…)")
+                                                     .arg(h.matrixLayer())
+                                                     .arg(describe(h.matrixHeads()))
+                                                     .arg(wanted));
     }
+    heatmap_->refresh(h.rowsAt(shown_entry_));  // no-op while nothing is shown
+}
+
+// The history's matrix into the heatmap, titled with what it is.
+void MainWindow::showMatrix() {
+    SessionHistory& h = controller_.history();
+    if (h.empty() || shown_entry_ < 0) return;
+    const int32_t rows = h.rowsAt(shown_entry_);
+    if (h.matrix().rows() < rows) {  // the trace could not be read back (said by matrixReady)
+        heatmap_->clear();
+        heatmap_->setTitle(QString());
+        return;
+    }
+    heatmap_->setTitle(tr("layer %1 · %2").arg(h.matrixLayer()).arg(describe(h.matrixHeads())));
+    heatmap_->setMatrix(&h.matrix(), rows, [&h](int32_t p) { return h.tokenText(p); });
 }
 
 void MainWindow::refreshTokenText(const std::vector<LayerCacheView>& views) {

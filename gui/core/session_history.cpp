@@ -1,6 +1,10 @@
 #include "core/session_history.h"
 
+#include <QMetaObject>
+
 #include <algorithm>
+#include <functional>
+#include <utility>
 
 #include "core/recent_rows.h"
 #include "util/error.h"
@@ -54,9 +58,60 @@ LayerCacheView prefill_row_view(const LayerCacheView& final_view, const LayerAtt
     return v;
 }
 
+// One matrix row; a row the matrix refuses (it checks sizes and values) is
+// kept as a blank row, so the matrix stays row for row with the timeline.
+void append_row(AttentionMatrix& m, const HeadSelection& heads, const std::vector<std::vector<int32_t>>& groups,
+                int32_t position, const LayerAttention& row, const LayerCacheView* view) {
+    try {
+        m.append(position, row, heads, groups, view);
+    } catch (const std::exception& e) {
+        qWarning("heatmap: row of position %d left blank: %s", position, e.what());
+        m.append(position, LayerAttention{}, heads, groups, nullptr);
+    }
+}
+
+// The rows of timeline entries [from, to) in `layer`, read back from the trace
+// and appended to `m`. Each entry is read under the trace's lock (held for one
+// entry's layer only, so the decoder and the GUI thread wait little). Returns
+// false, `m` part-built, as soon as `stop` says so. Runs on any thread; throws
+// kvscope::Error for an entry the trace cannot decode.
+bool append_from_trace(const SharedTrace& trace, int32_t layer, const HeadSelection& heads,
+                       const std::vector<std::vector<int32_t>>& groups, int32_t from, int32_t to, AttentionMatrix& m,
+                       const std::function<bool()>& stop = {}) {
+    for (int32_t entry = from; entry < to; ++entry) {
+        if (stop && stop()) return false;
+        Trace::LayerSlice slice;
+        {
+            std::lock_guard<std::mutex> lock(trace.mutex);
+            slice = trace.trace.layer_slice(entry - 1, layer);
+        }
+        for (auto& [position, attention] : slice.queries) {
+            if (attention.probs.empty()) attention.key_positions.clear();  // dropped for the budget: a blank row
+            if (entry == 0) {
+                const LayerCacheView row_view = prefill_row_view(slice.view, attention);
+                append_row(m, heads, groups, position, attention, &row_view);
+            } else {
+                append_row(m, heads, groups, position, attention, &slice.view);
+            }
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
-SessionHistory::SessionHistory(QObject* parent) : QObject(parent) {}
+SessionHistory::SessionHistory(QObject* parent) : QObject(parent), matrix_context_(new QObject) {
+    matrix_thread_.setObjectName("kvscope-heatmap-matrix");
+    matrix_context_->moveToThread(&matrix_thread_);
+    connect(&matrix_thread_, &QThread::finished, matrix_context_, &QObject::deleteLater);
+    matrix_thread_.start();
+}
+
+SessionHistory::~SessionHistory() {
+    cancelMatrixBuild();
+    matrix_thread_.quit();
+    matrix_thread_.wait();
+}
 
 void SessionHistory::forget() {
     trace_.reset();
@@ -67,8 +122,9 @@ void SessionHistory::forget() {
     tokens_.clear();
     latest_.reset();
     recent_snapshots_.clear();
+    cancelMatrixBuild();
     matrix_layer_ = -1;
-    matrix_.clear();
+    discardOnWorker(std::exchange(matrix_, AttentionMatrix{}));
 }
 
 void SessionHistory::clear() {
@@ -165,16 +221,8 @@ void SessionHistory::record(const KvSnapshotPtr& snapshot, bool prefill) {
     emit entryAdded(entries() - 1);
 }
 
-// One matrix row; a row the matrix refuses (it checks sizes and values) is
-// kept as a blank row, so the matrix stays row for row with rows_after_.
 void SessionHistory::appendRow(int32_t position, const LayerAttention& row, const LayerCacheView* view) {
-    const std::vector<std::vector<int32_t>>& groups = light_.front().gqa_groups;
-    try {
-        matrix_.append(position, row, matrix_heads_, groups, view);
-    } catch (const std::exception& e) {
-        qWarning("heatmap: row of position %d left blank: %s", position, e.what());
-        matrix_.append(position, LayerAttention{}, matrix_heads_, groups, nullptr);
-    }
+    append_row(matrix_, matrix_heads_, light_.front().gqa_groups, position, row, view);
 }
 
 std::vector<StepSnapshot> SessionHistory::lightSteps() const {
@@ -213,33 +261,89 @@ int32_t SessionHistory::rowsAt(int32_t entry) const {
 }
 
 const AttentionMatrix& SessionHistory::matrix(int32_t layer, const HeadSelection& heads) {
+    cancelMatrixBuild();
     if (layer != matrix_layer_ || !(heads == matrix_heads_)) {
         matrix_layer_ = layer;
         matrix_heads_ = heads;
-        rebuildMatrix();
+        matrix_.clear();
+        if (trace_ && layer >= 0 && layer < header_.n_layer && !light_.empty())
+            append_from_trace(*trace_, layer, heads, light_.front().gqa_groups, 0, entries(), matrix_);
     }
     return matrix_;
 }
 
-void SessionHistory::rebuildMatrix() {
-    matrix_.clear();
-    if (!trace_ || matrix_layer_ < 0 || matrix_layer_ >= header_.n_layer || light_.empty()) return;
-    for (int32_t entry = 0; entry < entries(); ++entry) {
-        Trace::LayerSlice slice;
-        {
-            std::lock_guard<std::mutex> lock(trace_->mutex);
-            slice = trace_->trace.layer_slice(entry - 1, matrix_layer_);
-        }
-        for (auto& [position, attention] : slice.queries) {
-            if (attention.probs.empty()) attention.key_positions.clear();  // dropped for the budget: a blank row
-            if (entry == 0) {
-                const LayerCacheView row_view = prefill_row_view(slice.view, attention);
-                appendRow(position, attention, &row_view);
-            } else {
-                appendRow(position, attention, &slice.view);
+bool SessionHistory::requestMatrix(int32_t layer, const HeadSelection& heads) {
+    if (pending_ && pending_->layer == layer && pending_->heads == heads) return false;  // on its way
+    if (layer == matrix_layer_ && heads == matrix_heads_) {
+        cancelMatrixBuild();  // back to the one shown (a quick switch away and back)
+        return true;
+    }
+    if (rowsAt(entries() - 1) < kSyncMatrixRows || !trace_ || layer < 0 || layer >= header_.n_layer) {
+        matrix(layer, heads);
+        return true;
+    }
+    cancelMatrixBuild();
+    pending_ = PendingMatrix{layer, heads};
+    const uint64_t job = ++matrix_job_;
+    wanted_job_.store(job);
+    // The worker gets copies of what it reads (the trace is shared and locked per
+    // entry); of this object it reads only wanted_job_. It builds the entries
+    // known now; installMatrix appends the ones that arrive meanwhile.
+    QMetaObject::invokeMethod(
+        matrix_context_,
+        [this, job, trace = trace_, layer, heads, groups = light_.front().gqa_groups, built_entries = entries()] {
+            auto built = std::make_shared<AttentionMatrix>();
+            QString error;
+            try {
+                const auto superseded = [this, job] { return wanted_job_.load() != job; };
+                if (!append_from_trace(*trace, layer, heads, groups, 0, built_entries, *built, superseded)) return;
+            } catch (const std::exception& e) {  // a damaged entry of an opened file, or memory
+                built->clear();
+                error = QString::fromStdString(e.what());
             }
+            QMetaObject::invokeMethod(
+                this, [this, job, built, built_entries, error] { installMatrix(job, built, built_entries, error); },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+    return false;
+}
+
+void SessionHistory::cancelMatrixBuild() {
+    if (!pending_) return;
+    pending_.reset();
+    wanted_job_.store(++matrix_job_);  // the worker stops at its next entry; its result would be dropped
+}
+
+void SessionHistory::installMatrix(uint64_t job, const std::shared_ptr<AttentionMatrix>& built, int32_t built_entries,
+                                   const QString& error) {
+    if (job != matrix_job_ || !pending_) {  // superseded, or the run was forgotten meanwhile
+        discardOnWorker(AttentionMatrix(std::move(*built)));
+        return;
+    }
+    matrix_layer_ = pending_->layer;
+    matrix_heads_ = pending_->heads;
+    pending_.reset();
+    discardOnWorker(std::exchange(matrix_, std::move(*built)));
+    QString message = error;
+    if (message.isEmpty()) {
+        try {  // the entries recorded while it was built (a few steps' rows: cheap here)
+            append_from_trace(*trace_, matrix_layer_, matrix_heads_, light_.front().gqa_groups, built_entries,
+                              entries(), matrix_);
+        } catch (const std::exception& e) {
+            matrix_.clear();
+            message = QString::fromStdString(e.what());
         }
     }
+    emit matrixReady(message);
+}
+
+// Freeing a big matrix costs the GUI thread ~15 ms at 8,000 rows (its pages go
+// back to the system): the worker thread does it.
+void SessionHistory::discardOnWorker(AttentionMatrix matrix) {
+    if (matrix.rows() < kSyncMatrixRows) return;  // small: freed here, now
+    auto doomed = std::make_shared<AttentionMatrix>(std::move(matrix));
+    QMetaObject::invokeMethod(matrix_context_, [doomed]() mutable { doomed.reset(); }, Qt::QueuedConnection);
 }
 
 }  // namespace kvscope::gui

@@ -3,11 +3,15 @@
 // header, a light copy of every entry (no attention, no cache views: those are
 // read back from the trace on demand), the text of every position, the latest
 // full snapshot, and the attention matrix of the selected layer/heads kept up
-// to date row by row.
+// to date row by row (rebuilt from the trace on a thread of its own when the
+// selection changes and the matrix is big).
 //
 // Timeline entries: 0 = after the prompt (the prefill), k = after step k-1.
 #include <QObject>
+#include <QString>
+#include <QThread>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -24,6 +28,7 @@ class SessionHistory : public QObject {
     Q_OBJECT
 public:
     explicit SessionHistory(QObject* parent = nullptr);
+    ~SessionHistory() override;  // stops a matrix build in progress and waits for its thread
 
     // A new live run: the trace holds its header (and soon the prefill).
     void begin(SharedTracePtr trace);
@@ -62,9 +67,25 @@ public:
     const std::vector<int32_t>& tokens() const { return tokens_; }   // prompt + generated ids, by position
     std::vector<int32_t> generatedTokens() const;
 
-    // The attention matrix of (layer, heads), rebuilt from the trace when the
-    // selection changes (on the GUI thread: O(rows x keys), ~0.1 s at 2,000
-    // tokens) and extended row by row as steps arrive.
+    // The attention matrix the heatmap shows, for the selection matrixLayer()
+    // / matrixHeads() (layer -1: none yet), extended row by row as steps arrive.
+    const AttentionMatrix& matrix() const { return matrix_; }
+    int32_t matrixLayer() const { return matrix_layer_; }
+    const HeadSelection& matrixHeads() const { return matrix_heads_; }
+    // Asks for the matrix of (layer, heads). Returns true when matrix() is that
+    // selection's now: it already was, or the run has fewer than kSyncMatrixRows
+    // query rows and it was rebuilt here at once (no flicker). A bigger matrix is
+    // rebuilt from the trace on the history's own thread (O(rows x keys): ~0.2 s
+    // at 1,600 rows, seconds at 8,000), while matrix() stays the previous
+    // selection's, still extended as steps arrive; then it is installed, the rows
+    // that arrived meanwhile are appended from the trace, and matrixReady() is
+    // emitted. A newer request supersedes a pending one (whose build stops and
+    // whose result is dropped).
+    bool requestMatrix(int32_t layer, const HeadSelection& heads);
+    bool matrixPending() const { return pending_.has_value(); }  // a build is running for a newer request
+    static constexpr int32_t kSyncMatrixRows = 512;
+    // The matrix of (layer, heads) rebuilt on the calling thread whatever its
+    // size (tests and batch tools; the window uses requestMatrix).
     const AttentionMatrix& matrix(int32_t layer, const HeadSelection& heads);
     // Query rows fed up to and including entry e (the heatmap's visible rows).
     int32_t rowsAt(int32_t entry) const;
@@ -72,12 +93,19 @@ public:
 signals:
     void reset();                  // a new run, a file, or nothing: everything changed
     void entryAdded(int32_t entry);
+    // A matrix built in the background was installed (matrix() is the latest
+    // request's). `error` is non-empty when the trace could not be read: the
+    // matrix is then empty.
+    void matrixReady(const QString& error);
 
 private:
     void forget();
     void record(const KvSnapshotPtr& snapshot, bool prefill);
     void appendRow(int32_t position, const LayerAttention& row, const LayerCacheView* view);
-    void rebuildMatrix();
+    void cancelMatrixBuild();
+    void installMatrix(uint64_t job, const std::shared_ptr<AttentionMatrix>& built, int32_t built_entries,
+                       const QString& error);
+    void discardOnWorker(AttentionMatrix matrix);
 
     SharedTracePtr trace_;
     TraceHeader header_;
@@ -90,6 +118,17 @@ private:
     int32_t matrix_layer_ = -1;
     HeadSelection matrix_heads_;
     AttentionMatrix matrix_;
+    // The background build: jobs are numbered; the worker stops as soon as
+    // wanted_job_ names another one, and only the newest job's result is installed.
+    struct PendingMatrix {
+        int32_t layer = -1;
+        HeadSelection heads;
+    };
+    std::optional<PendingMatrix> pending_;  // the selection being built (GUI thread)
+    uint64_t matrix_job_ = 0;               // the newest job (GUI thread)
+    std::atomic<uint64_t> wanted_job_{0};   // the same, read by the worker
+    QThread matrix_thread_;
+    QObject* matrix_context_;               // lives on matrix_thread_: the builds run in its event loop
 };
 
 }  // namespace kvscope::gui

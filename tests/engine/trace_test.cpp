@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <unistd.h>
@@ -398,6 +399,92 @@ TEST(TraceRoundTrip, ExportThenImportGivesIdenticalData) {
     export_trace(back, (dir / "again").string());
     EXPECT_EQ(slurp(dir / "run.json"), slurp(dir / "again.json"));
     EXPECT_EQ(slurp(dir / "run.attn.bin"), slurp(dir / "again.attn.bin"));
+    fs::remove_all(dir);
+}
+
+// export_trace_shared (the desktop app's background save) writes the very
+// bytes export_trace writes, reporting its progress up to 1.
+TEST(TraceExportShared, WritesWhatExportTraceWrites) {
+    Trace t = small_trace({}, 300, nullptr, 200);
+    const fs::path dir = temp_dir("shared");
+    export_trace(t, (dir / "plain").string());
+    std::mutex mutex;
+    std::vector<double> seen;
+    ASSERT_TRUE(export_trace_shared(t, mutex, (dir / "shared").string(), [&](double f) {
+        seen.push_back(f);
+        return true;
+    }));
+    EXPECT_EQ(slurp(dir / "plain.json"), slurp(dir / "shared.json"));
+    EXPECT_EQ(slurp(dir / "plain.attn.bin"), slurp(dir / "shared.attn.bin"));
+    ASSERT_GE(seen.size(), 2u);
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+    EXPECT_DOUBLE_EQ(seen.back(), 1.0);
+    fs::remove_all(dir);
+}
+
+// Steps stored while it writes (by another thread, under the mutex, between
+// its pieces) are left out, and the budget rule waits: the files hold the
+// trace as it was when the export began, even the attention those steps
+// would have pushed out. Afterwards the rule applies again.
+TEST(TraceExportShared, SavesTheTraceAsItWasWhenItBegan) {
+    TraceOptions o;
+    o.budget_bytes = 1 << 20;
+    Trace t = small_trace(o, 600, nullptr, 1000);  // ~1.4 MiB of attention asked for: past the budget
+    ASSERT_TRUE(t.budget_reached());
+    const fs::path dir = temp_dir("shared_live");
+    export_trace(t, (dir / "before").string());
+    std::mutex mutex;
+    std::mt19937 rng(11);
+    std::vector<StepSnapshot> added;
+    ASSERT_TRUE(export_trace_shared(t, mutex, (dir / "during").string(), [&](double) {
+        std::lock_guard<std::mutex> lock(mutex);  // as the decoder stores a step
+        for (int k = 0; k < 5; ++k) {
+            const int32_t s = static_cast<int32_t>(t.size());
+            added.push_back(make_step(s, 6 + s, std::max(0, 6 + s - 999), t.header(), rng));
+            t.add(added.back());
+        }
+        return true;
+    }));
+    EXPECT_EQ(slurp(dir / "before.json"), slurp(dir / "during.json"));
+    EXPECT_EQ(slurp(dir / "before.attn.bin"), slurp(dir / "during.attn.bin"));
+    ASSERT_FALSE(added.empty());
+    // The rule caught up at the end: as small as the same trace under the rule all along.
+    Trace control = small_trace(o, 600, nullptr, 1000);
+    for (const StepSnapshot& s : added) control.add(s);
+    EXPECT_EQ(t.size(), control.size());
+    EXPECT_LE(t.bytes_used(), control.bytes_used() + 4u * 2u * 1000u);
+    fs::remove_all(dir);
+}
+
+// Cancelled, or failing on an unwritable path: nothing left behind, the
+// budget rule back in force.
+TEST(TraceExportShared, CancelledOrFailedLeavesNothing) {
+    TraceOptions o;
+    o.budget_bytes = 1 << 20;
+    Trace t = small_trace(o, 600, nullptr, 1000);
+    ASSERT_TRUE(t.budget_reached());
+    const fs::path dir = temp_dir("shared_cancel");
+    spit(dir / "run.json", "an older session");
+    std::mutex mutex;
+    int calls = 0;
+    EXPECT_FALSE(export_trace_shared(t, mutex, (dir / "run").string(), [&](double) { return ++calls < 3; }));
+    EXPECT_EQ(calls, 3);
+    std::vector<std::string> left;
+    for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
+    EXPECT_EQ(left, std::vector<std::string>{"run.json"});
+    EXPECT_EQ(slurp(dir / "run.json"), "an older session");
+    EXPECT_THROW(export_trace_shared(t, mutex, "/nonexistent-kvscope-dir/run"), Error);
+    // The rule is in force again: ~240 KiB more attention is dropped as it
+    // is for a trace that was never exported.
+    Trace control = small_trace(o, 600, nullptr, 1000);
+    std::mt19937 rng(5);
+    for (int32_t i = 0; i < 50; ++i) {
+        const int32_t s = static_cast<int32_t>(t.size());
+        const StepSnapshot step = make_step(s, 6 + s, std::max(0, 6 + s - 999), t.header(), rng);
+        t.add(step);
+        control.add(step);
+    }
+    EXPECT_EQ(t.bytes_used(), control.bytes_used());
     fs::remove_all(dir);
 }
 

@@ -59,6 +59,16 @@ inline bool step_and_wait(gui::MainWindow& w, int n) {
     return QTest::qWaitFor([&] { return stopped.count() > 0 && !c.busy(); }, kStepTimeoutMs);
 }
 
+// Saves the session through the window (a thread of its own) and waits until
+// it is written: "" or the error.
+inline QString save_session(gui::MainWindow& w, const QString& path, int timeout_ms = 60000) {
+    QSignalSpy finished(&w, &gui::MainWindow::saveFinished);
+    const QString refused = w.saveSession(path);
+    if (!refused.isEmpty()) return refused;
+    if (!finished.wait(timeout_ms)) return QStringLiteral("the save did not end within %1 ms").arg(timeout_ms);
+    return finished.at(0).at(0).toString();
+}
+
 // Waits until the frame timer has drawn the newest entry.
 inline bool settle(gui::MainWindow& w) {
     return QTest::qWaitFor([&] { return w.shownEntry() == w.controller().history().entries() - 1; }, 5000);

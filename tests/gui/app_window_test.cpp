@@ -34,6 +34,7 @@
 #include "gui_test_support.h"
 #include "heatmap/heatmap_view.h"
 #include "plots/plots_panel.h"
+#include "session/trace_io.h"
 
 using namespace kvscope;
 using namespace kvscope::gui;
@@ -298,7 +299,7 @@ private slots:
         SessionController& c = window_->controller();
         const std::vector<int32_t> recorded = c.history().tokens();
         QTemporaryDir dir;
-        QCOMPARE(window_->saveSession(dir.filePath("r.json")), QString());
+        QCOMPARE(save_session(*window_, dir.filePath("r.json")), QString());
         window_->generationPanel()->setPrompt("Something else entirely");
         QCOMPARE(window_->openSession(dir.filePath("r.json")), QString());
         QVERIFY(!c.hasRun());
@@ -344,7 +345,7 @@ private slots:
         QVERIFY(openWindow(PolicyConfig{}));
         QVERIFY(stepAndWait(3));
         QTemporaryDir dir;
-        QCOMPARE(window_->saveSession(dir.filePath("s.json")), QString());
+        QCOMPARE(save_session(*window_, dir.filePath("s.json")), QString());
         QCOMPARE(window_->openSession(dir.filePath("s.json")), QString());
         QVERIFY(!window_->controller().hasRun());
         QAction* step = nullptr;
@@ -381,7 +382,7 @@ private slots:
         window_->timeline()->setValue(4);
         QTRY_COMPARE(window_->shownEntry(), 4);
         QTemporaryDir dir;
-        QCOMPARE(window_->saveSession(dir.filePath("v.json")), QString());
+        QCOMPARE(save_session(*window_, dir.filePath("v.json")), QString());
         window_->findChild<QComboBox*>(QStringLiteral("layerBox"))->setCurrentIndex(0);
         window_->findChild<QComboBox*>(QStringLiteral("headsBox"))->setCurrentIndex(0);
         QCOMPARE(window_->openSession(dir.filePath("v.json")), QString());
@@ -397,7 +398,7 @@ private slots:
         QVERIFY(settle(*window_));  // the frame timer drew the newest entry
         QTemporaryDir dir;
         const QString path = dir.filePath("run.json");
-        QCOMPARE(window_->saveSession(path), QString());
+        QCOMPARE(save_session(*window_, path), QString());
         QVERIFY(QFile::exists(path));
         QVERIFY(QFile::exists(dir.filePath("run.attn.bin")));
         SessionHistory& h = window_->controller().history();
@@ -424,6 +425,28 @@ private slots:
         QFile::resize(path, 20);
         QVERIFY(!window_->openSession(path).isEmpty());
         QCOMPARE(h.entries(), entries);
+    }
+
+    // Saving while the decoder runs: the save takes the trace's lock only
+    // piece by piece, and the files hold the run as it was when it began.
+    void savingWhileDecodingSavesTheRunAsItWas() {
+        QVERIFY(openWindow(sinks_window(16, 4)));
+        SessionController& c = window_->controller();
+        c.run();
+        QVERIFY(QTest::qWaitFor([&] { return c.history().steps() >= 8; }, kStepTimeoutMs));
+        QTemporaryDir dir;
+        QSignalSpy finished(window_.get(), &MainWindow::saveFinished);
+        const int32_t steps_at_save = c.history().steps();  // the trace may hold a step more already
+        QCOMPARE(window_->saveSession(dir.filePath("live.json")), QString());
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(finished.at(0).at(0).toString(), QString());
+        c.pause();
+        QVERIFY(QTest::qWaitFor([&] { return !c.busy(); }, kStepTimeoutMs));
+        const Trace saved = import_trace(dir.filePath("live").toStdString());
+        SessionHistory& h = c.history();
+        QVERIFY2(static_cast<int32_t>(saved.size()) >= steps_at_save && static_cast<int32_t>(saved.size()) <= h.steps(),
+                 qPrintable(QString("%1 steps saved, %2 at the save, %3 now").arg(saved.size()).arg(steps_at_save).arg(h.steps())));
+        for (size_t i = 0; i < saved.size(); ++i) QCOMPARE(saved.meta(static_cast<int64_t>(i)).token, h.light(static_cast<int32_t>(i) + 1).token);
     }
 
     void exportsWriteValidFilesAndRefuseUnwritablePaths() {
@@ -461,7 +484,7 @@ private slots:
             QCOMPARE(window_->exportPlot(name, dir.filePath(name + ".pdf")), QString());
             QVERIFY(starts_with(read_all(dir.filePath(name + ".pdf")), "%PDF"));
         }
-        QCOMPARE(window_->saveSession(dir.filePath("s.json")), QString());
+        QCOMPARE(save_session(*window_, dir.filePath("s.json")), QString());
         // Unwritable: an error, and nothing written.
         const QString bad = "/nonexistent-kvscope-dir/x";
         for (const char* ext : {".png", ".svg", ".pdf", ".csv"}) {
@@ -469,7 +492,7 @@ private slots:
             QVERIFY(!QFile::exists(bad + ext));
         }
         QVERIFY(!window_->exportStrip(bad + ".png").isEmpty());
-        QVERIFY(!window_->saveSession(bad + ".json").isEmpty());
+        QVERIFY(!save_session(*window_, bad + ".json").isEmpty());
         QVERIFY(!window_->lastError().isEmpty());
     }
 
