@@ -4,6 +4,7 @@
 // Levels this CPU lacks are skipped with what it lacks (simd_report()).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -101,6 +102,22 @@ TEST_P(SimdLevels, AttentionKernelsGiveTheScalarBits) {
         k.softmax(a.data(), n);
         s.softmax(b.data(), n);
         EXPECT_EQ(bits(a), bits(b)) << "softmax n " << n;
+    }
+    // Scores far below the maximum: exp's results turn subnormal (2^n below
+    // 2^-126, a scaling in two steps) and then 0 (n below -192).
+    for (int n : {64, 1024}) {
+        std::normal_distribution<float> nd(0.f, 60.f);
+        std::vector<float> x(n);
+        for (int i = 0; i < n; ++i) x[i] = std::min(nd(rng), 0.0f);
+        x[5] = -87.5f;  // 2^n just below the normal range, relative to a maximum of 0 ...
+        x[6] = -133.0f;  // ... n near -192
+        x[7] = 0.0f;
+        std::vector<float> a = x, b = x;
+        k.softmax(a.data(), n);
+        s.softmax(b.data(), n);
+        EXPECT_EQ(bits(a), bits(b)) << "softmax with subnormal exps, n " << n;
+        EXPECT_GT(b[5], 0.0f);
+        EXPECT_LT(b[5], std::numeric_limits<float>::min()) << "the row must reach exp's subnormal range";
     }
     // P·V for decode (f16 rows) and prefill (float rows), key counts with tails.
     for (int head_dim : {64, 256}) {
@@ -229,7 +246,8 @@ TEST_P(SimdLevels, PagedDecodeScoresGiveTheRowFormsBits) {
     const CpuKernels& k = cpu_kernels(GetParam());
     std::mt19937 rng(37);
     for (int head_dim : {64, 80, 128, 256}) {
-        for (int n_q : {1, 3}) {
+        // Passes of up to 4 (AVX-512) or 2 query heads, with remainders.
+        for (int n_q : {1, 2, 3, 4, 5, 7, 8}) {
             const int n_heads_kv = 2, kv_dim = n_heads_kv * head_dim, n_pages = 5;
             std::vector<std::vector<uint16_t>> slot_k(n_pages * 16);
             std::vector<std::vector<uint16_t>> pages(n_pages, std::vector<uint16_t>(static_cast<size_t>(kv_dim) * 16));
