@@ -8,19 +8,20 @@
 namespace kvscope {
 namespace {
 
+void check_size(int32_t n) {
+    if (n < 1) throw Error("a distribution needs at least one logit, got " + std::to_string(n));
+}
+
+}  // namespace
+
 double log_sum_exp(const float* x, int32_t n) {
+    check_size(n);
     const float max = *std::max_element(x, x + n);
     if (std::isinf(max)) return static_cast<double>(max);  // all −inf (or a +inf): nothing to normalise
     double sum = 0.0;
     for (int32_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i]) - static_cast<double>(max));
     return static_cast<double>(max) + std::log(sum);
 }
-
-void check_size(int32_t n) {
-    if (n < 1) throw Error("a distribution needs at least one logit, got " + std::to_string(n));
-}
-
-}  // namespace
 
 std::vector<double> log_softmax(const float* logits, int32_t n) {
     check_size(n);
@@ -38,15 +39,22 @@ double log_softmax_at(const float* logits, int32_t n, int32_t index) {
 }
 
 double kl_divergence(const float* logits_p, const float* logits_q, int32_t n) {
-    const std::vector<double> lp = log_softmax(logits_p, n);
-    const std::vector<double> lq = log_softmax(logits_q, n);
-    double kl = 0.0;
-    for (size_t i = 0; i < lp.size(); ++i) {
-        const double p = std::exp(lp[i]);
-        if (p == 0.0) continue;
-        kl += p * (lp[i] - lq[i]);
+    // Σ p_i (log p_i − log q_i) = (Σ e_i (x_i − y_i)) / S − lse(x) + lse(y), with
+    // e_i = exp(x_i − max x) and S = Σ e_i: two exps per entry and no buffers
+    // (the reference run computes this every step over the whole vocabulary).
+    check_size(n);
+    const double lse_q = log_sum_exp(logits_q, n);
+    const float max_p = *std::max_element(logits_p, logits_p + n);
+    if (std::isinf(max_p)) return std::isinf(lse_q) ? 0.0 : INFINITY;  // no finite logit in p (or a +inf)
+    double sum = 0.0, weighted = 0.0;
+    for (int32_t i = 0; i < n; ++i) {
+        const double e = std::exp(static_cast<double>(logits_p[i]) - static_cast<double>(max_p));
+        if (e == 0.0) continue;  // p_i = 0 contributes nothing (and x_i may be −inf)
+        sum += e;
+        weighted += e * (static_cast<double>(logits_p[i]) - static_cast<double>(logits_q[i]));
     }
-    return std::max(kl, 0.0);
+    const double lse_p = static_cast<double>(max_p) + std::log(sum);
+    return std::max(weighted / sum - lse_p + lse_q, 0.0);
 }
 
 double cosine_similarity(const AttentionRow& a, const AttentionRow& b) {

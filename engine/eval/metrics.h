@@ -14,6 +14,9 @@ namespace kvscope {
 std::vector<double> log_softmax(const float* logits, int32_t n);
 // One entry of the above without building the whole vector.
 double log_softmax_at(const float* logits, int32_t n, int32_t index);
+// log Σ exp(logits[i]): the softmax's normaliser, computed once and shared by
+// whatever else a step reports (log p(i) = logits[i] − it).
+double log_sum_exp(const float* logits, int32_t n);
 
 // KL(softmax(p) ‖ softmax(q)) = Σ p_i (log p_i − log q_i), >= 0 (rounding
 // below zero is clamped). Terms with p_i = 0 contribute nothing.

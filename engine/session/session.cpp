@@ -39,22 +39,23 @@ void SessionOptions::validate(const ModelConfig& config) const {
     sampling.validate();
 }
 
-std::vector<TokenCandidate> top_candidates(const float* logits, int32_t n_vocab, int32_t k) {
+std::vector<TokenCandidate> top_candidates(const float* logits, int32_t n_vocab, int32_t k, double log_normaliser) {
     k = std::min(k, n_vocab);
     std::vector<int32_t> ids(static_cast<size_t>(n_vocab));
     for (int32_t i = 0; i < n_vocab; ++i) ids[static_cast<size_t>(i)] = i;
     std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), [&](int32_t a, int32_t b) {
         return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
     });
-    const float max = logits[ids[0]];
-    double sum = 0.0;
-    for (int32_t i = 0; i < n_vocab; ++i) sum += std::exp(static_cast<double>(logits[i] - max));
     std::vector<TokenCandidate> out;
     for (int32_t i = 0; i < k; ++i) {
         const int32_t id = ids[static_cast<size_t>(i)];
-        out.push_back({id, logits[id], static_cast<float>(std::exp(static_cast<double>(logits[id] - max)) / sum)});
+        out.push_back({id, logits[id], static_cast<float>(std::exp(static_cast<double>(logits[id]) - log_normaliser))});
     }
     return out;
+}
+
+std::vector<TokenCandidate> top_candidates(const float* logits, int32_t n_vocab, int32_t k) {
+    return top_candidates(logits, n_vocab, k, log_sum_exp(logits, n_vocab));
 }
 
 Session::Session(const Model& model, std::unique_ptr<Backend> backend, const SessionOptions& options)
@@ -281,12 +282,15 @@ StepResult Session::step(std::optional<TokenId> forced) {
     }
     const auto t1 = std::chrono::steady_clock::now();
     const int32_t n_vocab = model_.config().n_vocab;
-    r.top = top_candidates(logits_.data(), n_vocab, options_.top_k_report);
+    // One pass over the vocabulary for the normaliser (an exp per token), shared
+    // by the candidates' probabilities and the chosen token's log-probability.
+    const double log_normaliser = log_sum_exp(logits_.data(), n_vocab);
+    r.top = top_candidates(logits_.data(), n_vocab, options_.top_k_report, log_normaliser);
     if (forced && (*forced < 0 || *forced >= n_vocab))
         throw InvalidSetting("forced token " + std::to_string(*forced) + " is outside the vocabulary (0.." +
                              std::to_string(n_vocab - 1) + ")");
     r.token = forced ? *forced : sampler_.sample(logits_.data(), n_vocab);
-    r.chosen_logprob = static_cast<float>(log_softmax_at(logits_.data(), n_vocab, r.token));
+    r.chosen_logprob = static_cast<float>(static_cast<double>(logits_[static_cast<size_t>(r.token)]) - log_normaliser);
     const double sample_ms = ms_since(t1);
     r.step = n_generated();
     r.position = static_cast<int32_t>(tokens_.size());

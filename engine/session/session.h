@@ -113,5 +113,7 @@ private:
 
 // Top-k candidates of a logit vector, highest first, with softmax probabilities.
 std::vector<TokenCandidate> top_candidates(const float* logits, int32_t n_vocab, int32_t k);
+// The same with the softmax's normaliser already known (log_sum_exp, eval/metrics.h).
+std::vector<TokenCandidate> top_candidates(const float* logits, int32_t n_vocab, int32_t k, double log_normaliser);
 
 }  // namespace kvscope
