@@ -44,13 +44,15 @@ ThreadPool::~ThreadPool() {
     for (auto& w : workers_) w.join();
 }
 
-void ThreadPool::run_chunk(int index) {
-    const int64_t blocks = (job_n_ + job_grain_ - 1) / job_grain_;
-    const int64_t per = blocks / n_threads_, extra = blocks % n_threads_;
-    const int64_t b0 = index * per + std::min<int64_t>(index, extra);
-    const int64_t b1 = b0 + per + (index < extra ? 1 : 0);
-    const int64_t begin = b0 * job_grain_, end = std::min(job_n_, b1 * job_grain_);
-    if (begin < end) (*job_)(begin, end, index);
+void ThreadPool::run_chunks(int index) {
+    for (;;) {
+        const int64_t c = next_chunk_.fetch_add(1, std::memory_order_relaxed);
+        if (c >= job_chunks_) return;
+        // Chunk c holds blocks [c·B/C, (c+1)·B/C): sizes differ by at most one block.
+        const int64_t b0 = c * job_blocks_ / job_chunks_, b1 = (c + 1) * job_blocks_ / job_chunks_;
+        const int64_t begin = b0 * job_grain_, end = std::min(job_n_, b1 * job_grain_);
+        if (begin < end) (*job_)(begin, end, index);
+    }
 }
 
 void ThreadPool::worker_loop(int index) {
@@ -70,7 +72,7 @@ void ThreadPool::worker_loop(int index) {
         }
         seen = gen;
         if (stopping_.load()) return;
-        run_chunk(index);
+        run_chunks(index);
         pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
 }
@@ -88,13 +90,16 @@ void ThreadPool::parallel_for_aligned(int64_t n, int64_t grain, const std::funct
     job_ = &fn;
     job_n_ = n;
     job_grain_ = std::max<int64_t>(grain, 1);
+    job_blocks_ = (n + job_grain_ - 1) / job_grain_;
+    job_chunks_ = std::min<int64_t>(job_blocks_, n_threads_ * kChunksPerThread);
+    next_chunk_.store(0, std::memory_order_relaxed);  // published by the generation's release below
     pending_.store(n_threads_ - 1, std::memory_order_release);
     {
         std::lock_guard<std::mutex> lock(mutex_);
         generation_.fetch_add(1, std::memory_order_acq_rel);
     }
     wake_.notify_all();
-    run_chunk(0);
+    run_chunks(0);
     while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
     job_ = nullptr;
 }

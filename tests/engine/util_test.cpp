@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <numeric>
 
@@ -47,6 +49,34 @@ TEST(ThreadPool, AlignedChunksNeverSplitAGrain) {
         if (b % 32 != 0 || (e % 32 != 0 && e != 1000)) bad++;
     });
     EXPECT_EQ(bad.load(), 0);
+}
+
+TEST(ThreadPool, AFastThreadTakesTheChunksASlowOneLeaves) {
+    // A thread slowed by its neighbours (here: one that sleeps in every chunk
+    // it takes) must not hold up the job: the other threads take the rest.
+    ThreadPool pool(2);
+    std::atomic<int64_t> by_caller{0}, by_worker{0};
+    pool.parallel_for(8, [&](int64_t b, int64_t e, int thread) {
+        if (thread == 1) {
+            by_worker += e - b;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        } else {
+            by_caller += e - b;
+        }
+    });
+    EXPECT_EQ(by_caller.load() + by_worker.load(), 8);
+    EXPECT_LE(by_worker.load(), 2) << "the sleeping thread took more than one chunk of 1 or 2 items";
+    EXPECT_GE(by_caller.load(), 6);
+}
+
+TEST(ThreadPool, CutsAJobIntoAFewChunksPerThread) {
+    ThreadPool pool(3);
+    std::atomic<int> chunks{0};
+    pool.parallel_for(1000, [&](int64_t b, int64_t e, int) {
+        EXPECT_LT(b, e);
+        chunks++;
+    });
+    EXPECT_EQ(chunks.load(), 3 * ThreadPool::kChunksPerThread);
 }
 
 TEST(ThreadPool, RefusesZeroThreads) { EXPECT_THROW(ThreadPool(0), std::exception); }
