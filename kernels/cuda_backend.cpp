@@ -83,7 +83,7 @@ std::string CudaBackend::refusal(const Model& model) const {
     for (const WeightMatrix* m : matrices) {
         if (!cuda::matvec_supports(m->type))
             return "the CUDA backend does not compute tensor '" + m->name + "' of type " + tensor_type_name(m->type) +
-                   " (it computes F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K)";
+                   " (it computes " + computable_type_names() + ")";
         if (m->cols % 32 != 0)
             return "the CUDA backend needs rows of a multiple of 32 values; tensor '" + m->name + "' has " +
                    std::to_string(m->cols);

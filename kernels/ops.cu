@@ -63,6 +63,8 @@ __device__ float dequant_element(const void* row, TensorType type, int i) {
         case TensorType::BF16: return twin::bf16_to_float(static_cast<const uint16_t*>(row)[i]);
         case TensorType::Q4_0: return twin::dequant_q4_0(static_cast<const quant::BlockQ4_0*>(row)[i / 32], i % 32);
         case TensorType::Q4_1: return twin::dequant_q4_1(static_cast<const quant::BlockQ4_1*>(row)[i / 32], i % 32);
+        case TensorType::Q5_0: return twin::dequant_q5_0(static_cast<const quant::BlockQ5_0*>(row)[i / 32], i % 32);
+        case TensorType::Q5_1: return twin::dequant_q5_1(static_cast<const quant::BlockQ5_1*>(row)[i / 32], i % 32);
         case TensorType::Q8_0: return twin::dequant_q8_0(static_cast<const BlockQ8_0*>(row)[i / 32], i % 32);
         case TensorType::Q4_K: return twin::dequant_q4_K(static_cast<const quant::BlockQ4_K*>(row)[i / 256], i % 256);
         case TensorType::Q5_K: return twin::dequant_q5_K(static_cast<const quant::BlockQ5_K*>(row)[i / 256], i % 256);
@@ -135,6 +137,14 @@ __global__ void matvec_kernel(const uint8_t* w, TensorType type, size_t row_byte
         case TensorType::Q4_1:
             for (int b = lane; b < cols / 32; b += kWarp)
                 sum += twin::vec_dot_q4_1_q8_1(reinterpret_cast<const quant::BlockQ4_1*>(wr)[b], xt[b]);
+            break;
+        case TensorType::Q5_0:
+            for (int b = lane; b < cols / 32; b += kWarp)
+                sum += twin::vec_dot_q5_0_q8_1(reinterpret_cast<const quant::BlockQ5_0*>(wr)[b], xt[b]);
+            break;
+        case TensorType::Q5_1:
+            for (int b = lane; b < cols / 32; b += kWarp)
+                sum += twin::vec_dot_q5_1_q8_1(reinterpret_cast<const quant::BlockQ5_1*>(wr)[b], xt[b]);
             break;
         case TensorType::Q8_0:
             for (int b = lane; b < cols / 32; b += kWarp)
@@ -308,7 +318,8 @@ void quantize_q8_1(Stream s, const float* x, BlockQ8_1* y, int n, int T) {
 bool matvec_supports(TensorType type) {
     switch (type) {
         case TensorType::F32: case TensorType::F16: case TensorType::BF16: case TensorType::Q4_0: case TensorType::Q4_1:
-        case TensorType::Q8_0: case TensorType::Q4_K: case TensorType::Q5_K: case TensorType::Q6_K: return true;
+        case TensorType::Q5_0: case TensorType::Q5_1: case TensorType::Q8_0: case TensorType::Q4_K: case TensorType::Q5_K:
+        case TensorType::Q6_K: return true;
         default: return false;
     }
 }

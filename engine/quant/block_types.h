@@ -11,6 +11,8 @@ namespace kvscope::quant {
 
 constexpr int kQK4_0 = 32;
 constexpr int kQK4_1 = 32;
+constexpr int kQK5_0 = 32;
+constexpr int kQK5_1 = 32;
 constexpr int kQK8_0 = 32;
 constexpr int kQK8_1 = 32;
 constexpr int kQK_K = 256;     // super-block of the K-quants
@@ -30,6 +32,27 @@ struct BlockQ4_1 {
     uint8_t qs[kQK4_1 / 2];
 };
 static_assert(sizeof(BlockQ4_1) == 20);
+
+// Q5_0: 32 weights, y = (q - 16) * d with q = nibble + 16 · fifth bit. Nibbles
+// as Q4_0's; bit j of the little-endian 32-bit qh is element j's fifth bit.
+struct BlockQ5_0 {
+    uint16_t d;
+    uint8_t qh[4];
+    uint8_t qs[kQK5_0 / 2];
+};
+static_assert(sizeof(BlockQ5_0) == 22);
+
+// Q5_1: 32 weights, y = q * d + m, q as Q5_0's.
+struct BlockQ5_1 {
+    uint16_t d;
+    uint16_t m;
+    uint8_t qh[4];
+    uint8_t qs[kQK5_1 / 2];
+};
+static_assert(sizeof(BlockQ5_1) == 24);
+
+// Element j's fifth bit (0 or 1) of a Q5_0/Q5_1 block.
+inline int q5_high_bit(const uint8_t* qh, int j) { return (qh[j / 8] >> (j % 8)) & 1; }
 
 // Q8_0: 32 weights, y = qs[i] * d.
 struct BlockQ8_0 {

@@ -38,6 +38,32 @@ void dequant_q4_1(const BlockQ4_1* x, float* y, int64_t nb) {
     }
 }
 
+// ggml's dequantize_row_q5_0/q5_1: element j's integer is nibble | fifth bit << 4.
+void dequant_q5_0(const BlockQ5_0* x, float* y, int64_t nb) {
+    for (int64_t i = 0; i < nb; ++i, y += kQK5_0) {
+        const float d = fp16_to_f32(x[i].d);
+        for (int j = 0; j < kQK5_0 / 2; ++j) {
+            const int lo = (x[i].qs[j] & 0x0F) | (q5_high_bit(x[i].qh, j) << 4);
+            const int hi = (x[i].qs[j] >> 4) | (q5_high_bit(x[i].qh, j + kQK5_0 / 2) << 4);
+            y[j] = static_cast<float>(lo - 16) * d;
+            y[j + kQK5_0 / 2] = static_cast<float>(hi - 16) * d;
+        }
+    }
+}
+
+void dequant_q5_1(const BlockQ5_1* x, float* y, int64_t nb) {
+    for (int64_t i = 0; i < nb; ++i, y += kQK5_1) {
+        const float d = fp16_to_f32(x[i].d);
+        const float m = fp16_to_f32(x[i].m);
+        for (int j = 0; j < kQK5_1 / 2; ++j) {
+            const int lo = (x[i].qs[j] & 0x0F) | (q5_high_bit(x[i].qh, j) << 4);
+            const int hi = (x[i].qs[j] >> 4) | (q5_high_bit(x[i].qh, j + kQK5_1 / 2) << 4);
+            y[j] = std::fma(static_cast<float>(lo), d, m);
+            y[j + kQK5_1 / 2] = std::fma(static_cast<float>(hi), d, m);
+        }
+    }
+}
+
 void dequant_q8_0(const BlockQ8_0* x, float* y, int64_t nb) {
     for (int64_t i = 0; i < nb; ++i, y += kQK8_0) {
         const float d = fp16_to_f32(x[i].d);
@@ -113,6 +139,8 @@ void dequantize_row(TensorType t, const void* src, float* y, int64_t n) {
     }
     case TensorType::Q4_0: dequant_q4_0(static_cast<const BlockQ4_0*>(src), y, nb); return;
     case TensorType::Q4_1: dequant_q4_1(static_cast<const BlockQ4_1*>(src), y, nb); return;
+    case TensorType::Q5_0: dequant_q5_0(static_cast<const BlockQ5_0*>(src), y, nb); return;
+    case TensorType::Q5_1: dequant_q5_1(static_cast<const BlockQ5_1*>(src), y, nb); return;
     case TensorType::Q8_0: dequant_q8_0(static_cast<const BlockQ8_0*>(src), y, nb); return;
     case TensorType::Q4_K: {
         const auto* x = static_cast<const BlockQ4_K*>(src);

@@ -37,6 +37,8 @@ TensorType vec_dot_type(TensorType weight_type) {
     case TensorType::BF16: return TensorType::BF16;
     case TensorType::Q4_0: return TensorType::Q8_0;
     case TensorType::Q4_1: return TensorType::Q8_1;
+    case TensorType::Q5_0: return TensorType::Q8_0;
+    case TensorType::Q5_1: return TensorType::Q8_1;
     case TensorType::Q8_0: return TensorType::Q8_0;
     case TensorType::Q4_K:
     case TensorType::Q5_K:

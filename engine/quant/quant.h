@@ -3,7 +3,7 @@
 // ggml/src/ggml-common.h, reference code in ggml/src/ggml-quants.c): row
 // sizes, dequantisation, and the activation quantisers of llama.cpp's CPU path
 // (the activation vector is quantised to the weight type's "vec_dot type":
-// Q4_0/Q8_0 -> Q8_0, Q4_1 -> Q8_1, K-quants -> Q8_K, F16 -> F16, BF16 -> BF16,
+// Q4_0/Q5_0/Q8_0 -> Q8_0, Q4_1/Q5_1 -> Q8_1, K-quants -> Q8_K, F16 -> F16, BF16 -> BF16,
 // F32 -> F32). The CPU backend's dot products on these are in
 // backend/cpu/vec_dot.h.
 #include <cstddef>
@@ -19,7 +19,7 @@ namespace kvscope {
 size_t row_bytes(TensorType t, int64_t n);
 
 // y[0..n) = dequantised row. n must be a multiple of the block size.
-// Supported: F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K (throws otherwise).
+// Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K (throws otherwise).
 void dequantize_row(TensorType t, const void* src, float* y, int64_t n);
 
 // The type an activation vector is converted to before dotting with a row of `weight_type`.

@@ -12,6 +12,8 @@ namespace kvscope::twin {
 using quant::BlockQ4_0;
 using quant::BlockQ4_1;
 using quant::BlockQ4_K;
+using quant::BlockQ5_0;
+using quant::BlockQ5_1;
 using quant::BlockQ5_K;
 using quant::BlockQ6_K;
 using quant::BlockQ8_0;
@@ -36,6 +38,17 @@ KVS_HD float dequant_q4_0(const BlockQ4_0& b, int i) {
 KVS_HD float dequant_q4_1(const BlockQ4_1& b, int i) {
     const int q = i < 16 ? (b.qs[i] & 15) : (b.qs[i - 16] >> 4);
     return fmaf(static_cast<float>(q), half_to_float(b.d), half_to_float(b.m));  // one rounding, as the CPU's
+}
+// The 5-bit integer (0..31) of element i of a Q5_0/Q5_1 block: nibble | fifth bit << 4.
+KVS_HD int q5_int(const uint8_t* qs, const uint8_t* qh, int i) {
+    const int nibble = i < 16 ? (qs[i] & 15) : (qs[i - 16] >> 4);
+    return nibble | (((qh[i / 8] >> (i % 8)) & 1) << 4);
+}
+KVS_HD float dequant_q5_0(const BlockQ5_0& b, int i) {
+    return static_cast<float>(q5_int(b.qs, b.qh, i) - 16) * half_to_float(b.d);
+}
+KVS_HD float dequant_q5_1(const BlockQ5_1& b, int i) {
+    return fmaf(static_cast<float>(q5_int(b.qs, b.qh, i)), half_to_float(b.d), half_to_float(b.m));  // as the CPU's
 }
 KVS_HD float dequant_q8_0(const BlockQ8_0& b, int i) { return static_cast<float>(b.qs[i]) * half_to_float(b.d); }
 

@@ -44,6 +44,17 @@ KVS_HD float vec_dot_q4_1_q8_1(const BlockQ4_1& w, const BlockQ8_1& x) {
     return half_to_float(w.d) * half_to_float(x.d) * static_cast<float>(sumi) + half_to_float(w.m) * half_to_float(x.s);
 }
 
+KVS_HD float vec_dot_q5_0_q8_1(const BlockQ5_0& w, const BlockQ8_1& x) {
+    const int sumi = dot32_int(x, [&](int j) { return q5_int(w.qs, w.qh, j); });
+    // (q - 16) · x = q · x - 16 Σx, as llama.cpp's vec_dot_q5_0_q8_1_impl.
+    return half_to_float(w.d) * (static_cast<float>(sumi) * half_to_float(x.d) - 16.0f * half_to_float(x.s));
+}
+
+KVS_HD float vec_dot_q5_1_q8_1(const BlockQ5_1& w, const BlockQ8_1& x) {
+    const int sumi = dot32_int(x, [&](int j) { return q5_int(w.qs, w.qh, j); });
+    return half_to_float(w.d) * half_to_float(x.d) * static_cast<float>(sumi) + half_to_float(w.m) * half_to_float(x.s);
+}
+
 KVS_HD float vec_dot_q8_0_q8_1(const BlockQ8_0& w, const BlockQ8_1& x) {
     const int sumi = dot32_int(x, [&](int j) { return static_cast<int>(w.qs[j]); });
     return half_to_float(w.d) * half_to_float(x.d) * static_cast<float>(sumi);

@@ -39,8 +39,8 @@ std::vector<uint8_t> random_row(TensorType t, int64_t n, std::mt19937& rng) {
             std::memcpy(p + offset, &h, 2);
         };
         switch (t) {
-            case TensorType::Q4_0: case TensorType::Q8_0: set_half(0); break;
-            case TensorType::Q4_1: set_half(0); set_half(2); break;
+            case TensorType::Q4_0: case TensorType::Q5_0: case TensorType::Q8_0: set_half(0); break;
+            case TensorType::Q4_1: case TensorType::Q5_1: set_half(0); set_half(2); break;
             case TensorType::Q4_K: case TensorType::Q5_K: set_half(0); set_half(2); break;
             case TensorType::Q6_K: set_half(offsetof(BlockQ6_K, d)); break;
             default: break;
@@ -53,6 +53,8 @@ float twin_dequant(TensorType t, const uint8_t* row, int64_t i) {
     switch (t) {
         case TensorType::Q4_0: return twin::dequant_q4_0(reinterpret_cast<const BlockQ4_0*>(row)[i / 32], static_cast<int>(i % 32));
         case TensorType::Q4_1: return twin::dequant_q4_1(reinterpret_cast<const BlockQ4_1*>(row)[i / 32], static_cast<int>(i % 32));
+        case TensorType::Q5_0: return twin::dequant_q5_0(reinterpret_cast<const BlockQ5_0*>(row)[i / 32], static_cast<int>(i % 32));
+        case TensorType::Q5_1: return twin::dequant_q5_1(reinterpret_cast<const BlockQ5_1*>(row)[i / 32], static_cast<int>(i % 32));
         case TensorType::Q8_0: return twin::dequant_q8_0(reinterpret_cast<const BlockQ8_0*>(row)[i / 32], static_cast<int>(i % 32));
         case TensorType::Q4_K: return twin::dequant_q4_K(reinterpret_cast<const BlockQ4_K*>(row)[i / 256], static_cast<int>(i % 256));
         case TensorType::Q5_K: return twin::dequant_q5_K(reinterpret_cast<const BlockQ5_K*>(row)[i / 256], static_cast<int>(i % 256));
@@ -70,6 +72,12 @@ float twin_dot(TensorType t, const uint8_t* row, const std::vector<BlockQ8_1>& x
             break;
         case TensorType::Q4_1:
             for (int64_t b = 0; b < n / 32; ++b) s += twin::vec_dot_q4_1_q8_1(reinterpret_cast<const BlockQ4_1*>(row)[b], x[b]);
+            break;
+        case TensorType::Q5_0:
+            for (int64_t b = 0; b < n / 32; ++b) s += twin::vec_dot_q5_0_q8_1(reinterpret_cast<const BlockQ5_0*>(row)[b], x[b]);
+            break;
+        case TensorType::Q5_1:
+            for (int64_t b = 0; b < n / 32; ++b) s += twin::vec_dot_q5_1_q8_1(reinterpret_cast<const BlockQ5_1*>(row)[b], x[b]);
             break;
         case TensorType::Q8_0:
             for (int64_t b = 0; b < n / 32; ++b) s += twin::vec_dot_q8_0_q8_1(reinterpret_cast<const BlockQ8_0*>(row)[b], x[b]);
@@ -91,7 +99,7 @@ float twin_dot(TensorType t, const uint8_t* row, const std::vector<BlockQ8_1>& x
     return s;
 }
 
-constexpr TensorType kQuantTypes[] = {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0,
+constexpr TensorType kQuantTypes[] = {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0,
                                       TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K};
 
 TEST(CudaTwin, HalfConversionsMatchTheEngineBitForBit) {

@@ -238,11 +238,11 @@ TEST(ModelLoad, RefusesWrongNormShape) {
 // one line naming the tensor and type, and so does a session on it.
 TEST(ModelLoad, TheBackendRefusesATypeItDoesNotCompute) {
     TinyModelOptions o;
-    o.tensor_type_ids["blk.0.ffn_gate.weight"] = 6;  // Q5_0: the reader knows its size, the CPU cannot compute it
+    o.tensor_type_ids["blk.0.ffn_gate.weight"] = 20;  // IQ4_NL: the reader knows its size, the CPU cannot compute it
     const LoadedTinyModel m = load_tiny_model(o);
     CpuBackend cpu(*m.model, 1);
     const std::string why = cpu.refusal(*m.model);
-    for (const char* part : {"blk.0.ffn_gate.weight", "Q5_0", "CPU backend does not compute", "F32", "Q8_0", "Q4_K"})
+    for (const char* part : {"blk.0.ffn_gate.weight", "IQ4_NL", "CPU backend does not compute", "F32", "Q5_0", "Q8_0", "Q4_K"})
         EXPECT_NE(why.find(part), std::string::npos) << "'" << part << "' not in: " << why;
     EXPECT_EQ(why.find('\n'), std::string::npos);
     EXPECT_THROW(Session(*m.model, std::make_unique<CpuBackend>(*m.model, 1), SessionOptions{}), Error);

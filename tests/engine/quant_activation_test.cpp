@@ -212,7 +212,9 @@ TEST(QuantRowBytes, Sizes) {
     EXPECT_EQ(row_bytes(TensorType::Q5_K, 256), 176u);
     EXPECT_EQ(row_bytes(TensorType::Q6_K, 512), 420u);
     EXPECT_EQ(row_bytes(TensorType::Q8_K, 256), 292u);
-    EXPECT_EQ(row_bytes(TensorType::Q5_0, 32), 22u);  // sizable even though not computable
+    EXPECT_EQ(row_bytes(TensorType::Q5_0, 32), 22u);
+    EXPECT_EQ(row_bytes(TensorType::Q5_1, 64), 48u);
+    EXPECT_EQ(row_bytes(TensorType::IQ4_NL, 32), 18u);  // sizable even though not computable
 }
 
 TEST(QuantRowBytes, Errors) {

@@ -79,6 +79,46 @@ TEST(QuantDequantize, Q4_1) {
     }
 }
 
+// Q5_0/Q5_1 blocks packed as ggml's quantize_row_q5_0_ref does it, written
+// out here: element j < 16 is the low nibble of qs[j], j >= 16 the high nibble
+// of qs[j - 16], and its fifth bit is bit j of the little-endian uint32 qh.
+std::vector<uint8_t> pack_q5(size_t header_bytes, const std::array<int, 32>& q) {
+    std::vector<uint8_t> b(header_bytes + 4 + 16, 0);
+    uint32_t qh = 0;
+    for (int j = 0; j < 16; ++j) {
+        b[header_bytes + 4 + j] = static_cast<uint8_t>((q[j] & 0xF) | (q[j + 16] & 0xF) << 4);
+        qh |= static_cast<uint32_t>((q[j] & 0x10) >> 4) << j;
+        qh |= static_cast<uint32_t>((q[j + 16] & 0x10) >> 4) << (j + 16);
+    }
+    for (int i = 0; i < 4; ++i) b[header_bytes + i] = static_cast<uint8_t>(qh >> (8 * i));
+    return b;
+}
+
+// 32 five-bit values with every fifth-bit pattern across the qh bytes.
+std::array<int, 32> q5_values() {
+    std::array<int, 32> q{};
+    for (int j = 0; j < 32; ++j) q[j] = (j * 7 + 3) % 32;
+    q[0] = 31, q[7] = 16, q[8] = 15, q[31] = 0, q[16] = 17;
+    return q;
+}
+
+TEST(QuantDequantize, Q5_0) {
+    const auto q = q5_values();
+    auto b = pack_q5(2, q);
+    put16(b, 0, kH_0_5);
+    const auto y = dequant(TensorType::Q5_0, b, 32);
+    for (int j = 0; j < 32; ++j) EXPECT_EQ(y[j], (q[j] - 16) * 0.5f) << j;
+}
+
+TEST(QuantDequantize, Q5_1) {
+    const auto q = q5_values();
+    auto b = pack_q5(4, q);
+    put16(b, 0, kH_0_25);
+    put16(b, 2, kH_m3);
+    const auto y = dequant(TensorType::Q5_1, b, 32);
+    for (int j = 0; j < 32; ++j) EXPECT_EQ(y[j], q[j] * 0.25f - 3.f) << j;
+}
+
 TEST(QuantDequantize, Q8_0) {
     std::vector<uint8_t> b(34);
     put16(b, 0, kH_2);
@@ -189,13 +229,13 @@ TEST(QuantDequantize, Q6_K) {
 }
 
 TEST(QuantDequantize, UnsupportedTypeNamesIt) {
-    std::vector<uint8_t> b(22);
+    std::vector<uint8_t> b(34);
     std::vector<float> y(32);
     try {
-        dequantize_row(TensorType::Q5_0, b.data(), y.data(), 32);
+        dequantize_row(TensorType::IQ4_NL, b.data(), y.data(), 32);
         FAIL() << "no exception";
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("Q5_0"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("IQ4_NL"), std::string::npos) << e.what();
     }
     EXPECT_THROW(dequantize_row(TensorType::Q8_0, b.data(), y.data(), 31), Error);
 }

@@ -44,10 +44,12 @@ std::vector<uint8_t> random_row(TensorType t, int64_t n, std::mt19937& rng) {
         for (int64_t i = 0; i < elems; ++i) { const uint16_t h = f32_to_bf16(val(rng)); std::memcpy(b.data() + 2 * i, &h, 2); }
         break;
     case TensorType::Q4_0:
+    case TensorType::Q5_0:
     case TensorType::Q8_0:
         for (size_t at = 0; at < b.size(); at += bb) set_half(at, scale(rng));
         break;
     case TensorType::Q4_1:
+    case TensorType::Q5_1:
         for (size_t at = 0; at < b.size(); at += bb) { set_half(at, scale(rng)); set_half(at + 2, sign(rng) * 0.3f); }
         break;
     case TensorType::Q4_K:
@@ -98,13 +100,15 @@ Reference reference_dot(TensorType t, const std::vector<uint8_t>& row, const Qua
     dequantize_row(t, row.data(), w.data(), q.n);
     const auto x = dequant_activation(q);
     Reference r;
-    if (t == TensorType::Q4_1) {
-        // llama.cpp's Q4_1 x Q8_1 takes the min term from Q8_1's s, the sum of
-        // the block's activation rounded to f16: use exactly that here too.
-        const auto* w1 = reinterpret_cast<const quant::BlockQ4_1*>(row.data());
+    if (t == TensorType::Q4_1 || t == TensorType::Q5_1) {
+        // llama.cpp's Q4_1/Q5_1 x Q8_1 take the min term from Q8_1's s, the sum
+        // of the block's activation rounded to f16: use exactly that here too.
+        const size_t block_bytes = tensor_type_info(t).block_bytes;  // m is the half at byte 2 of both
         const auto* x1 = reinterpret_cast<const BlockQ8_1*>(q.bytes.data());
         for (int64_t ib = 0; ib < q.n / 32; ++ib) {
-            const double m = fp16_to_f32(w1[ib].m);
+            uint16_t m16;
+            std::memcpy(&m16, row.data() + static_cast<size_t>(ib) * block_bytes + 2, 2);
+            const double m = fp16_to_f32(m16);
             for (int i = 0; i < 32; ++i) {
                 const double term = (w[32 * ib + i] - m) * x[32 * ib + i];  // the q*d part
                 r.value += term;
@@ -123,8 +127,9 @@ Reference reference_dot(TensorType t, const std::vector<uint8_t>& row, const Qua
     return r;
 }
 
-const TensorType kAllTypes[] = {TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q4_0, TensorType::Q4_1,
-                                TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K};
+const TensorType kAllTypes[] = {TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q4_0,
+                                TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0,
+                                TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K};
 
 TEST(QuantVecDot, VecDotTypesMatchLlamaCpp) {
     EXPECT_EQ(vec_dot_type(TensorType::F32), TensorType::F32);
@@ -132,6 +137,8 @@ TEST(QuantVecDot, VecDotTypesMatchLlamaCpp) {
     EXPECT_EQ(vec_dot_type(TensorType::BF16), TensorType::BF16);
     EXPECT_EQ(vec_dot_type(TensorType::Q4_0), TensorType::Q8_0);
     EXPECT_EQ(vec_dot_type(TensorType::Q4_1), TensorType::Q8_1);
+    EXPECT_EQ(vec_dot_type(TensorType::Q5_0), TensorType::Q8_0);
+    EXPECT_EQ(vec_dot_type(TensorType::Q5_1), TensorType::Q8_1);
     EXPECT_EQ(vec_dot_type(TensorType::Q8_0), TensorType::Q8_0);
     EXPECT_EQ(vec_dot_type(TensorType::Q4_K), TensorType::Q8_K);
     EXPECT_EQ(vec_dot_type(TensorType::Q5_K), TensorType::Q8_K);
@@ -245,6 +252,7 @@ TEST_P(QuantVecDotLevels, QuantisedDotsGiveTheScalarBits) {
     struct Case { TensorType t; CpuKernels::RowDot simd, ref; CpuKernels::RowsDot rows; };
     const Case cases[] = {
         {TensorType::Q4_0, k.q4_0, s.q4_0, k.rows_q4_0}, {TensorType::Q4_1, k.q4_1, s.q4_1, k.rows_q4_1},
+        {TensorType::Q5_0, k.q5_0, s.q5_0, k.rows_q5_0}, {TensorType::Q5_1, k.q5_1, s.q5_1, k.rows_q5_1},
         {TensorType::Q8_0, k.q8_0, s.q8_0, k.rows_q8_0}, {TensorType::Q4_K, k.q4_K, s.q4_K, nullptr},
         {TensorType::Q5_K, k.q5_K, s.q5_K, nullptr},     {TensorType::Q6_K, k.q6_K, s.q6_K, nullptr},
     };

@@ -110,7 +110,7 @@ std::string CpuBackend::refusal(const Model& model) const {
     for (const WeightMatrix* m : matrices)
         if (!vec_dot_computes(m->type))
             return "the CPU backend does not compute tensor '" + m->name + "' of type " + tensor_type_name(m->type) +
-                   " (it computes F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K)";
+                   " (it computes " + computable_type_names() + ")";
     return {};
 }
 

@@ -21,7 +21,7 @@ public:
     CpuBackend(const Model& model, int n_threads);
 
     std::string name() const override { return "CPU"; }
-    // The weight types the CPU computes: F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K.
+    // The weight types the CPU computes: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K.
     std::string refusal(const Model& model) const override;
     // Host memory (CpuKvStorage); one slot group per layer (per-head groups
     // come with per-head policies).

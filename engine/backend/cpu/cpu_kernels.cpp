@@ -13,10 +13,11 @@ namespace go = ggml_order;
 
 const CpuKernels kScalar = {
     SimdLevel::Scalar,
-    quant::scalar::dot_q4_0_q8_0, quant::scalar::dot_q4_1_q8_1, quant::scalar::dot_q8_0_q8_0,
+    quant::scalar::dot_q4_0_q8_0, quant::scalar::dot_q4_1_q8_1, quant::scalar::dot_q5_0_q8_0,
+    quant::scalar::dot_q5_1_q8_1, quant::scalar::dot_q8_0_q8_0,
     quant::scalar::dot_q4_K_q8_K, quant::scalar::dot_q5_K_q8_K, quant::scalar::dot_q6_K_q8_K,
-    nullptr, nullptr, nullptr,
-    nullptr, nullptr, nullptr,
+    nullptr, nullptr, nullptr, nullptr, nullptr,
+    nullptr, nullptr, nullptr, nullptr, nullptr,
     quant::scalar::dot_f32, quant::scalar::dot_f16, quant::scalar::dot_bf16,
     go::scalar::dot_f16_decode, go::scalar::dot_prefill_f32, go::scalar::scores_prefill_f32,
     go::scalar::weighted_sum_v_prefill_f32, go::scalar::weighted_sum_v_prefill_blocked,
@@ -27,10 +28,13 @@ const CpuKernels kScalar = {
 #if KVSCOPE_X86_SIMD
 const CpuKernels kAvx2 = {
     SimdLevel::Avx2,
-    quant::avx2::dot_q4_0_q8_0, quant::avx2::dot_q4_1_q8_1, quant::avx2::dot_q8_0_q8_0,
+    quant::avx2::dot_q4_0_q8_0, quant::avx2::dot_q4_1_q8_1, quant::avx2::dot_q5_0_q8_0,
+    quant::avx2::dot_q5_1_q8_1, quant::avx2::dot_q8_0_q8_0,
     quant::avx2::dot_q4_K_q8_K, quant::avx2::dot_q5_K_q8_K, quant::avx2::dot_q6_K_q8_K,
-    quant::avx2::dot_rows_q4_0_q8_0, quant::avx2::dot_rows_q4_1_q8_1, quant::avx2::dot_rows_q8_0_q8_0,
-    quant::avx2::dot_tile_q4_0_q8_0, quant::avx2::dot_tile_q4_1_q8_1, quant::avx2::dot_tile_q8_0_q8_0,
+    quant::avx2::dot_rows_q4_0_q8_0, quant::avx2::dot_rows_q4_1_q8_1, quant::avx2::dot_rows_q5_0_q8_0,
+    quant::avx2::dot_rows_q5_1_q8_1, quant::avx2::dot_rows_q8_0_q8_0,
+    quant::avx2::dot_tile_q4_0_q8_0, quant::avx2::dot_tile_q4_1_q8_1, quant::avx2::dot_tile_q5_0_q8_0,
+    quant::avx2::dot_tile_q5_1_q8_1, quant::avx2::dot_tile_q8_0_q8_0,
     quant::avx2::dot_f32, quant::avx2::dot_f16, quant::avx2::dot_bf16,
     go::avx2::dot_f16_decode, go::avx2::dot_prefill_f32, go::avx2::scores_prefill_f32,
     go::avx2::weighted_sum_v_prefill_f32, go::avx2::weighted_sum_v_prefill_blocked,
@@ -42,10 +46,13 @@ const CpuKernels kAvx2 = {
 // registers would not change); the float-lane kernels vectorise 16 wide.
 const CpuKernels kAvx512 = {
     SimdLevel::Avx512,
-    quant::avx2::dot_q4_0_q8_0, quant::avx2::dot_q4_1_q8_1, quant::avx2::dot_q8_0_q8_0,
+    quant::avx2::dot_q4_0_q8_0, quant::avx2::dot_q4_1_q8_1, quant::avx2::dot_q5_0_q8_0,
+    quant::avx2::dot_q5_1_q8_1, quant::avx2::dot_q8_0_q8_0,
     quant::avx2::dot_q4_K_q8_K, quant::avx2::dot_q5_K_q8_K, quant::avx2::dot_q6_K_q8_K,
-    quant::avx2::dot_rows_q4_0_q8_0, quant::avx2::dot_rows_q4_1_q8_1, quant::avx2::dot_rows_q8_0_q8_0,
-    quant::avx2::dot_tile_q4_0_q8_0, quant::avx2::dot_tile_q4_1_q8_1, quant::avx2::dot_tile_q8_0_q8_0,
+    quant::avx2::dot_rows_q4_0_q8_0, quant::avx2::dot_rows_q4_1_q8_1, quant::avx2::dot_rows_q5_0_q8_0,
+    quant::avx2::dot_rows_q5_1_q8_1, quant::avx2::dot_rows_q8_0_q8_0,
+    quant::avx2::dot_tile_q4_0_q8_0, quant::avx2::dot_tile_q4_1_q8_1, quant::avx2::dot_tile_q5_0_q8_0,
+    quant::avx2::dot_tile_q5_1_q8_1, quant::avx2::dot_tile_q8_0_q8_0,
     quant::avx2::dot_f32, quant::avx2::dot_f16, quant::avx2::dot_bf16,
     go::avx512::dot_f16_decode, go::avx512::dot_prefill_f32, go::avx512::scores_prefill_f32,
     go::avx512::weighted_sum_v_prefill_f32, go::avx512::weighted_sum_v_prefill_blocked,

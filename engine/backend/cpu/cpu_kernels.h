@@ -20,9 +20,9 @@ struct CpuKernels {
     // out[c·out_stride + r] = row r · xs[c] for n_x activations (nullptr: loop over the RowsDot).
     using TileDot = void (*)(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x,
                              int64_t n, float* out, size_t out_stride);
-    RowDot q4_0, q4_1, q8_0, q4_K, q5_K, q6_K;
-    RowsDot rows_q4_0, rows_q4_1, rows_q8_0;
-    TileDot tile_q4_0, tile_q4_1, tile_q8_0;
+    RowDot q4_0, q4_1, q5_0, q5_1, q8_0, q4_K, q5_K, q6_K;
+    RowsDot rows_q4_0, rows_q4_1, rows_q5_0, rows_q5_1, rows_q8_0;
+    TileDot tile_q4_0, tile_q4_1, tile_q5_0, tile_q5_1, tile_q8_0;
     float (*f32)(const float* a, const float* b, int64_t n);
     float (*f16)(const uint16_t* a, const uint16_t* b, int64_t n);
     float (*bf16)(const uint16_t* a, const uint16_t* b, int64_t n);

@@ -43,6 +43,8 @@ Kernels kernels_for(TensorType weight_type) {
     case TensorType::BF16: return {dot_bf16_row};
     case TensorType::Q4_0: return {k.q4_0, k.rows_q4_0, k.tile_q4_0};
     case TensorType::Q4_1: return {k.q4_1, k.rows_q4_1, k.tile_q4_1};
+    case TensorType::Q5_0: return {k.q5_0, k.rows_q5_0, k.tile_q5_0};
+    case TensorType::Q5_1: return {k.q5_1, k.rows_q5_1, k.tile_q5_1};
     case TensorType::Q8_0: return {k.q8_0, k.rows_q8_0, k.tile_q8_0};
     case TensorType::Q4_K: return {k.q4_K};
     case TensorType::Q5_K: return {k.q5_K};
@@ -65,7 +67,8 @@ void check_activation(TensorType weight_type, const QuantizedVector& x) {
 bool vec_dot_computes(TensorType weight_type) {
     switch (weight_type) {
     case TensorType::F32: case TensorType::F16: case TensorType::BF16: case TensorType::Q4_0: case TensorType::Q4_1:
-    case TensorType::Q8_0: case TensorType::Q4_K: case TensorType::Q5_K: case TensorType::Q6_K: return true;
+    case TensorType::Q5_0: case TensorType::Q5_1: case TensorType::Q8_0: case TensorType::Q4_K: case TensorType::Q5_K:
+    case TensorType::Q6_K: return true;
     default: return false;
     }
 }

@@ -1,5 +1,5 @@
 // AVX2 dot products of quantised weight rows with quantised activations.
-// Q4_0/Q4_1/Q8_0 are written as one "block step" per type, run over 1 or 4
+// Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 are written as one "block step" per type, run over 1 or 4
 // rows at a time by a shared driver; each row keeps its own accumulator and
 // the exact operation order of llama.cpp's AVX2 ggml_vec_dot_*, so 1-row and
 // 4-row results are identical, and identical to llama.cpp.
@@ -73,6 +73,50 @@ struct KQ4_1 {
     }
     static void step(const W& w, const Act& a, __m256& acc, float& summs) { apply(prepare(w), a, acc, summs); }
     static float finish(__m256 acc, float summs) { return hsum_float_8(acc) + summs; }
+};
+
+// ggml's bytes_from_bits_32: byte j = 0xFF where bit j of the 32 bits is set, else 0.
+inline __m256i bytes_from_bits_32(const uint8_t* x) {
+    uint32_t x32;
+    std::memcpy(&x32, x, sizeof x32);
+    const __m256i shuf_mask = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(x32)), shuf_mask);
+    const __m256i bit_mask = _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe);
+    return _mm256_cmpeq_epi8(_mm256_or_si256(bytes, bit_mask), _mm256_set1_epi64x(-1));
+}
+
+// Q5_0: the nibble with 0xF0 OR-ed in where the fifth bit is clear, i.e. the
+// signed byte q - 16, then Q4_0's step (ggml_vec_dot_q5_0_q8_0, AVX2).
+struct KQ5_0 {
+    using W = BlockQ5_0;
+    using X = BlockQ8_0;
+    using Act = KQ8_0::Act;
+    static Act load(const X& x) { return KQ8_0::load(x); }
+    using Prep = KQ8_0::Prep;
+    static Prep prepare(const W& w) {
+        const __m256i high = _mm256_andnot_si256(bytes_from_bits_32(w.qh), _mm256_set1_epi8(static_cast<char>(0xF0)));
+        return {_mm256_or_si256(bytes_from_nibbles_32(w.qs), high), h2f(w.d)};
+    }
+    static void apply(const Prep& p, const Act& a, __m256& acc, float& extra) { KQ8_0::apply(p, a, acc, extra); }
+    static void step(const W& w, const Act& a, __m256& acc, float& extra) { apply(prepare(w), a, acc, extra); }
+    static float finish(__m256 acc, float) { return hsum_float_8(acc); }
+};
+
+// Q5_1: the nibble with 0x10 OR-ed in where the fifth bit is set, then Q4_1's
+// step (ggml_vec_dot_q5_1_q8_1, AVX2: the same products in the same order).
+struct KQ5_1 {
+    using W = BlockQ5_1;
+    using X = BlockQ8_1;
+    using Act = KQ4_1::Act;
+    static Act load(const X& x) { return KQ4_1::load(x); }
+    using Prep = KQ4_1::Prep;
+    static Prep prepare(const W& w) {
+        const __m256i high = _mm256_and_si256(bytes_from_bits_32(w.qh), _mm256_set1_epi8(0x10));
+        return {_mm256_or_si256(bytes_from_nibbles_32(w.qs), high), h2f(w.d), h2f(w.m)};
+    }
+    static void apply(const Prep& p, const Act& a, __m256& acc, float& summs) { KQ4_1::apply(p, a, acc, summs); }
+    static void step(const W& w, const Act& a, __m256& acc, float& summs) { apply(prepare(w), a, acc, summs); }
+    static float finish(__m256 acc, float summs) { return KQ4_1::finish(acc, summs); }
 };
 
 // R rows starting at w, `stride` bytes apart.
@@ -220,6 +264,8 @@ inline __m128i mins_times_bsums(__m256i mins_and_scales, const BlockQ8_K& y) {
 
 float dot_q4_0_q8_0(const void* w, const void* x, int64_t n) { return dot_one<KQ4_0>(w, x, n); }
 float dot_q4_1_q8_1(const void* w, const void* x, int64_t n) { return dot_one<KQ4_1>(w, x, n); }
+float dot_q5_0_q8_0(const void* w, const void* x, int64_t n) { return dot_one<KQ5_0>(w, x, n); }
+float dot_q5_1_q8_1(const void* w, const void* x, int64_t n) { return dot_one<KQ5_1>(w, x, n); }
 float dot_q8_0_q8_0(const void* w, const void* x, int64_t n) { return dot_one<KQ8_0>(w, x, n); }
 
 void dot_rows_q4_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out) {
@@ -227,6 +273,12 @@ void dot_rows_q4_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const v
 }
 void dot_rows_q4_1_q8_1(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out) {
     dot_rows<KQ4_1>(w, stride, n_rows, x, n, out);
+}
+void dot_rows_q5_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out) {
+    dot_rows<KQ5_0>(w, stride, n_rows, x, n, out);
+}
+void dot_rows_q5_1_q8_1(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out) {
+    dot_rows<KQ5_1>(w, stride, n_rows, x, n, out);
 }
 void dot_rows_q8_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out) {
     dot_rows<KQ8_0>(w, stride, n_rows, x, n, out);
@@ -239,6 +291,14 @@ void dot_tile_q4_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const v
 void dot_tile_q4_1_q8_1(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
                         float* out, size_t out_stride) {
     dot_tile<KQ4_1>(w, stride, n_rows, xs, n_x, n, out, out_stride);
+}
+void dot_tile_q5_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
+                        float* out, size_t out_stride) {
+    dot_tile<KQ5_0>(w, stride, n_rows, xs, n_x, n, out, out_stride);
+}
+void dot_tile_q5_1_q8_1(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
+                        float* out, size_t out_stride) {
+    dot_tile<KQ5_1>(w, stride, n_rows, xs, n_x, n, out, out_stride);
 }
 void dot_tile_q8_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
                         float* out, size_t out_stride) {

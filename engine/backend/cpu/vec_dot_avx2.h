@@ -15,6 +15,8 @@ namespace kvscope::quant::avx2 {
 
 float dot_q4_0_q8_0(const void* w, const void* x, int64_t n);
 float dot_q4_1_q8_1(const void* w, const void* x, int64_t n);
+float dot_q5_0_q8_0(const void* w, const void* x, int64_t n);
+float dot_q5_1_q8_1(const void* w, const void* x, int64_t n);
 float dot_q8_0_q8_0(const void* w, const void* x, int64_t n);
 float dot_q4_K_q8_K(const void* w, const void* x, int64_t n);
 float dot_q5_K_q8_K(const void* w, const void* x, int64_t n);
@@ -23,12 +25,18 @@ float dot_q6_K_q8_K(const void* w, const void* x, int64_t n);
 // out[r] = row r . x for n_rows rows `stride` bytes apart.
 void dot_rows_q4_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out);
 void dot_rows_q4_1_q8_1(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out);
+void dot_rows_q5_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out);
+void dot_rows_q5_1_q8_1(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out);
 void dot_rows_q8_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* x, int64_t n, float* out);
 
 // out[c·out_stride + r] = row r . xs[c] for n_x activations (a batch's rows × tokens).
 void dot_tile_q4_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
                         float* out, size_t out_stride);
 void dot_tile_q4_1_q8_1(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
+                        float* out, size_t out_stride);
+void dot_tile_q5_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
+                        float* out, size_t out_stride);
+void dot_tile_q5_1_q8_1(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
                         float* out, size_t out_stride);
 void dot_tile_q8_0_q8_0(const uint8_t* w, size_t stride, int64_t n_rows, const void* const* xs, int n_x, int64_t n,
                         float* out, size_t out_stride);

@@ -104,6 +104,35 @@ float dot_q4_1_q8_1(const void* w, const void* x, int64_t n) {
     return hsum_float_8(acc) + summs;
 }
 
+// Q5_0 as Q4_0 (ggml ORs the fifth bit into the nibble's byte, then the value is q - 16).
+float dot_q5_0_q8_0(const void* w, const void* x, int64_t n) {
+    const auto* bw = static_cast<const BlockQ5_0*>(w);
+    const auto* bx = static_cast<const BlockQ8_0*>(x);
+    float acc[kLanes] = {};
+    for (int64_t ib = 0; ib < n / kQK8_0; ++ib) {
+        int32_t lanes[kLanes];
+        block_lanes([&](int j) { return (nibble(bw[ib].qs, j) | q5_high_bit(bw[ib].qh, j) << 4) - 16; }, bx[ib].qs,
+                    lanes);
+        fma_lanes(fp16_to_f32(bw[ib].d) * fp16_to_f32(bx[ib].d), lanes, acc);
+    }
+    return hsum_float_8(acc);
+}
+
+// Q5_1 as Q4_1, with the fifth bit.
+float dot_q5_1_q8_1(const void* w, const void* x, int64_t n) {
+    const auto* bw = static_cast<const BlockQ5_1*>(w);
+    const auto* bx = static_cast<const BlockQ8_1*>(x);
+    float acc[kLanes] = {};
+    float summs = 0.0f;  // Σ m · s, fused as in dot_q4_1_q8_1
+    for (int64_t ib = 0; ib < n / kQK8_1; ++ib) {
+        summs = std::fma(fp16_to_f32(bw[ib].m), fp16_to_f32(bx[ib].s), summs);
+        int32_t lanes[kLanes];
+        block_lanes([&](int j) { return nibble(bw[ib].qs, j) | q5_high_bit(bw[ib].qh, j) << 4; }, bx[ib].qs, lanes);
+        fma_lanes(fp16_to_f32(bw[ib].d) * fp16_to_f32(bx[ib].d), lanes, acc);
+    }
+    return hsum_float_8(acc) + summs;
+}
+
 float dot_q8_0_q8_0(const void* w, const void* x, int64_t n) {
     const auto* bw = static_cast<const BlockQ8_0*>(w);
     const auto* bx = static_cast<const BlockQ8_0*>(x);

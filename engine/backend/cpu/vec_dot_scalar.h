@@ -11,6 +11,8 @@ namespace kvscope::quant::scalar {
 
 float dot_q4_0_q8_0(const void* w, const void* x, int64_t n);
 float dot_q4_1_q8_1(const void* w, const void* x, int64_t n);
+float dot_q5_0_q8_0(const void* w, const void* x, int64_t n);
+float dot_q5_1_q8_1(const void* w, const void* x, int64_t n);
 float dot_q8_0_q8_0(const void* w, const void* x, int64_t n);
 float dot_q4_K_q8_K(const void* w, const void* x, int64_t n);
 float dot_q5_K_q8_K(const void* w, const void* x, int64_t n);
