@@ -36,12 +36,16 @@ CpuKernels::RowDot kernel_for(const CpuKernels& k, TensorType t) {
     case TensorType::Q5_0: return k.q5_0;
     case TensorType::Q5_1: return k.q5_1;
     case TensorType::Q8_0: return k.q8_0;
+    case TensorType::Q4_K: return k.q4_K;
+    case TensorType::Q5_K: return k.q5_K;
+    case TensorType::Q6_K: return k.q6_K;
     default: return nullptr;
     }
 }
 
 TensorType type_named(const std::string& name) {
-    for (TensorType t : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0})
+    for (TensorType t : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0,
+                         TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K})
         if (name == tensor_type_name(t)) return t;
     ADD_FAILURE() << "unknown type in the fixture: " << name;
     return TensorType::F32;
@@ -75,7 +79,7 @@ TEST_P(GgmlQuantDots, EveryCaseGivesGgmlsBits) {
                               << c.at("dot").get<double>();
         ++checked;
     }
-    EXPECT_EQ(checked, 20) << "5 types x 4 lengths";
+    EXPECT_EQ(checked, 32) << "8 types x 4 lengths";
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, GgmlQuantDots,

@@ -25,8 +25,9 @@ int main() {
     ggml_cpu_init();  // the f16 tables the CPU kernels read
     struct Type { ggml_type type; const char* name; };
     const Type types[] = {{GGML_TYPE_Q4_0, "Q4_0"}, {GGML_TYPE_Q4_1, "Q4_1"}, {GGML_TYPE_Q5_0, "Q5_0"},
-                          {GGML_TYPE_Q5_1, "Q5_1"}, {GGML_TYPE_Q8_0, "Q8_0"}};
-    const int lengths[] = {32, 256, 576, 1536};
+                          {GGML_TYPE_Q5_1, "Q5_1"}, {GGML_TYPE_Q8_0, "Q8_0"}, {GGML_TYPE_Q4_K, "Q4_K"},
+                          {GGML_TYPE_Q5_K, "Q5_K"}, {GGML_TYPE_Q6_K, "Q6_K"}};
+    const int lengths[] = {256, 512, 768, 2048};  // whole K-quant super-blocks for every type
     nlohmann::json cases = nlohmann::json::array();
     for (const Type& t : types) {
         const ggml_type_traits_cpu* traits = ggml_get_type_traits_cpu(t.type);

@@ -11,7 +11,7 @@
 // Usage:
 //   dump_reference --model M.gguf --prompt-file P.txt --name NAME --out OUT.json
 //                  [--chat] [--threads 2] [--n-predict 64] [--ctx 2048]
-//                  [--top-k 10] [--kv-type f16|f32|q8_0] [--ubatch N]
+//                  [--top-k 10] [--kv-type f16|f32|q8_0] [--ubatch N] [--no-repack]
 //                  [--commit SHA] [--verbose]
 
 #include "llama.h"
@@ -43,7 +43,7 @@ namespace {
 
 struct Args {
     std::string model, prompt_file, name, out, commit = KVS_LLAMA_COMMIT, kv_type = "f16";
-    bool chat = false, verbose = false;
+    bool chat = false, verbose = false, no_repack = false;
     int threads = 2, n_predict = 64, n_ctx = 2048, top_k = 10, n_ubatch = 0;  // 0 -> = n_ctx
 };
 
@@ -71,6 +71,7 @@ Args parse_args(int argc, char **argv) {
         else if (k == "--ctx") a.n_ctx = std::stoi(val());
         else if (k == "--top-k") a.top_k = std::stoi(val());
         else if (k == "--ubatch") a.n_ubatch = std::stoi(val());
+        else if (k == "--no-repack") a.no_repack = true;
         else if (k == "--chat") a.chat = true;
         else if (k == "--verbose") a.verbose = true;
         else usage(("unknown argument " + k).c_str());
@@ -175,6 +176,15 @@ int main(int argc, char **argv) {
 
     llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = 0;  // CPU only
+    if (a.no_repack) {
+#if KVS_HAS_EXTRA_BUFTS
+        // Newer llama.cpp repacks Q4_0/Q4_K/IQ4_NL weights at load for its own
+        // gemm/gemv kernels, which sum in another order than ggml_vec_dot_*.
+        mp.use_extra_bufts = false;
+#else
+        usage("--no-repack: this llama.cpp has no use_extra_bufts (it does not repack)");
+#endif
+    }
     llama_model *model = llama_model_load_from_file(a.model.c_str(), mp);
     if (!model) { std::fprintf(stderr, "failed to load %s\n", a.model.c_str()); return 1; }
     const llama_vocab *vocab = llama_model_get_vocab(model);
@@ -305,6 +315,7 @@ int main(int argc, char **argv) {
     meta["kv_type_k"] = a.kv_type;
     meta["kv_type_v"] = a.kv_type;
     meta["flash_attn"] = false;
+    meta["weight_repack"] = !a.no_repack;
     meta["n_gpu_layers"] = 0;
     meta["tokenize_add_special"] = true;
     meta["tokenize_parse_special"] = true;
