@@ -82,9 +82,10 @@ int cmd_generate(const std::vector<std::string>& argv) {
     so.capture_attention = trace_prefix.has_value();
     TraceOptions trace_options;
     trace_options.budget_bytes = static_cast<uint64_t>(trace_budget_mib) << 20;
-    const std::string prompt = prompt_text(prompt_args);  // usage errors before the (slow) model load
+    const std::string prompt_read = prompt_text(prompt_args);  // usage errors before the (slow) model load
 
     auto model = load_model(model_args);
+    const std::string prompt = prompt_for_model(prompt_args, prompt_read, model->config());
     const auto ids = model->tokenizer().encode(prompt, true, true);
     std::string backend_note;
     Session session(*model, make_cli_backend(*model, model_args, &backend_note), so);

@@ -97,10 +97,11 @@ int cmd_heatmap(const std::vector<std::string>& argv) {
     if (!out && !csv) throw UsageError("give --out FILE.png|.svg|.pdf and/or --csv FILE.csv");
     so.policy = policy_from_flags(policy_flags);
     so.capture_attention = true;
-    const std::string prompt = prompt_text(prompt_args);
+    const std::string prompt_read = prompt_text(prompt_args);
 
     auto model = load_model(model_args);
     const ModelConfig& c = model->config();
+    const std::string prompt = prompt_for_model(prompt_args, prompt_read, c);
     if (layer >= c.n_layer)
         throw UsageError("option --layer must be between 0 and " + std::to_string(c.n_layer - 1) + ", got " +
                          std::to_string(layer));

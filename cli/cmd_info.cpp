@@ -62,6 +62,8 @@ int cmd_info(const std::vector<std::string>& argv) {
             {"layers", c.n_layer}, {"embedding", c.n_embd}, {"heads", c.n_head}, {"kv_heads", c.n_head_kv},
             {"head_dim", c.head_dim}, {"feed_forward", c.n_ff}, {"context", c.n_ctx_train}, {"rope", rope},
             {"rope_dims", c.rope_dim}, {"rope_freq_base", c.rope_freq_base}, {"rms_eps", c.rms_eps},
+            {"native_window", c.native_window}, {"layer_is_local", c.layer_is_local},
+            {"layer_rope_base", c.layer_rope_base}, {"block_extras", c.describe_block_extras()},
             {"tied_output", model->weights().tied_output}, {"vocab", c.n_vocab}, {"tokenizer", tok.model_name()},
             {"pre_tokenizer", tok.pre_name()}, {"bos", tok.bos()}, {"eos", tok.eos()}, {"add_bos", tok.add_bos()},
             {"chat_template", has_template}, {"kv_bytes_per_token_f16", kv_per_token_f16},
@@ -89,6 +91,8 @@ int cmd_info(const std::vector<std::string>& argv) {
     std::printf("context:         %d\n", c.n_ctx_train);
     std::printf("rope:            %s, %d dims, base %g\n", rope, c.rope_dim, static_cast<double>(c.rope_freq_base));
     std::printf("rms eps:         %g\n", static_cast<double>(c.rms_eps));
+    std::printf("attention:       %s\n", c.describe_attention_layers().c_str());
+    if (!c.describe_block_extras().empty()) std::printf("block extras:    %s\n", c.describe_block_extras().c_str());
     std::printf("output head:     %s\n", model->weights().tied_output ? "tied to token_embd" : "output.weight");
     std::printf("vocab:           %d (%s, pre-tokenizer '%s', bos %d, eos %d, add bos %s)\n", c.n_vocab,
                 tok.model_name().c_str(), tok.pre_name().c_str(), tok.bos(), tok.eos(), tok.add_bos() ? "yes" : "no");

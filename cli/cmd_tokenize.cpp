@@ -19,9 +19,10 @@ int cmd_tokenize(const std::vector<std::string>& argv) {
     app.add_flag("--no-special", no_special, "read special tokens in the text (e.g. <|im_start|>) as plain text");
     app.add_flag("--ids", ids_only, "print only the ids, as a JSON list");
     if (!app.parse_arguments(argv)) return 0;
-    const std::string text = prompt_text(prompt);
+    const std::string text_read = prompt_text(prompt);
 
     auto model = load_model(model_args);
+    const std::string text = prompt_for_model(prompt, text_read, model->config());
     const Tokenizer& tok = model->tokenizer();
     const auto ids = tok.encode(text, true, !no_special);
     if (ids_only) {

@@ -64,7 +64,7 @@ std::unique_ptr<Backend> make_cli_backend(const Model& model, const ModelArgs& a
 void add_prompt_options(CLI::App& app, PromptArgs& prompt) {
     app.add_option("-p,--prompt", prompt.text, "the prompt")->type_name("TEXT");
     app.add_option("--prompt-file", prompt.file, "read the prompt from a file")->type_name("FILE");
-    app.add_flag("--chat", prompt.chat, "wrap the prompt in the ChatML chat template");
+    app.add_flag("--chat", prompt.chat, "wrap the prompt in the model's chat format (Gemma's turns for gemma3, ChatML otherwise)");
     app.add_option("--system", prompt.system, "system message with --chat")->type_name("TEXT");
 }
 
@@ -81,13 +81,15 @@ std::string prompt_text(const PromptArgs& prompt) {
     } else {
         text = *prompt.text;
     }
-    if (prompt.chat) {
-        std::vector<ChatMessage> messages;
-        if (prompt.system) messages.push_back({"system", *prompt.system});
-        messages.push_back({"user", text});
-        return apply_chatml(messages, true);
-    }
     return text;
+}
+
+std::string prompt_for_model(const PromptArgs& prompt, const std::string& text, const ModelConfig& config) {
+    if (!prompt.chat) return text;
+    std::vector<ChatMessage> messages;
+    if (prompt.system) messages.push_back({"system", *prompt.system});
+    messages.push_back({"user", text});
+    return apply_chat(chat_format_for(config.architecture), messages, true);
 }
 
 void add_sampling_options(CLI::App& app, SamplingParams& sampling) {

@@ -51,6 +51,9 @@ struct PromptArgs {
 void add_prompt_options(CLI::App& app, PromptArgs& prompt);
 // The prompt from -p or --prompt-file (exactly one), as ChatML when --chat is set.
 std::string prompt_text(const PromptArgs& prompt);
+// The text as the model reads it: with --chat, wrapped in the model's chat
+// format (Gemma's turns for gemma3, ChatML otherwise).
+std::string prompt_for_model(const PromptArgs& prompt, const std::string& text, const ModelConfig& config);
 
 // --temp T, --top-k K, --top-p P, --seed S, each checked against its range.
 void add_sampling_options(CLI::App& app, SamplingParams& sampling);

@@ -76,6 +76,9 @@ std::string CudaBackend::name() const { return "CUDA " + std::to_string(device_)
 
 std::string CudaBackend::refusal(const Model& model) const {
     const ModelConfig& c = model.config();
+    if (c.qk_norm || c.post_norms || c.ffn_activation != FfnActivation::Silu || c.native_window > 0)
+        return "the CUDA backend computes the llama architecture only; " + c.architecture +
+               " (q/k norms, post norms, GeGLU, sliding-window layers) runs on the CPU backend";
     const ModelWeights& w = model.weights();
     std::vector<const WeightMatrix*> matrices = {&w.token_embd, &w.output};
     for (const LayerWeights& l : w.layers)

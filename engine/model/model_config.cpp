@@ -1,18 +1,13 @@
 #include "model/model_config.h"
 
+#include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "gguf/gguf_file.h"
 
 namespace kvscope {
 namespace {
-
-// Architectures whose forward pass is the llama one (RMSNorm, RoPE, GQA,
-// SwiGLU, no biases) and the RoPE layout llama.cpp uses for each.
-RopeLayout rope_layout_for(const std::string& arch) {
-    if (arch == "llama") return RopeLayout::Normal;
-    throw gguf::GgufError("GGUF: architecture '" + arch + "' is not supported (KVScope runs: llama)");
-}
 
 int32_t positive(const gguf::GgufFile& f, const std::string& key, uint32_t limit = 1u << 24) {
     const uint32_t v = f.get_u32(key);
@@ -26,7 +21,11 @@ int32_t positive(const gguf::GgufFile& f, const std::string& key, uint32_t limit
 ModelConfig ModelConfig::from_gguf(const gguf::GgufFile& f) {
     ModelConfig c;
     c.architecture = f.get_string("general.architecture");
-    c.rope_layout = rope_layout_for(c.architecture);
+    const ArchitectureTraits& arch = architecture_traits(c.architecture);
+    c.rope_layout = arch.rope_layout;
+    c.ffn_activation = arch.ffn_activation;
+    c.qk_norm = arch.qk_norm;
+    c.post_norms = arch.post_norms;
     c.name = f.find_string("general.name").value_or("");
     const std::string a = c.architecture + ".";
     c.n_embd = positive(f, a + "embedding_length");
@@ -56,6 +55,18 @@ ModelConfig ModelConfig::from_gguf(const gguf::GgufFile& f) {
     if (!(c.rms_eps > 0.0f)) throw gguf::GgufError("GGUF: " + a + "attention.layer_norm_rms_epsilon must be positive");
     if (auto scaling = f.find_string(a + "rope.scaling.type"); scaling && *scaling != "none")
         throw gguf::GgufError("GGUF: " + a + "rope.scaling.type '" + *scaling + "' is not supported");
+    c.attention_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    if (arch.scale_embeddings) c.embedding_scale = std::sqrt(static_cast<float>(c.n_embd));
+    c.layer_is_local.assign(static_cast<size_t>(c.n_layer), 0);
+    c.layer_rope_base.assign(static_cast<size_t>(c.n_layer), c.rope_freq_base);
+    if (arch.local_pattern > 0) {
+        c.native_window = positive(f, a + "attention.sliding_window", 1u << 30);
+        for (int32_t l = 0; l < c.n_layer; ++l)
+            if (l % arch.local_pattern < arch.local_pattern - 1) {
+                c.layer_is_local[static_cast<size_t>(l)] = 1;
+                c.layer_rope_base[static_cast<size_t>(l)] = arch.local_rope_base;
+            }
+    }
     // The vocabulary size is the token list's length (llama.vocab_size is optional).
     const gguf::Value* tokens = f.find("tokenizer.ggml.tokens");
     if (tokens == nullptr) throw gguf::GgufError("GGUF: required key 'tokenizer.ggml.tokens' is missing");
@@ -65,6 +76,68 @@ ModelConfig ModelConfig::from_gguf(const gguf::GgufFile& f) {
         throw gguf::GgufError("GGUF: " + a + "vocab_size = " + std::to_string(*declared) + " but tokenizer.ggml.tokens has " +
                               std::to_string(c.n_vocab) + " tokens");
     return c;
+}
+
+namespace {
+
+// "0-4, 6-10, 12-16": the layers where pick(l) holds, as runs.
+template <class Pick>
+std::string layer_runs(int32_t n_layer, Pick pick) {
+    std::string s;
+    for (int32_t l = 0; l < n_layer;) {
+        if (!pick(l)) {
+            ++l;
+            continue;
+        }
+        int32_t e = l;
+        while (e + 1 < n_layer && pick(e + 1)) ++e;
+        if (!s.empty()) s += ", ";
+        s += std::to_string(l);
+        if (e > l) {
+            s += '-';
+            s += std::to_string(e);
+        }
+        l = e + 1;
+    }
+    return s;
+}
+
+std::string base_text(float base) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", static_cast<double>(base));
+    return buf;
+}
+
+}  // namespace
+
+std::string ModelConfig::describe_attention_layers() const {
+    int32_t n_local = 0;
+    for (uint8_t local : layer_is_local) n_local += local;
+    if (n_local == 0) return "all " + std::to_string(n_layer) + " global (RoPE base " + base_text(rope_freq_base) + ")";
+    float local_base = rope_freq_base;
+    for (int32_t l = 0; l < n_layer; ++l)
+        if (layer_is_local[static_cast<size_t>(l)]) local_base = layer_rope_base[static_cast<size_t>(l)];
+    std::string s = std::to_string(n_local);
+    s += " local (window " + std::to_string(native_window);
+    s += ", RoPE base " + base_text(local_base) + "): ";
+    s += layer_runs(n_layer, [&](int32_t l) { return layer_is_local[static_cast<size_t>(l)] != 0; });
+    s += "; " + std::to_string(n_layer - n_local);
+    s += " global (RoPE base " + base_text(rope_freq_base) + "): ";
+    s += layer_runs(n_layer, [&](int32_t l) { return layer_is_local[static_cast<size_t>(l)] == 0; });
+    return s;
+}
+
+std::string ModelConfig::describe_block_extras() const {
+    std::string s;
+    auto add = [&s](const std::string& part) {
+        if (!s.empty()) s += ", ";
+        s += part;
+    };
+    if (qk_norm) add("q/k norms");
+    if (post_norms) add("post-attention and post-FFN norms");
+    if (ffn_activation == FfnActivation::GeluTanh) add("GeGLU (tanh GELU)");
+    if (embedding_scale != 1.0f) add("embeddings x sqrt(" + std::to_string(n_embd) + ")");
+    return s;
 }
 
 }  // namespace kvscope

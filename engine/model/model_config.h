@@ -1,9 +1,13 @@
 #pragma once
-// Hyperparameters of a llama-family model, all read from the GGUF metadata
-// (keys "<arch>.<name>", e.g. llama.block_count). Nothing here is hard-coded
-// per model.
+// Hyperparameters of a model, read from the GGUF metadata (keys
+// "<arch>.<name>", e.g. llama.block_count) and its architecture's traits
+// (model/architecture.h: the rules llama.cpp hard-codes per architecture,
+// such as which layers are local). Nothing here is hard-coded per model.
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "model/architecture.h"
 
 namespace kvscope {
 
@@ -30,6 +34,25 @@ struct ModelConfig {
     float rope_freq_base = 10000.0f;
     float rms_eps = 1e-5f;
     RopeLayout rope_layout = RopeLayout::Normal;
+    FfnActivation ffn_activation = FfnActivation::Silu;
+    bool qk_norm = false;           // per-head RMSNorm of Q and K before RoPE
+    bool post_norms = false;        // RMSNorm of attention and FFN outputs before the residual adds
+    float embedding_scale = 1.0f;   // token embeddings are multiplied by this (gemma3: sqrt(n_embd))
+    float attention_scale = 0.0f;   // scores are q·k times this (1/sqrt(head_dim))
+    // The model's own sliding window, part of the architecture (not a policy):
+    // a local layer's query at position p sees keys at positions > p − window.
+    int32_t native_window = 0;            // <arch>.attention.sliding_window; 0 = none
+    std::vector<uint8_t> layer_is_local;  // [n_layer] 1 = sliding-window layer
+    std::vector<float> layer_rope_base;   // [n_layer] RoPE base of each layer
+
+    int32_t layer_window(int32_t layer) const {  // 0 = the layer attends to everything held
+        return layer_is_local[static_cast<size_t>(layer)] ? native_window : 0;
+    }
+    // One line for people: "15 local (window 512, RoPE base 10000): 0-4, 6-10,
+    // 12-16; 3 global (RoPE base 1e+06): 5, 11, 17", or "all 30 global (RoPE base 10000)".
+    std::string describe_attention_layers() const;
+    // What the architecture adds to a llama block, e.g. "q/k norms, post norms, GeGLU (tanh), embeddings × √640"; "" for llama.
+    std::string describe_block_extras() const;
 
     int32_t gqa_group() const { return n_head / n_head_kv; }  // query heads per KV head
     int32_t q_dim() const { return n_head * head_dim; }

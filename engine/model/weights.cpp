@@ -67,6 +67,14 @@ ModelWeights ModelWeights::bind(const gguf::GgufFile& f, const ModelConfig& c) {
         L.w_gate = matrix(f, p + "ffn_gate.weight", c.n_embd, c.n_ff);
         L.w_up = matrix(f, p + "ffn_up.weight", c.n_embd, c.n_ff);
         L.w_down = matrix(f, p + "ffn_down.weight", c.n_ff, c.n_embd);
+        if (c.qk_norm) {
+            L.attn_q_norm = vector_f32(f, p + "attn_q_norm.weight", c.head_dim);
+            L.attn_k_norm = vector_f32(f, p + "attn_k_norm.weight", c.head_dim);
+        }
+        if (c.post_norms) {
+            L.attn_post_norm = vector_f32(f, p + "post_attention_norm.weight", c.n_embd);
+            L.ffn_post_norm = vector_f32(f, p + "post_ffw_norm.weight", c.n_embd);
+        }
     }
     for (const auto& t : f.tensors()) w.total_bytes += t.n_bytes;
     return w;

@@ -37,6 +37,11 @@ struct LayerWeights {
     WeightMatrix w_gate;           // [n_embd] -> [n_ff]
     WeightMatrix w_up;             // [n_embd] -> [n_ff]
     WeightMatrix w_down;           // [n_ff] -> [n_embd]
+    // Present when the architecture has them (ModelConfig::qk_norm, post_norms), else empty.
+    std::vector<float> attn_q_norm;     // [head_dim], shared by the query heads
+    std::vector<float> attn_k_norm;     // [head_dim], shared by the KV heads
+    std::vector<float> attn_post_norm;  // [n_embd] of the attention output (post_attention_norm)
+    std::vector<float> ffn_post_norm;   // [n_embd] of the FFN output (post_ffw_norm)
 };
 
 struct ModelWeights {
@@ -47,7 +52,7 @@ struct ModelWeights {
     bool tied_output = false;
     size_t total_bytes = 0;        // bytes of every tensor in the file
 
-    // Binds every tensor the llama forward pass needs, checking names, shapes
+    // Binds every tensor the architecture's forward pass needs, checking names, shapes
     // and that each type is one the CPU backend computes. Throws GgufError
     // naming the tensor on any mismatch.
     static ModelWeights bind(const gguf::GgufFile& file, const ModelConfig& config);

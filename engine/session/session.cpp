@@ -37,6 +37,17 @@ void SessionOptions::validate(const ModelConfig& config) const {
     if (prefill_batch < 1 || prefill_batch > 4096)
         throw InvalidSetting("prefill batch must be between 1 and 4096, got " + std::to_string(prefill_batch));
     sampling.validate();
+    check_policy_fits(policy, config);
+}
+
+void check_policy_fits(const PolicyConfig& policy, const ModelConfig& config) {
+    // In-cache positions rotate each key at its rank with one set of angles;
+    // a model whose layers use several RoPE bases (gemma3) would need one per base.
+    const bool one_base = std::all_of(config.layer_rope_base.begin(), config.layer_rope_base.end(),
+                                      [&](float b) { return b == config.rope_freq_base; });
+    if (policy.positions == PositionMode::InCache && !one_base)
+        throw InvalidSetting("in-cache positions are not available for " + config.architecture +
+                             ": its local and global layers rotate with different RoPE bases; use original positions");
 }
 
 std::vector<TokenCandidate> top_candidates(const float* logits, int32_t n_vocab, int32_t k, double log_normaliser) {
@@ -218,6 +229,7 @@ void Session::prefill(const std::vector<TokenId>& prompt) {
 
 void Session::set_policy(const PolicyConfig& policy) {
     policy.validate(n_ctx_, model_.config().n_layer, std::max<int32_t>(1, static_cast<int32_t>(tokens_.size())));
+    check_policy_fits(policy, model_.config());
     const bool h2o_before = options_.policy.kind == PolicyKind::H2O;
     options_.policy = policy;
     if (policy.kind == PolicyKind::H2O && !h2o_before) h2o_scores_.clear();  // scores start from the switch

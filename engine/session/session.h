@@ -29,8 +29,13 @@ struct SessionOptions {
     bool cache_views = true;         // StepSnapshot::layers filled
     bool reference_run = false;      // a full-cache shadow session gives StepSnapshot::reference
 
-    void validate(const ModelConfig& config) const;  // throws InvalidSetting
+    void validate(const ModelConfig& config) const;  // throws InvalidSetting (check_policy_fits included)
 };
+
+// Throws InvalidSetting when the policy asks what the model cannot do (e.g.
+// in-cache positions on a model whose layers use several RoPE bases).
+void check_policy_fits(const PolicyConfig& policy, const ModelConfig& config);
+
 
 // What a step returns (see step_snapshot.h).
 using StepResult = StepSnapshot;

@@ -77,4 +77,16 @@ inline constexpr const char* kSmolLM2DefaultSystem = "You are a helpful AI assis
 std::string apply_chatml(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
                          const std::string& default_system = kSmolLM2DefaultSystem);
 
+// Gemma's turns (Gemma 3's tokenizer.chat_template): "<start_of_turn>{role}\n
+// {content}<end_of_turn>\n" with the assistant's role named "model", a system
+// message folded into the first user turn ("{system}\n\n{user}"), and
+// "<start_of_turn>model\n" as the generation prompt. BOS is the tokenizer's.
+std::string apply_gemma_chat(const std::vector<ChatMessage>& messages, bool add_generation_prompt);
+
+// The chat format of a model: Gemma's for gemma3, ChatML otherwise (the
+// format KVScope's default model, SmolLM2-Instruct, was trained with).
+enum class ChatFormat { ChatML, Gemma };
+ChatFormat chat_format_for(const std::string& architecture);
+std::string apply_chat(ChatFormat format, const std::vector<ChatMessage>& messages, bool add_generation_prompt);
+
 }  // namespace kvscope

@@ -77,6 +77,9 @@ std::vector<ModelFact> model_facts(const Model& model, const QString& path) {
              .arg(c.head_dim)
              .arg(layout),
          QStringLiteral("Rotary position embedding: frequency base, rotated dimensions per head, pairing of dimensions")},
+        {QStringLiteral("Attention layers"), QString::fromStdString(c.describe_attention_layers()),
+         QStringLiteral("Which layers attend within the model's own sliding window (local) and which to everything "
+                        "held (global); part of the model, not a cache policy")},
         {QStringLiteral("Weight bytes"), format_bytes_exact(static_cast<int64_t>(model.weights().total_bytes)),
          QStringLiteral("Bytes of every tensor in the file")},
         {QStringLiteral("Tensor types"), tensor_types_summary(model.file()),

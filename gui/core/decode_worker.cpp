@@ -23,10 +23,11 @@ std::vector<TokenId> prompt_tokens(const Model& model, const RunSettings& s) {
     }
     std::string text = s.prompt;
     if (s.chat_template) {
-        // Only ChatML is implemented; wrapping another model's prompt in it would mislead.
-        if (model.chat_template().find("<|im_start|>") == std::string::npos)
+        // ChatML and Gemma's turns are implemented; wrapping another model's prompt in ChatML would mislead.
+        const ChatFormat format = chat_format_for(model.config().architecture);
+        if (format == ChatFormat::ChatML && model.chat_template().find("<|im_start|>") == std::string::npos)
             throw InvalidSetting("this model has no ChatML chat template; turn \"Chat template\" off to run the prompt as plain text");
-        text = apply_chatml({{"user", s.prompt}}, true);
+        text = apply_chat(format, {{"user", s.prompt}}, true);
     }
     // Special tokens in the text are parsed, as llama.cpp's tools do.
     return model.tokenizer().encode(text, true, true);

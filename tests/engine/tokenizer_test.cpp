@@ -410,5 +410,17 @@ TEST(ChatTemplate, UserOnlyGetsDefaultSystem) {
     EXPECT_EQ(apply_chatml({}, true), "<|im_start|>assistant\n");  // the template's loop adds nothing
 }
 
+// Gemma 3's template (its tokenizer_config.json): no system role, the system
+// text opens the first user turn; the assistant is "model".
+TEST(ChatTemplate, GemmaTurns) {
+    EXPECT_EQ(apply_gemma_chat({{"user", "Hi!"}}, true), "<start_of_turn>user\nHi!<end_of_turn>\n<start_of_turn>model\n");
+    EXPECT_EQ(apply_gemma_chat({{"system", "Be brief."}, {"user", "Hi!"}, {"assistant", "Hello."}, {"user", "Bye"}}, false),
+              "<start_of_turn>user\nBe brief.\n\nHi!<end_of_turn>\n<start_of_turn>model\nHello.<end_of_turn>\n"
+              "<start_of_turn>user\nBye<end_of_turn>\n");
+    EXPECT_EQ(chat_format_for("gemma3"), ChatFormat::Gemma);
+    EXPECT_EQ(chat_format_for("llama"), ChatFormat::ChatML);
+    EXPECT_EQ(apply_chat(ChatFormat::Gemma, {{"user", "x"}}, true), apply_gemma_chat({{"user", "x"}}, true));
+}
+
 }  // namespace
 }  // namespace kvscope

@@ -47,8 +47,8 @@ std::vector<uint8_t> random_row(TensorType t, int64_t n, std::mt19937& rng) {
             const uint16_t h = f32_to_fp16(scale(rng));
             std::memcpy(p + off, &h, 2);
         };
-        if (t == TensorType::Q4_0 || t == TensorType::Q8_0) set_half(0);
-        if (t == TensorType::Q4_1 || t == TensorType::Q4_K || t == TensorType::Q5_K) { set_half(0); set_half(2); }
+        if (t == TensorType::Q4_0 || t == TensorType::Q5_0 || t == TensorType::Q8_0) set_half(0);
+        if (t == TensorType::Q4_1 || t == TensorType::Q5_1 || t == TensorType::Q4_K || t == TensorType::Q5_K) { set_half(0); set_half(2); }
         if (t == TensorType::Q6_K) set_half(offsetof(quant::BlockQ6_K, d));
         if (t == TensorType::F16)
             for (int64_t i = 0; i < n; ++i) {
@@ -76,6 +76,8 @@ float twin_row_dot(TensorType t, const uint8_t* row, int cols, const BlockQ8_1* 
         switch (t) {
             case TensorType::Q4_0: s += twin::vec_dot_q4_0_q8_1(reinterpret_cast<const quant::BlockQ4_0*>(row)[b], xq[b]); break;
             case TensorType::Q4_1: s += twin::vec_dot_q4_1_q8_1(reinterpret_cast<const quant::BlockQ4_1*>(row)[b], xq[b]); break;
+            case TensorType::Q5_0: s += twin::vec_dot_q5_0_q8_1(reinterpret_cast<const quant::BlockQ5_0*>(row)[b], xq[b]); break;
+            case TensorType::Q5_1: s += twin::vec_dot_q5_1_q8_1(reinterpret_cast<const quant::BlockQ5_1*>(row)[b], xq[b]); break;
             case TensorType::Q8_0: s += twin::vec_dot_q8_0_q8_1(reinterpret_cast<const quant::BlockQ8_0*>(row)[b], xq[b]); break;
             default: break;
         }
@@ -118,8 +120,9 @@ TEST(GpuOps, QuantizeQ8_1EqualsTheTwinExactly) {
 TEST(GpuOps, MatvecEqualsTheTwinForEveryWeightType) {
     REQUIRE_CUDA_DEVICE();
     std::mt19937 rng(2);
-    const TensorType types[] = {TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q4_0, TensorType::Q4_1,
-                                TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K};
+    const TensorType types[] = {TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q4_0,
+                                TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0,
+                                TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K};
     for (TensorType t : types) {
         const bool k_quant = t == TensorType::Q4_K || t == TensorType::Q5_K || t == TensorType::Q6_K;
         for (int cols : k_quant ? std::vector<int>{256, 1536} : std::vector<int>{64, 576}) {

@@ -31,6 +31,12 @@ CpuBackend::CpuBackend(const Model& model, int n_threads)
     : model_(model), cfg_(model.config()), pool_(n_threads) {
     attention_scratch_.resize(sz(pool_.size()));
     for (auto& sc : attention_scratch_) sc.q16.resize(sz(cfg_.head_dim));
+    for (int32_t l = 0; l < cfg_.n_layer; ++l) {
+        const float base = cfg_.layer_rope_base[sz(l)];
+        const auto it = std::find(rope_bases_.begin(), rope_bases_.end(), base);
+        layer_rope_set_.push_back(static_cast<int32_t>(it - rope_bases_.begin()));
+        if (it == rope_bases_.end()) rope_bases_.push_back(base);
+    }
 }
 
 void CpuBackend::ensure_scratch(int n_tokens) {
@@ -46,8 +52,8 @@ void CpuBackend::ensure_scratch(int n_tokens) {
     proj_.resize(T * sz(cfg_.n_embd));
     gate_.resize(T * sz(cfg_.n_ff));
     up_.resize(T * sz(cfg_.n_ff));
-    rope_cos_.resize(T * sz(cfg_.rope_dim / 2));
-    rope_sin_.resize(T * sz(cfg_.rope_dim / 2));
+    rope_cos_.resize(rope_bases_.size() * T * sz(cfg_.rope_dim / 2));
+    rope_sin_.resize(rope_bases_.size() * T * sz(cfg_.rope_dim / 2));
     xq_.resize(T);
 }
 
@@ -98,6 +104,8 @@ void CpuBackend::ensure_rank_angles(int32_t n) {
     if (n <= have) return;
     rank_cos_.resize(sz(n) * half);
     rank_sin_.resize(sz(n) * half);
+    // Models whose layers rotate with several bases are refused in-cache mode
+    // (SessionOptions::validate), so one base covers every layer here.
     for (int32_t r = have; r < n; ++r)
         cpu::rope_angles(r, cfg_.rope_dim, cfg_.rope_freq_base, rank_cos_.data() + sz(r) * half, rank_sin_.data() + sz(r) * half);
 }
@@ -180,7 +188,7 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
                            const CpuKvStorage& storage, std::vector<QueryAttention>* capture) {
     const int n_tokens = static_cast<int>(positions.size());
     const int32_t hd = cfg_.head_dim;
-    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    const float scale = cfg_.attention_scale;
     const std::vector<int32_t>& held = cache.held_slots(layer);
     const bool in_cache = cache.position_mode() == PositionMode::InCache;
     // An f16 cache in original positions follows llama.cpp exactly: one query
@@ -192,22 +200,34 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
     const int n_padded = ggml_order::padded_keys(static_cast<int>(held.size()));
     const CpuKernels& kern = cpu_kernels();
     // Causal: a token sees the held positions up to its own (held is ordered by position).
+    // Token t sees the held keys [first[t], n_visible[t]): those up to its own
+    // position and, in a local layer, inside the model's window (positions > p − window).
     std::vector<int>& n_visible = visible_scratch_;
+    std::vector<int>& first = first_visible_scratch_;
     n_visible.resize(sz(n_tokens));
+    first.assign(sz(n_tokens), 0);
+    const int32_t window = cfg_.layer_window(layer);
     for (int t = 0; t < n_tokens; ++t) {
+        const int32_t p = positions[sz(t)];
         n_visible[sz(t)] = static_cast<int>(
-            std::upper_bound(held.begin(), held.end(), positions[sz(t)],
+            std::upper_bound(held.begin(), held.end(), p,
                              [&](int32_t pos, int32_t slot) { return pos < cache.position_of(layer, slot); }) -
             held.begin());
+        if (window > 0)
+            first[sz(t)] = static_cast<int>(
+                std::lower_bound(held.begin(), held.end(), p - window + 1,
+                                 [&](int32_t slot, int32_t pos) { return cache.position_of(layer, slot) < pos; }) -
+                held.begin());
         if (capture != nullptr) {
             LayerAttention& la = (*capture)[sz(t)].layers[sz(layer)];
-            la.key_positions.resize(sz(n_visible[sz(t)]));
-            for (int j = 0; j < n_visible[sz(t)]; ++j) la.key_positions[sz(j)] = cache.position_of(layer, held[sz(j)]);
-            la.probs.resize(sz(cfg_.n_head) * sz(n_visible[sz(t)]));
+            const int seen = n_visible[sz(t)] - first[sz(t)];
+            la.key_positions.resize(sz(seen));
+            for (int j = 0; j < seen; ++j) la.key_positions[sz(j)] = cache.position_of(layer, held[sz(first[sz(t)] + j)]);
+            la.probs.resize(sz(cfg_.n_head) * sz(seen));
         }
     }
     if (decode) {
-        attention_decode(layer, n_visible[0], n_padded, cache, storage, capture);
+        attention_decode(layer, first[0], n_visible[0], n_padded, cache, storage, capture);
         return;
     }
     if (in_cache) ensure_rank_angles(static_cast<int32_t>(held.size()));
@@ -228,6 +248,7 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
                 const int32_t h = static_cast<int32_t>(i % cfg_.n_head);
                 const size_t kv_head = sz(h / cfg_.gqa_group());
                 const int visible = n_visible[sz(t)];
+                const int lo = first[sz(t)];
                 const float* q = q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
                 std::copy(q, q + hd, q16);
                 if (in_cache) {
@@ -246,10 +267,11 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
                 // the row can stop at the group holding the last visible key.
                 const int n_row = (visible + ggml_order::kLanes - 1) / ggml_order::kLanes * ggml_order::kLanes;
                 std::fill(scores + visible, scores + n_row, -INFINITY);  // masked keys of the last group
+                std::fill(scores, scores + lo, -INFINITY);               // keys behind a local layer's window
                 kern.softmax(scores, n_row);
                 if (capture != nullptr)
-                    std::copy(scores, scores + visible,
-                              (*capture)[sz(t)].layers[sz(layer)].probs.data() + sz(h) * sz(visible));
+                    std::copy(scores + lo, scores + visible,
+                              (*capture)[sz(t)].layers[sz(layer)].probs.data() + sz(h) * sz(visible - lo));
                 // The probabilities are converted to f16 to meet an f16 V cache.
                 if (cache.value_type() != KvValueType::F32)
                     kern.round_to_f16_values(scores, visible);
@@ -261,7 +283,7 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
     });
 }
 
-void CpuBackend::attention_decode(int32_t layer, int visible, int n_padded, const KvCache& cache,
+void CpuBackend::attention_decode(int32_t layer, int first, int visible, int n_padded, const KvCache& cache,
                                   const CpuKvStorage& storage, std::vector<QueryAttention>* capture) {
     // An f16 cache's pages hold K and V transposed (cpu_kv_storage.h): the 16
     // slots of a page are the 16 lanes of llama.cpp's sums, and the sums run
@@ -272,7 +294,7 @@ void CpuBackend::attention_decode(int32_t layer, int visible, int n_padded, cons
     const std::vector<int32_t>& held = cache.held_slots(layer);
     const int32_t hd = cfg_.head_dim;
     const int32_t group = cfg_.gqa_group();  // query heads per KV head
-    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    const float scale = cfg_.attention_scale;
     const CpuKernels& kern = cpu_kernels();
     const size_t stride = sz(n_padded);
     // Q meets the f16 K cache as f16 values, as llama.cpp converts it.
@@ -295,7 +317,7 @@ void CpuBackend::attention_decode(int32_t layer, int visible, int n_padded, cons
         decode_k_pages_[sz(b)] = b < allocated ? storage.k_page_f16(layer, 0, b) : nullptr;
         decode_v_pages_[sz(b)] = b < allocated ? storage.v_page_f16(layer, 0, b) : nullptr;
     }
-    for (int j = 0; j < visible; ++j) {
+    for (int j = first; j < visible; ++j) {  // keys behind a local layer's window do not count
         const int32_t slot = held[sz(j)];
         decode_lane_mask_[sz(slot / kPageSize)] |= static_cast<uint16_t>(1u << (slot % kPageSize));
     }
@@ -323,9 +345,11 @@ void CpuBackend::attention_decode(int32_t layer, int visible, int n_padded, cons
             if (!slot_is_rank)
                 for (int j = 0; j < visible; ++j) scores[j] = slots[sz(held[sz(j)])];
             std::fill(scores + visible, scores + n_padded, -INFINITY);  // masked and padded keys
+            std::fill(scores, scores + first, -INFINITY);               // keys behind a local layer's window
             kern.softmax(scores, n_padded);
             if (capture != nullptr)
-                std::copy(scores, scores + visible, (*capture)[0].layers[sz(layer)].probs.data() + sz(h) * sz(visible));
+                std::copy(scores + first, scores + visible,
+                          (*capture)[0].layers[sz(layer)].probs.data() + sz(h) * sz(visible - first));
             kern.round_to_f16_values(scores, visible);
             if (!slot_is_rank) {
                 std::fill(slots, slots + n_slots, 0.0f);  // free slots weigh nothing
@@ -390,10 +414,16 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
                             std::to_string(l));
             slots[sz(l) * sz(T) + sz(t)] = slot;
         }
+    const size_t rope_set_floats = sz(T) * sz(half);  // one base's angles for the batch
     for_each_token(T, [&](int t) {
-        dequantize_row(W.token_embd.type, W.token_embd.row(tokens[sz(t)]), x_.data() + sz(t) * sz(E), E);
-        cpu::rope_angles(positions[sz(t)], cfg_.rope_dim, cfg_.rope_freq_base, rope_cos_.data() + sz(t) * sz(half),
-                         rope_sin_.data() + sz(t) * sz(half));
+        float* x = x_.data() + sz(t) * sz(E);
+        dequantize_row(W.token_embd.type, W.token_embd.row(tokens[sz(t)]), x, E);
+        if (cfg_.embedding_scale != 1.0f)
+            for (int64_t i = 0; i < E; ++i) x[i] *= cfg_.embedding_scale;  // ggml_scale (gemma3: sqrt(n_embd))
+        for (size_t b = 0; b < rope_bases_.size(); ++b)
+            cpu::rope_angles(positions[sz(t)], cfg_.rope_dim, rope_bases_[b],
+                             rope_cos_.data() + b * rope_set_floats + sz(t) * sz(half),
+                             rope_sin_.data() + b * rope_set_floats + sz(t) * sz(half));
     });
 
     for (int32_t l = 0; l < cfg_.n_layer; ++l) {
@@ -412,11 +442,21 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
             quantize_rows(L.wv.type, xn_.data(), E, T, xq_);
             matmul({{&L.wv, v_.data()}}, xq_, T);
         }
+        const size_t rope_set = sz(layer_rope_set_[sz(l)]) * rope_set_floats;
         for_each_token(T, [&](int t) {
-            const float* c = rope_cos_.data() + sz(t) * sz(half);
-            const float* s = rope_sin_.data() + sz(t) * sz(half);
+            const float* c = rope_cos_.data() + rope_set + sz(t) * sz(half);
+            const float* s = rope_sin_.data() + rope_set + sz(t) * sz(half);
             float* k = k_.data() + sz(t) * sz(cfg_.kv_dim());
             const float* v = v_.data() + sz(t) * sz(cfg_.kv_dim());
+            if (cfg_.qk_norm) {  // each head of Q and K normalised on its own, before RoPE (gemma3)
+                float* q = q_.data() + sz(t) * sz(cfg_.q_dim());
+                for (int32_t h = 0; h < cfg_.n_head; ++h)
+                    cpu::rms_norm(q + sz(h) * sz(cfg_.head_dim), L.attn_q_norm.data(), q + sz(h) * sz(cfg_.head_dim),
+                                  cfg_.head_dim, cfg_.rms_eps);
+                for (int32_t h = 0; h < cfg_.n_head_kv; ++h)
+                    cpu::rms_norm(k + sz(h) * sz(cfg_.head_dim), L.attn_k_norm.data(), k + sz(h) * sz(cfg_.head_dim),
+                                  cfg_.head_dim, cfg_.rms_eps);
+            }
             // In-cache mode rotates Q and K at their ranks inside attention instead.
             if (rotate_at_position) {
                 for (int32_t h = 0; h < cfg_.n_head; ++h)
@@ -431,10 +471,11 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
         quantize_rows(L.wo.type, attn_out_.data(), cfg_.q_dim(), T, xq_);
         matmul({{&L.wo, proj_.data()}}, xq_, T);
 
-        // --- feed-forward block (SwiGLU) ---
+        // --- feed-forward block (SwiGLU or GeGLU) ---
         for_each_token(T, [&](int t) {
             float* x = x_.data() + sz(t) * sz(E);
-            const float* p = proj_.data() + sz(t) * sz(E);
+            float* p = proj_.data() + sz(t) * sz(E);
+            if (cfg_.post_norms) cpu::rms_norm(p, L.attn_post_norm.data(), p, E, cfg_.rms_eps);
             for (int64_t i = 0; i < E; ++i) x[i] += p[i];  // the residual
             cpu::rms_norm(x, L.ffn_norm.data(), xn_.data() + sz(t) * sz(E), E, cfg_.rms_eps);
             quantize_for_dot(L.w_gate.type, xn_.data() + sz(t) * sz(E), E, xq_[sz(t)]);
@@ -448,13 +489,17 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
         }
         for_each_token(T, [&](int t) {
             float* g = gate_.data() + sz(t) * sz(cfg_.n_ff);
-            cpu_kernels().swiglu(g, up_.data() + sz(t) * sz(cfg_.n_ff), g, cfg_.n_ff);
+            if (cfg_.ffn_activation == FfnActivation::GeluTanh)
+                cpu::geglu_tanh(g, up_.data() + sz(t) * sz(cfg_.n_ff), g, cfg_.n_ff);
+            else
+                cpu_kernels().swiglu(g, up_.data() + sz(t) * sz(cfg_.n_ff), g, cfg_.n_ff);
             quantize_for_dot(L.w_down.type, g, cfg_.n_ff, xq_[sz(t)]);
         });
         matmul({{&L.w_down, proj_.data()}}, xq_, T);
         for_each_token(T, [&](int t) {
             float* x = x_.data() + sz(t) * sz(E);
-            const float* p = proj_.data() + sz(t) * sz(E);
+            float* p = proj_.data() + sz(t) * sz(E);
+            if (cfg_.post_norms) cpu::rms_norm(p, L.ffn_post_norm.data(), p, E, cfg_.rms_eps);
             for (int64_t i = 0; i < E; ++i) x[i] += p[i];  // the residual
         });
     }

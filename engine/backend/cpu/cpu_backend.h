@@ -46,7 +46,7 @@ private:
                    const CpuKvStorage& storage, std::vector<QueryAttention>* capture);
     // The decode path (one query token, f16 cache in original positions) in
     // llama.cpp's order, in three passes split where the sums allow it.
-    void attention_decode(int32_t layer, int visible, int n_padded, const KvCache& cache,
+    void attention_decode(int32_t layer, int first, int visible, int n_padded, const KvCache& cache,
                           const CpuKvStorage& storage, std::vector<QueryAttention>* capture);
     // Fills kt_f32_/vt_f32_ from the layer's held slots (a batch reads each row
     // many times); in-cache position mode rotates each key at its rank.
@@ -70,8 +70,12 @@ private:
     std::vector<float> proj_;     // [T][n_embd]    output of Wo / Wdown before the residual add
     std::vector<float> gate_;     // [T][n_ff]
     std::vector<float> up_;       // [T][n_ff]
-    std::vector<float> rope_cos_; // [T][rope_dim / 2]
-    std::vector<float> rope_sin_; // [T][rope_dim / 2]
+    // RoPE angles of each token, one set per distinct base (gemma3's local
+    // and global layers rotate with different bases): [n_bases][T][rope_dim / 2].
+    std::vector<float> rope_bases_;         // the distinct bases, first seen first
+    std::vector<int32_t> layer_rope_set_;   // [n_layer] index into rope_bases_
+    std::vector<float> rope_cos_;
+    std::vector<float> rope_sin_;
     struct AttentionScratch {
         std::vector<float> scores;            // [keys, padded to 32]  one attention row
         std::vector<float> v_acc;             // [64][head_dim] lane accumulators of P·V (decode: [≤ 4 heads][d block][64])
@@ -84,7 +88,8 @@ private:
     std::vector<const uint16_t*> decode_k_pages_;   // [slots / 16]         each page's K (f16, transposed)
     std::vector<const uint16_t*> decode_v_pages_;   // [slots / 16]         and V
     std::vector<uint16_t> decode_lane_mask_;        // [slots / 16]         bit i: slot 16b + i counts in P·V
-    std::vector<int> visible_scratch_;                 // [T] keys each query token sees
+    std::vector<int> visible_scratch_;                 // [T] held keys up to each query token (one past the last it sees)
+    std::vector<int> first_visible_scratch_;           // [T] the first held key it sees (> 0 past a native window)
     std::vector<int32_t> slot_scratch_;                // [n_layer][T] the slot of each token's position
     // K and V cache of one layer as floats (batches only), in blocks of 16 keys transposed, the layout of
     // scores_prefill_f32 and weighted_sum_v_prefill_blocked: [n_head_kv][held / 16, rounded up][head_dim][16]

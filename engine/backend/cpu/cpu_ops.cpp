@@ -1,6 +1,10 @@
 #include "backend/cpu/cpu_ops.h"
 
 #include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "util/fp16.h"
 
 
 namespace kvscope::cpu {
@@ -33,6 +37,41 @@ void rope_apply(float* head, int32_t rope_dim, RopeLayout layout, const float* c
         // disassembly): x0·cos − (x1·sin) and x0·sin + (x1·cos), each one FMA.
         *a = std::fma(x0, cos_v[i], -(x1 * sin_v[i]));
         *b = std::fma(x0, sin_v[i], x1 * cos_v[i]);
+    }
+}
+
+namespace {
+
+// ggml_gelu_f32 for every f16 value, stored as f16 (ggml_table_gelu_f16).
+// GCC contracts ggml's 1 + A·x·x into one fused multiply-add; written out here
+// (this project builds with -ffp-contract=off), the table equals the one in
+// llama.cpp 4227c9b's libggml-cpu in all 65,536 entries (without the fma, one
+// entry, x = -1.999, differs by one f16 step).
+const uint16_t* gelu_f16_table() {
+    static const std::unique_ptr<uint16_t[]> table = [] {
+        constexpr float kCoefA = 0.044715f, kSqrt2OverPi = 0.79788456080286535587989211986876f;
+        auto t = std::make_unique<uint16_t[]>(1 << 16);
+        for (uint32_t h = 0; h < (1u << 16); ++h) {
+            const float x = fp16_to_f32(static_cast<uint16_t>(h));
+            t[h] = f32_to_fp16(0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * std::fma(kCoefA * x, x, 1.0f))));
+        }
+        return t;
+    }();
+    return table.get();
+}
+
+}  // namespace
+
+void geglu_tanh(const float* gate, const float* up, float* out, int64_t n) {
+    const uint16_t* table = gelu_f16_table();
+    for (int64_t i = 0; i < n; ++i) {
+        const float x = gate[i];
+        if (x <= -10.0f)
+            out[i] = 0.0f;
+        else if (x >= 10.0f)
+            out[i] = x * up[i];
+        else
+            out[i] = fp16_to_f32(table[f32_to_fp16(x)]) * up[i];
     }
 }
 

@@ -22,4 +22,10 @@ void rope_apply(float* head, int32_t rope_dim, RopeLayout layout, const float* c
 
 // (SwiGLU is a per-ISA kernel: cpu_kernels().swiglu.)
 
+// out[i] = gelu_tanh(gate[i]) · up[i] as ggml's CPU GeGLU computes it
+// (ggml_vec_geglu_f32 with GGML_GELU_FP16): gate <= -10 gives 0, >= 10 gives
+// gate · up, otherwise the GELU is looked up by gate rounded to f16 in a table
+// of f16 values of 0.5·x·(1 + tanh(√(2/π)·x·(1 + 0.044715·x²))). out may be gate.
+void geglu_tanh(const float* gate, const float* up, float* out, int64_t n);
+
 }  // namespace kvscope::cpu

@@ -1,0 +1,36 @@
+#include "model/architecture.h"
+
+#include <array>
+
+#include "gguf/gguf_file.h"
+#include "model/model_config.h"
+
+namespace kvscope {
+namespace {
+
+const std::array<ArchitectureTraits, 2> kArchitectures = {{
+    // llama: RMSNorm, RoPE on adjacent pairs (the converter permutes Q/K), GQA, SwiGLU.
+    {"llama", RopeLayout::Normal, FfnActivation::Silu, false, false, false, 0, 0.0f},
+    // gemma3 (llama.cpp llm_build_gemma3_iswa and its hparams): NeoX RoPE,
+    // q/k norms, post-attention and post-FFN norms, GeGLU with tanh GELU,
+    // embeddings scaled by sqrt(n_embd); 5 local layers (window, RoPE base
+    // 10,000) to 1 global (full attention, the file's base): set_swa_pattern(6).
+    {"gemma3", RopeLayout::Neox, FfnActivation::GeluTanh, true, true, true, 6, 10000.0f},
+}};
+
+}  // namespace
+
+const ArchitectureTraits& architecture_traits(const std::string& architecture) {
+    for (const ArchitectureTraits& t : kArchitectures)
+        if (architecture == t.name) return t;
+    throw gguf::GgufError("GGUF: architecture '" + architecture + "' is not supported (KVScope runs: " +
+                          supported_architectures() + ")");
+}
+
+std::string supported_architectures() {
+    std::string s;
+    for (const ArchitectureTraits& t : kArchitectures) s += (s.empty() ? "" : ", ") + std::string(t.name);
+    return s;
+}
+
+}  // namespace kvscope

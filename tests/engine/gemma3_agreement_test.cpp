@@ -1,0 +1,172 @@
+// Gemma 3 270M against llama.cpp 4227c9b (the llama.cpp that PyPI's
+// llama-cpp-python 0.3.16 vendors; c392e50, the one the SmolLM2 fixtures come
+// from, predates Gemma 3). Fixtures in tests/data/reference-gemma3, made by
+// tools/llamacpp-reference/dump_reference (see NOTES.md there): tokenisation,
+// teacher-forced logits within kLogitTolerance, and greedy decoding that may
+// part from llama.cpp's only at a near tie.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "backend/cpu/cpu_backend.h"
+#include "session/session.h"
+#include "support/gemma3_model.h"
+
+namespace kvscope {
+namespace {
+
+using json = nlohmann::json;
+
+// Three of the five fixtures agree bit for bit (all 32 steps); two part from
+// llama.cpp by up to 0.6 and 0.9 (code_chat from its 23rd step, gpl3_long from
+// its 801-token prefill; the cause is not found yet, NOTES.md). This model
+// amplifies rounding: storing K/V as f32 instead of f16 alone moves its first
+// logit by 0.3. A wrong formula is far outside the bound: local layers on the
+// global RoPE base move logits by 2.9-9.5, no sliding window by 17.4.
+constexpr float kLogitTolerance = 1.0f;
+// The fixtures that agree exactly, held to it (a regression in an op shows here first).
+const std::set<std::string> kExactFixtures = {"capital_chat", "capital_plain", "story_plain"};
+
+std::vector<std::filesystem::path> fixture_files() {
+    std::vector<std::filesystem::path> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(std::string(KVSCOPE_TEST_DATA_DIR) + "/reference-gemma3", ec))
+        if (e.path().extension() == ".json") out.push_back(e.path());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+json load_json(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return json::parse(in);
+}
+
+class Gemma3Agreement : public ::testing::TestWithParam<std::filesystem::path> {};
+
+TEST_P(Gemma3Agreement, TokensAndLogitsMatchLlamaCpp) {
+    REQUIRE_GEMMA3(model);
+    const json fx = load_json(GetParam());
+    const auto prompt_ids = fx["prompt_ids"].get<std::vector<TokenId>>();
+    const auto ref_ids = fx["generated_ids"].get<std::vector<TokenId>>();
+    EXPECT_EQ(model->tokenizer().encode(fx["prompt_text"].get<std::string>(), true, true), prompt_ids)
+        << "prompt tokens differ from llama.cpp's";
+
+    SessionOptions so;
+    so.n_ctx = 2048;
+    so.top_k_report = 1;
+    Session forced(*model, std::make_unique<CpuBackend>(*model, 2), so);
+    forced.prefill(prompt_ids);
+    float worst = 0;
+    int worst_step = -1;
+    std::vector<int> flipped;
+    for (size_t i = 0; i < ref_ids.size(); ++i) {
+        const json& st = fx["steps"][i];
+        const StepResult r = forced.step(ref_ids[i]);
+        const float* ours = forced.logits().data();
+        for (const json& cand : st["top"]) {
+            const float diff = std::fabs(ours[cand[0].get<int>()] - cand[1].get<float>());
+            if (diff > worst) worst = diff, worst_step = static_cast<int>(i);
+        }
+        if (r.top[0].id != ref_ids[i]) {
+            EXPECT_LT(st["gap_top1_top2"].get<float>(), 2 * kLogitTolerance)
+                << "step " << i << ": we pick " << r.top[0].id << ", llama.cpp " << ref_ids[i];
+            flipped.push_back(static_cast<int>(i));
+        }
+    }
+    EXPECT_LE(worst, kLogitTolerance) << "largest logit difference " << worst << " at step " << worst_step;
+    if (kExactFixtures.count(fx["name"].get<std::string>()) != 0) {
+        EXPECT_EQ(worst, 0.0f) << "this fixture agreed with llama.cpp bit for bit";
+    }
+    std::printf("[ gemma3 ] %s (%zu prompt tokens): max |Δlogit| %.5f (step %d), argmax flips at near ties: %zu\n",
+                fx["name"].get<std::string>().c_str(), prompt_ids.size(), worst, worst_step, flipped.size());
+
+    Session free_run(*model, std::make_unique<CpuBackend>(*model, 2), so);
+    free_run.prefill(prompt_ids);
+    for (size_t i = 0; i < ref_ids.size(); ++i) {
+        const StepResult r = free_run.step();
+        if (r.token != ref_ids[i]) {
+            EXPECT_NE(std::find(flipped.begin(), flipped.end(), static_cast<int>(i)), flipped.end())
+                << "greedy decoding parts from llama.cpp at step " << i << " where its top-2 are not a near tie";
+            break;
+        }
+    }
+}
+
+// The architecture's rules as ModelConfig reads them from the real file and
+// model/architecture.cpp: llama.cpp's set_swa_pattern(6), window from the file.
+TEST(Gemma3Model, LocalAndGlobalLayers) {
+    REQUIRE_GEMMA3(model);
+    const ModelConfig& c = model->config();
+    EXPECT_EQ(c.architecture, "gemma3");
+    EXPECT_EQ(c.native_window, 512);
+    for (int32_t l = 0; l < c.n_layer; ++l) {
+        const bool global = (l + 1) % 6 == 0;
+        EXPECT_EQ(c.layer_window(l), global ? 0 : 512) << "layer " << l;
+        EXPECT_EQ(c.layer_rope_base[static_cast<size_t>(l)], global ? 1000000.0f : 10000.0f) << "layer " << l;
+    }
+    EXPECT_EQ(c.describe_attention_layers(),
+              "15 local (window 512, RoPE base 10000): 0-4, 6-10, 12-16; 3 global (RoPE base 1e+06): 5, 11, 17");
+    EXPECT_TRUE(c.qk_norm && c.post_norms);
+    EXPECT_EQ(c.ffn_activation, FfnActivation::GeluTanh);
+    EXPECT_FLOAT_EQ(c.embedding_scale, std::sqrt(640.0f));
+}
+
+// Past the window a local layer's query sees exactly the last 512 positions
+// (its own included) and a global layer's everything, in the capture too.
+TEST(Gemma3Model, LocalLayersAttendWithinTheirWindow) {
+    REQUIRE_GEMMA3(model);
+    SessionOptions so;
+    so.n_ctx = 1024;
+    so.capture_attention = true;
+    Session s(*model, std::make_unique<CpuBackend>(*model, 2), so);
+    std::vector<TokenId> prompt(600, 0);
+    for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<TokenId>(1000 + (i * 7919) % 5000);
+    s.prefill(prompt);
+    s.step();                          // chooses from the prompt's logits (feeds nothing)
+    const StepResult r = s.step();     // feeds that token at position 600
+    ASSERT_EQ(r.attention.size(), 1u);
+    const QueryAttention& q = r.attention[0];
+    EXPECT_EQ(q.position, 600);
+    for (int32_t l : {0, 4, 5, 17}) {
+        const LayerAttention& la = q.layers[static_cast<size_t>(l)];
+        const size_t want = model->config().layer_window(l) > 0 ? 512u : 601u;
+        ASSERT_EQ(la.key_positions.size(), want) << "layer " << l;
+        EXPECT_EQ(la.key_positions.front(), static_cast<int32_t>(601 - want)) << "layer " << l;
+        EXPECT_EQ(la.key_positions.back(), 600) << "layer " << l;
+        for (int32_t h = 0; h < model->config().n_head; ++h) {
+            double sum = 0;
+            for (size_t j = 0; j < want; ++j) sum += la.probs[static_cast<size_t>(h) * want + j];
+            EXPECT_NEAR(sum, 1.0, 1e-4) << "layer " << l << " head " << h;
+        }
+    }
+}
+
+TEST(Gemma3AgreementFixtures, FivePromptsOneLongerThanTheWindow) {
+    const auto files = fixture_files();
+    ASSERT_GE(files.size(), 5u) << "tests/data/reference-gemma3 must hold the llama.cpp fixtures";
+    size_t longest = 0, chats = 0;
+    for (const auto& f : files) {
+        const json fx = load_json(f);
+        longest = std::max(longest, fx["prompt_ids"].size());
+        chats += fx["prompt_text"].get<std::string>().find("<start_of_turn>") != std::string::npos;
+    }
+    EXPECT_GT(longest, 512u) << "one prompt must reach past the 512-token window of the local layers";
+    EXPECT_GE(chats, 1u);
+}
+
+std::string fixture_name(const ::testing::TestParamInfo<std::filesystem::path>& info) {
+    return info.param.stem().string();
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, Gemma3Agreement, ::testing::ValuesIn(fixture_files()), fixture_name);
+
+}  // namespace
+}  // namespace kvscope
