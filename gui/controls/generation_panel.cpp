@@ -82,7 +82,7 @@ void GenerationPanel::buildWidgets() {
     prompt_edit_->setObjectName(QStringLiteral("promptEdit"));
     prompt_edit_->setPlaceholderText(tr("Prompt"));
     top->addWidget(prompt_edit_, 1);
-    chat_check_ = new QCheckBox(tr("Chat template (ChatML user turn)"), this);
+    chat_check_ = new QCheckBox(tr("Chat template (the model's user turn)"), this);
     chat_check_->setObjectName(QStringLiteral("chatTemplateCheck"));
     top->addWidget(chat_check_);
 
@@ -145,8 +145,9 @@ void GenerationPanel::buildWidgets() {
 
 void GenerationPanel::setToolTips() {
     prompt_edit_->setToolTip(tr("The text the model continues. Reset or Replay runs it again."));
-    chat_check_->setToolTip(tr("Wrap the prompt as a ChatML user turn (<|im_start|>user ... <|im_end|>) followed by the\n"
-                               "assistant's turn, as instruction-tuned models expect."));
+    chat_check_->setToolTip(tr("Wrap the prompt as a user turn in the model's chat format, followed by the assistant's\n"
+                               "turn, as instruction-tuned models expect: ChatML (<|im_start|>user ... <|im_end|>),\n"
+                               "or Gemma's turns (<start_of_turn>user ... <end_of_turn>) for Gemma 3."));
     mode_combo_->setToolTip(tr("greedy: always the most likely token (deterministic)\n"
                                "sample: draw from the softmax at the temperature, after the top-k and top-p cuts"));
     temperature_spin_->setToolTip(tr("Divides the logits: below 1 sharpens the distribution, above 1 flattens it."));

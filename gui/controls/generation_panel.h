@@ -1,6 +1,6 @@
 #pragma once
 // The generation settings beside the policy dock (DESIGN.md §3): the prompt
-// (optionally wrapped as a ChatML user turn), sampling (greedy, or temperature
+// (optionally wrapped as a user turn in the model's chat format), sampling (greedy, or temperature
 // with top-k / top-p and a seed), the context length and the number of new
 // tokens. A plain form: the lead reads it when it (re)starts a session.
 //
@@ -45,7 +45,7 @@ public:
 
     QString prompt() const;
     void setPrompt(const QString& text);
-    bool chatTemplate() const;            // wrap the prompt as a ChatML user turn
+    bool chatTemplate() const;            // wrap the prompt as a user turn (the model's chat format)
     void setChatTemplate(bool on);
     // Greedy mode gives temperature 0 with top-k and top-p off (they do not
     // matter to argmax); the sample mode gives every control's value.

@@ -15,7 +15,7 @@ namespace kvscope::gui {
 
 struct RunSettings {
     std::string prompt;            // the user's text
-    bool chat_template = true;     // wrap it as a ChatML user turn (refused when the model has no ChatML template)
+    bool chat_template = true;     // wrap it as a user turn: Gemma's for gemma3, else ChatML (refused without a ChatML template)
     // Non-empty: these exact prompt tokens instead of tokenizing `prompt`
     // (Replay of a session opened from a file: its prompt as it was run).
     std::vector<int32_t> prompt_tokens;
