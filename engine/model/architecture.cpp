@@ -10,12 +10,13 @@ namespace {
 
 const std::array<ArchitectureTraits, 2> kArchitectures = {{
     // llama: RMSNorm, RoPE on adjacent pairs (the converter permutes Q/K), GQA, SwiGLU.
-    {"llama", RopeLayout::Normal, FfnActivation::Silu, false, false, false, 0, 0.0f},
+    {"llama", RopeLayout::Normal, FfnActivation::Silu, false, false, false, false, 0, 0.0f},
     // gemma3 (llama.cpp llm_build_gemma3_iswa and its hparams): NeoX RoPE,
     // q/k norms, post-attention and post-FFN norms, GeGLU with tanh GELU,
-    // embeddings scaled by sqrt(n_embd); 5 local layers (window, RoPE base
-    // 10,000) to 1 global (full attention, the file's base): set_swa_pattern(6).
-    {"gemma3", RopeLayout::Neox, FfnActivation::GeluTanh, true, true, true, 6, 10000.0f},
+    // embeddings scaled by sqrt(n_embd), q scaled by f_attention_scale before
+    // attention (kq_scale 1); 5 local layers (window, RoPE base 10,000) to 1
+    // global (full attention, the file's base): set_swa_pattern(6).
+    {"gemma3", RopeLayout::Neox, FfnActivation::GeluTanh, true, true, true, true, 6, 10000.0f},
 }};
 
 }  // namespace

@@ -23,6 +23,7 @@ struct ArchitectureTraits {
     bool qk_norm;           // RMSNorm of each head of Q and K before RoPE (attn_q_norm/attn_k_norm)
     bool post_norms;        // RMSNorm of the attention and FFN outputs before their residual adds
     bool scale_embeddings;  // token embeddings times sqrt(n_embd)
+    bool scale_query;       // q times 1/sqrt(head_dim) before attention (gemma3), not the scores after
     // Local (sliding-window) layers: layer l is local when l % local_pattern <
     // local_pattern - 1 (the last of every local_pattern layers is global); 0 =
     // no local layers. The window itself is the file's <arch>.attention.sliding_window.

@@ -26,6 +26,7 @@ ModelConfig ModelConfig::from_gguf(const gguf::GgufFile& f) {
     c.ffn_activation = arch.ffn_activation;
     c.qk_norm = arch.qk_norm;
     c.post_norms = arch.post_norms;
+    c.scale_query = arch.scale_query;
     c.name = f.find_string("general.name").value_or("");
     const std::string a = c.architecture + ".";
     c.n_embd = positive(f, a + "embedding_length");

@@ -39,6 +39,7 @@ struct ModelConfig {
     bool post_norms = false;        // RMSNorm of attention and FFN outputs before the residual adds
     float embedding_scale = 1.0f;   // token embeddings are multiplied by this (gemma3: sqrt(n_embd))
     float attention_scale = 0.0f;   // scores are q·k times this (1/sqrt(head_dim))
+    bool scale_query = false;       // ... applied to q before the dot product (gemma3), not to the score
     // The model's own sliding window, part of the architecture (not a policy):
     // a local layer's query at position p sees keys at positions > p − window.
     int32_t native_window = 0;            // <arch>.attention.sliding_window; 0 = none

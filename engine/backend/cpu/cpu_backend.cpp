@@ -188,7 +188,10 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
                            const CpuKvStorage& storage, std::vector<QueryAttention>* capture) {
     const int n_tokens = static_cast<int>(positions.size());
     const int32_t hd = cfg_.head_dim;
-    const float scale = cfg_.attention_scale;
+    // Scores are q·k times the scale, or (gemma3) q is scaled first, which
+    // rounds differently once q meets the f16 cache (small values go subnormal).
+    const float scale = cfg_.scale_query ? 1.0f : cfg_.attention_scale;
+    const float q_scale = cfg_.scale_query ? cfg_.attention_scale : 1.0f;
     const std::vector<int32_t>& held = cache.held_slots(layer);
     const bool in_cache = cache.position_mode() == PositionMode::InCache;
     // An f16 cache in original positions follows llama.cpp exactly: one query
@@ -250,7 +253,7 @@ void CpuBackend::attention(int32_t layer, const std::vector<int32_t>& positions,
                 const int visible = n_visible[sz(t)];
                 const int lo = first[sz(t)];
                 const float* q = q_.data() + sz(t) * sz(cfg_.q_dim()) + sz(h) * sz(hd);
-                std::copy(q, q + hd, q16);
+                for (int32_t d = 0; d < hd; ++d) q16[d] = q[d] * q_scale;  // ggml_scale (gemma3) or × 1
                 if (in_cache) {
                     // The query sits at its own rank: the last of the keys it sees.
                     const size_t half = sz(cfg_.rope_dim / 2), rank = sz(visible - 1);
@@ -294,12 +297,15 @@ void CpuBackend::attention_decode(int32_t layer, int first, int visible, int n_p
     const std::vector<int32_t>& held = cache.held_slots(layer);
     const int32_t hd = cfg_.head_dim;
     const int32_t group = cfg_.gqa_group();  // query heads per KV head
-    const float scale = cfg_.attention_scale;
+    // Scores are q·k times the scale, or (gemma3) q is scaled first, which
+    // rounds differently once q meets the f16 cache (small values go subnormal).
+    const float scale = cfg_.scale_query ? 1.0f : cfg_.attention_scale;
+    const float q_scale = cfg_.scale_query ? cfg_.attention_scale : 1.0f;
     const CpuKernels& kern = cpu_kernels();
     const size_t stride = sz(n_padded);
     // Q meets the f16 K cache as f16 values, as llama.cpp converts it.
     decode_q16_.resize(sz(cfg_.q_dim()));
-    std::copy(q_.begin(), q_.begin() + cfg_.q_dim(), decode_q16_.begin());
+    for (int32_t i = 0; i < cfg_.q_dim(); ++i) decode_q16_[sz(i)] = q_[sz(i)] * q_scale;  // ggml_scale (gemma3) or × 1
     kern.round_to_f16_values(decode_q16_.data(), cfg_.q_dim());
     decode_scores_.resize(sz(cfg_.n_head) * stride);
 
