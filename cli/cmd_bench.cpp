@@ -61,6 +61,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
     app.add_flag("--capture", so.capture_attention, "capture attention every step (as the app does)");
     app.add_flag("--cache-views", cache_views, "build the per-layer cache views every step");
     app.add_flag("--reference", so.reference_run, "run a full cache in lock-step");
+    app.add_flag("--swa-full", so.swa_full,
+                 "local layers (a model's own window, gemma3) keep every position and mask, as llama.cpp's swa_full: "
+                 "its sums exactly, a global layer's memory");
     add_policy_options(app, policy_flags);
     if (!app.parse_arguments(argv)) return 0;
     so.policy = policy_from_flags(policy_flags);

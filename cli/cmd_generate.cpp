@@ -72,6 +72,9 @@ int cmd_generate(const std::vector<std::string>& argv) {
     app.add_flag("--json", json, "one JSON object per step (token, candidates, cache contents)");
     app.add_flag("--ignore-eos", ignore_eos, "go on after the end-of-generation token");
     app.add_flag("--reference", so.reference_run, "run a full cache in lock-step: KL, top-1 agreement, evicted mass");
+    app.add_flag("--swa-full", so.swa_full,
+                 "local layers (a model's own window, gemma3) keep every position and mask, as llama.cpp's swa_full: "
+                 "its sums exactly, a global layer's memory");
     app.add_option("--trace", trace_prefix, "save every step to PREFIX.json and PREFIX.attn.bin")->type_name("PREFIX");
     app.add_option("--trace-budget", trace_budget_mib, "memory for the trace")->type_name("MiB")
         ->check(integer_in(1, 1 << 20));
@@ -89,25 +92,15 @@ int cmd_generate(const std::vector<std::string>& argv) {
     const auto ids = model->tokenizer().encode(prompt, true, true);
     std::string backend_note;
     Session session(*model, make_cli_backend(*model, model_args, &backend_note), so);
+    if (const std::string note = native_window_note(so.policy, model->config(), so.swa_full); !note.empty())
+        std::fprintf(stderr, "cache: %s\n", note.c_str());
     session.prefill(ids);
     std::unique_ptr<Trace> trace;
     if (trace_prefix) {
         // The whole run, within the memory budget, for kvscope-cli heatmap / the app to redraw later.
-        TraceHeader h;
-        const ModelConfig& c = model->config();
-        h.model_name = c.name;
-        h.model_path = model->file().source_name();
-        h.n_layer = c.n_layer;
-        h.n_head = c.n_head;
-        h.n_head_kv = c.n_head_kv;
-        h.head_dim = c.head_dim;
+        TraceHeader h = trace_header_for(*model, session, ids);
+        // A policy that bounds every layer may run past the context length.
         h.n_ctx = std::max<int32_t>(session.n_ctx(), static_cast<int32_t>(ids.size() + static_cast<size_t>(n_predict) + 1));
-        h.prompt_tokens = ids;
-        for (TokenId id : ids) h.prompt_texts.push_back(model->tokenizer().token_to_piece(id));
-        h.policy = so.policy.describe();
-        h.kv_type = so.policy.kv_type;
-        h.positions = so.policy.positions;
-        h.sampling = so.sampling;
         trace = std::make_unique<Trace>(h, trace_options);
         trace->set_prefill(session.prefill_snapshot());
     }

@@ -22,6 +22,9 @@ int cmd_ppl(const std::vector<std::string>& argv) {
     add_model_options(app, model_args);
     add_text_file_arguments(app, model_args, text);
     app.add_flag("--reference", so.reference_run, "run a full cache in lock-step: mean KL and top-1 agreement");
+    app.add_flag("--swa-full", so.swa_full,
+                 "local layers (a model's own window, gemma3) keep every position and mask, as llama.cpp's swa_full: "
+                 "its sums exactly, a global layer's memory");
     add_policy_options(app, policy_flags);
     if (!app.parse_arguments(argv)) return 0;
     settle_text_file_arguments(model_args, text);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <iterator>
 #include <numeric>
 #include <sstream>
 
@@ -176,6 +177,31 @@ std::vector<int32_t> positions_to_evict(const PolicyConfig& c, int32_t layer, co
         out.push_back(p);
     }
     return out;
+}
+
+std::vector<int32_t> outside_native_window(const std::vector<int32_t>& held, int32_t next, int32_t native_window) {
+    std::vector<int32_t> out;
+    if (native_window <= 0) return out;
+    const int64_t last_unseen = int64_t{next} - native_window;  // the query at `next` sees p > next - window
+    for (int32_t p : held) {
+        if (p > last_unseen) break;  // held is increasing
+        out.push_back(p);
+    }
+    return out;
+}
+
+std::vector<int32_t> positions_to_evict(const PolicyConfig& config, int32_t layer, const std::vector<int32_t>& held,
+                                        const std::vector<double>& attention_score, int32_t next, int32_t native_window) {
+    std::vector<int32_t> by_policy = positions_to_evict(config, layer, held, attention_score, next);
+    if (native_window <= 0) return by_policy;
+    std::vector<int32_t> out, by_window = outside_native_window(held, next, native_window);
+    std::set_union(by_policy.begin(), by_policy.end(), by_window.begin(), by_window.end(), std::back_inserter(out));
+    return out;
+}
+
+int32_t layer_capacity_with_native(const PolicyConfig& config, int32_t layer, int32_t n_ctx, int32_t native_window) {
+    const int32_t by_policy = config.layer_capacity(layer, n_ctx);
+    return native_window > 0 ? std::min(by_policy, native_window) : by_policy;
 }
 
 std::vector<SlotRole> position_roles(const PolicyConfig& c, int32_t layer, const std::vector<int32_t>& held,

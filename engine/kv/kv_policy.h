@@ -69,6 +69,24 @@ struct PolicyConfig {
 std::vector<int32_t> positions_to_evict(const PolicyConfig& config, int32_t layer, const std::vector<int32_t>& held,
                                         const std::vector<double>& attention_score, int32_t next);
 
+// A model's own sliding window (gemma3's local layers, ModelConfig::layer_window)
+// composes with any policy by intersection: a local layer keeps a position
+// only while the policy keeps it AND a query can still see it. The policy can
+// thus shrink what a local layer holds (a smaller window) but never widen it:
+// sinks, pins and heavy hitters stay only while inside the native window.
+// Returns the held positions (increasing) that the query at `next` and every
+// later one can no longer see: p <= next - native_window. Empty when
+// native_window is 0 (a global layer).
+std::vector<int32_t> outside_native_window(const std::vector<int32_t>& held, int32_t next, int32_t native_window);
+
+// positions_to_evict with the layer's native window applied (sorted, no duplicates).
+std::vector<int32_t> positions_to_evict(const PolicyConfig& config, int32_t layer, const std::vector<int32_t>& held,
+                                        const std::vector<double>& attention_score, int32_t next, int32_t native_window);
+
+// The most positions a layer holds between steps under the policy and its
+// native window (0 = none): the smaller of the two.
+int32_t layer_capacity_with_native(const PolicyConfig& config, int32_t layer, int32_t n_ctx, int32_t native_window);
+
 // The role of each held position (same order as held) under the config.
 std::vector<SlotRole> position_roles(const PolicyConfig& config, int32_t layer, const std::vector<int32_t>& held,
                                      const std::vector<double>& attention_score);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
 
 #include "eval/metrics.h"
@@ -50,6 +51,25 @@ void check_policy_fits(const PolicyConfig& policy, const ModelConfig& config) {
                              ": its local and global layers rotate with different RoPE bases; use original positions");
 }
 
+std::string native_window_note(const PolicyConfig& policy, const ModelConfig& config, bool swa_full) {
+    if (config.native_window <= 0) return "";
+    int32_t n_local = 0;
+    for (uint8_t local : config.layer_is_local) n_local += local;
+    const int32_t w = config.native_window;
+    if (swa_full)
+        return std::to_string(n_local) + " local layers keep what the policy keeps and mask what their own " +
+               std::to_string(w) + "-token window left (swa_full: llama.cpp's sums, a global layer's memory)";
+    std::string s = std::to_string(n_local) + " local layers keep at most their own " + std::to_string(w) +
+                    "-token window (the model's), whatever the policy keeps";
+    // A policy window wider than the model's (at any length) is not widened on local layers.
+    int32_t widest = policy.kind == PolicyKind::H2O ? policy.h2o_heavy + policy.h2o_recent : policy.window;
+    for (const auto& step : policy.dynamic) widest = step.window == 0 ? INT32_MAX : std::max(widest, step.window);
+    if (policy.kind != PolicyKind::Full && widest > w)
+        s += "; " + policy.describe().substr(0, policy.describe().find(' ')) + " holds in full on the " +
+             std::to_string(config.n_layer - n_local) + " global layers only";
+    return s;
+}
+
 std::vector<TokenCandidate> top_candidates(const float* logits, int32_t n_vocab, int32_t k, double log_normaliser) {
     k = std::min(k, n_vocab);
     std::vector<int32_t> ids(static_cast<size_t>(n_vocab));
@@ -84,8 +104,17 @@ KvCache Session::make_cache(KvValueType type, PositionMode positions) {
     // The bookkeeping here, the bytes in the backend's memory; storage grows a
     // page at a time as positions arrive, so the capacity costs nothing upfront.
     KvLayout layout = KvLayout::uniform(cache_shape(model_.config()), n_ctx_, type, positions);
+    // A local layer (the model's own window W) never holds more than W − 1
+    // earlier positions plus one batch: its storage stays that small.
+    for (int32_t l = 0; l < model_.config().n_layer; ++l)
+        if (const int32_t w = evicting_window(l); w > 0)
+            layout.layer_capacity[static_cast<size_t>(l)] = std::min(n_ctx_, w - 1 + options_.prefill_batch);
     std::unique_ptr<KvStorage> storage = backend_->create_kv_storage(layout);
     return KvCache(std::move(layout), std::move(storage));
+}
+
+int32_t Session::evicting_window(int32_t layer) const {
+    return options_.swa_full ? 0 : model_.config().layer_window(layer);
 }
 
 bool Session::policy_bounds_every_layer() const {
@@ -133,6 +162,20 @@ void Session::accumulate_h2o(const std::vector<QueryAttention>& rows) {
         }
 }
 
+void Session::evict_outside_native_windows(KvCache& cache, int32_t next, std::vector<std::vector<int32_t>>* evicted) const {
+    const ModelConfig& c = model_.config();
+    for (int32_t l = 0; l < c.n_layer; ++l) {
+        const int32_t w = evicting_window(l);
+        if (w == 0) continue;
+        std::vector<int32_t> held(cache.held_slots(l).size());  // [held] increasing positions
+        for (size_t i = 0; i < held.size(); ++i) held[i] = cache.position_of(l, cache.held_slots(l)[i]);
+        for (int32_t p : outside_native_window(held, next, w)) {
+            cache.evict(l, p);
+            if (evicted) (*evicted)[static_cast<size_t>(l)].push_back(p);
+        }
+    }
+}
+
 void Session::feed(const std::vector<TokenId>& tokens, int32_t first_position) {
     const int32_t n_layer = model_.config().n_layer;
     const bool capture = needs_capture();
@@ -148,6 +191,8 @@ void Session::feed(const std::vector<TokenId>& tokens, int32_t first_position) {
         }
         if (reference_) {
             const auto t1 = std::chrono::steady_clock::now();
+            // The full-cache run is the model as designed: its local layers keep their own window too.
+            evict_outside_native_windows(reference_->cache, positions.front(), nullptr);
             for (int32_t p : positions)
                 for (int32_t l = 0; l < n_layer; ++l) reference_->cache.insert(l, p);
             reference_captured_.clear();
@@ -156,13 +201,21 @@ void Session::feed(const std::vector<TokenId>& tokens, int32_t first_position) {
         }
     };
     if (options_.policy.kind == PolicyKind::Full) {
-        // Nothing is evicted: the whole batch goes in at once.
+        // The policy evicts nothing: the whole batch goes in at once. Local
+        // layers first drop what no query of the batch can see (the batch's
+        // earliest query sees positions > first − W).
+        const auto t0 = std::chrono::steady_clock::now();
+        evict_outside_native_windows(cache_, first_position, &pending_evicted_);
+        pending_timings_.policy_ms += ms_since(t0);
         std::vector<int32_t> positions(tokens.size());
         for (size_t i = 0; i < tokens.size(); ++i) {
             positions[i] = first_position + static_cast<int32_t>(i);
             for (int32_t l = 0; l < n_layer; ++l) cache_.insert(l, positions[i]);
         }
         run(tokens, positions);
+        // Then what only the batch's earlier queries needed: between steps a
+        // local layer holds its last W positions, as under a window(W) policy.
+        evict_outside_native_windows(cache_, positions.back(), &pending_evicted_);
     } else {
         // A policy may evict after any token: one token at a time, each seeing
         // exactly what the cache holds when it arrives.
@@ -171,7 +224,8 @@ void Session::feed(const std::vector<TokenId>& tokens, int32_t first_position) {
             const auto t0 = std::chrono::steady_clock::now();
             for (int32_t l = 0; l < n_layer; ++l) {
                 const std::vector<int32_t> held = held_positions(l);
-                for (int32_t p : positions_to_evict(options_.policy, l, held, scores_of(l, held), position)) {
+                for (int32_t p : positions_to_evict(options_.policy, l, held, scores_of(l, held), position,
+                                                    evicting_window(l))) {
                     cache_.evict(l, p);
                     pending_evicted_[static_cast<size_t>(l)].push_back(p);
                 }
@@ -255,10 +309,9 @@ void Session::fill_snapshot(StepSnapshot& snap) {
             pending_evicted_[static_cast<size_t>(l)].clear();
             v.block_table.clear();
             for (size_t i = 0; i < v.held_slots.size(); i += kPageSize) v.block_table.push_back(v.held_slots[i] / kPageSize);
-            v.capacity = options_.policy.layer_capacity(l, n_ctx_);
-            const auto evict_next = options_.policy.kind == PolicyKind::Full
-                                        ? std::vector<int32_t>{}
-                                        : positions_to_evict(options_.policy, l, v.held_positions, scores, next);
+            v.native_window = c.layer_window(l);
+            v.capacity = layer_capacity_with_native(options_.policy, l, n_ctx_, evicting_window(l));
+            const auto evict_next = positions_to_evict(options_.policy, l, v.held_positions, scores, next, evicting_window(l));
             v.next_slot = evict_next.empty() ? cache_.next_free_slot(l) : cache_.slot_of(l, evict_next.back());
         }
     }

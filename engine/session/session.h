@@ -28,6 +28,14 @@ struct SessionOptions {
     bool capture_attention = false;  // StepSnapshot::attention filled (costs a copy per step)
     bool cache_views = true;         // StepSnapshot::layers filled
     bool reference_run = false;      // a full-cache shadow session gives StepSnapshot::reference
+    // Local layers (the model's own window, gemma3) keep every position the
+    // policy keeps and only mask what falls out of their window, as llama.cpp
+    // does with swa_full (its default in llama_context_default_params): the
+    // sums then run over the same cells as llama.cpp's, which the bit-for-bit
+    // comparison needs. Off (the default), local layers really evict what
+    // their window left: the memory a deployment would hold, the same
+    // logits up to the order of the sums.
+    bool swa_full = false;
 
     void validate(const ModelConfig& config) const;  // throws InvalidSetting (check_policy_fits included)
 };
@@ -36,6 +44,14 @@ struct SessionOptions {
 // in-cache positions on a model whose layers use several RoPE bases).
 void check_policy_fits(const PolicyConfig& policy, const ModelConfig& config);
 
+
+// How the policy meets the model's own sliding windows, for people: "" when
+// the model has none; else e.g. "15 local layers keep at most their own
+// 512-token window (the model's), whatever the policy keeps; window(1024)
+// holds in full on the 3 global layers only". The composition rule:
+// kv_policy.h, outside_native_window.
+// Under swa_full (SessionOptions) local layers keep what the policy keeps and mask.
+std::string native_window_note(const PolicyConfig& policy, const ModelConfig& config, bool swa_full = false);
 
 // What a step returns (see step_snapshot.h).
 using StepResult = StepSnapshot;
@@ -87,8 +103,15 @@ private:
     // A cache of n_ctx slots per layer whose bytes the backend holds.
     KvCache make_cache(KvValueType type, PositionMode positions);
     void feed(const std::vector<TokenId>& tokens, int32_t first_position);
+    // In each local layer of `cache` (the model's own window W), evicts the
+    // positions the query at `next` cannot see (p <= next − W), noting them in
+    // `evicted` ([n_layer]) when given.
+    void evict_outside_native_windows(KvCache& cache, int32_t next, std::vector<std::vector<int32_t>>* evicted) const;
     bool needs_capture() const;
     bool policy_bounds_every_layer() const;
+    // The window a layer's cache is cut to: the model's own (0 for a global
+    // layer), or 0 everywhere under swa_full.
+    int32_t evicting_window(int32_t layer) const;
     std::vector<int32_t> held_positions(int32_t layer) const;
     std::vector<double> scores_of(int32_t layer, const std::vector<int32_t>& positions) const;
     void accumulate_h2o(const std::vector<QueryAttention>& rows);

@@ -26,7 +26,8 @@ struct LayerCacheView {
     std::vector<SlotRole> held_roles;     // [held]
     std::vector<int32_t> evicted;         // positions evicted at this step
     std::vector<int32_t> block_table;     // [ceil(held / 16)] logical block -> physical block
-    int32_t capacity = 0;                 // most slots this layer may hold now
+    int32_t capacity = 0;                 // most slots this layer may hold now (policy and native window)
+    int32_t native_window = 0;            // the model's own sliding window on this layer (gemma3's local layers); 0 = none
     int32_t next_slot = -1;               // slot the next position will take (ring-buffer write pointer)
 };
 

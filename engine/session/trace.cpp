@@ -5,6 +5,7 @@
 
 #include "session/attention_codec.h"
 #include "session/int_runs.h"
+#include "session/session.h"
 #include "util/error.h"
 
 namespace kvscope {
@@ -34,6 +35,33 @@ void TraceHeader::validate() const {
         throw InvalidSetting("trace header: " + std::to_string(prompt_tokens.size()) + " prompt tokens but " +
                              std::to_string(prompt_texts.size()) + " prompt texts");
     within(static_cast<int64_t>(prompt_tokens.size()), 0, n_ctx, "the prompt's length");
+    if (!layer_windows.empty()) {
+        within(static_cast<int64_t>(layer_windows.size()), n_layer, n_layer, "the number of layer windows");
+        for (int32_t w : layer_windows) within(w, 0, kMaxContext, "a layer's window");
+    }
+}
+
+TraceHeader trace_header_for(const Model& model, const Session& session, const std::vector<int32_t>& prompt) {
+    TraceHeader h;
+    const ModelConfig& c = model.config();
+    h.model_name = c.name;
+    h.model_path = model.file().source_name();
+    h.n_layer = c.n_layer;
+    h.n_head = c.n_head;
+    h.n_head_kv = c.n_head_kv;
+    h.head_dim = c.head_dim;
+    h.n_ctx = session.n_ctx();
+    h.prompt_tokens = prompt;
+    for (TokenId id : prompt) h.prompt_texts.push_back(model.tokenizer().token_to_piece(id));
+    const PolicyConfig& p = session.policy();
+    h.policy = p.describe();
+    h.kv_type = p.kv_type;
+    h.positions = p.positions;
+    h.sampling = session.options().sampling;
+    h.backend = session.backend().name();
+    if (c.native_window > 0)
+        for (int32_t l = 0; l < c.n_layer; ++l) h.layer_windows.push_back(c.layer_window(l));
+    return h;
 }
 
 void TraceOptions::validate() const {
@@ -207,6 +235,7 @@ StepSnapshot Trace::decode(const StoredEntry& e) const {
         const int32_t same = e.views[l].same_as;
         s.layers[l] = same >= 0 ? s.layers[static_cast<size_t>(same)] : decode_view(e.views, l);
     }
+    set_native_windows(s.layers);
     s.attention.resize(e.queries.size());
     for (size_t q = 0; q < e.queries.size(); ++q) {
         QueryAttention& qa = s.attention[q];
@@ -215,6 +244,13 @@ StepSnapshot Trace::decode(const StoredEntry& e) const {
         for (size_t l = 0; l < qa.layers.size(); ++l) qa.layers[l] = decode_attention(e.queries[q].layers[l]);
     }
     return s;
+}
+
+void Trace::set_native_windows(std::vector<LayerCacheView>& views) const {
+    // Not stored per step: a layer's window is the model's, in the header.
+    if (header_.layer_windows.empty()) return;
+    for (size_t l = 0; l < views.size() && l < header_.layer_windows.size(); ++l)
+        views[l].native_window = header_.layer_windows[l];
 }
 
 const StoredEntry& Trace::entry_at(int64_t entry) const {
@@ -237,6 +273,7 @@ std::vector<LayerCacheView> Trace::views(int64_t entry) const {
         const int32_t same = e.views[l].same_as;
         out[l] = same >= 0 ? out[static_cast<size_t>(same)] : decode_view(e.views, l);
     }
+    set_native_windows(out);
     return out;
 }
 
@@ -262,6 +299,7 @@ Trace::LayerSlice Trace::layer_slice(int64_t entry, int32_t layer) const {
     const StoredEntry& e = entry_at(entry);
     LayerSlice out;
     out.view = decode_view(e.views, static_cast<size_t>(layer));
+    if (!header_.layer_windows.empty()) out.view.native_window = header_.layer_windows[static_cast<size_t>(layer)];
     out.queries.reserve(e.queries.size());
     for (const StoredQuery& q : e.queries)
         out.queries.emplace_back(q.position, decode_attention(q.layers[static_cast<size_t>(layer)]));

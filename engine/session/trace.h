@@ -56,6 +56,9 @@ struct TraceHeader {
     // desktop app keeps the step, layer and heads it showed: "view.entry", ...).
     // Optional in the file: older traces have none.
     std::map<std::string, std::string> app_state;
+    // [n_layer] the model's own sliding window on each layer (0 = none;
+    // gemma3's local layers). Optional in the file: older traces have none.
+    std::vector<int32_t> layer_windows;
 
     static constexpr int32_t kMaxLayers = 1024;
     static constexpr int32_t kMaxHeads = 1024;
@@ -64,9 +67,16 @@ struct TraceHeader {
 
     // Throws InvalidSetting (one line) unless n_layer, n_head, n_ctx are in
     // 1..their kMax*, n_head_kv divides n_head, head_dim is in 0..kMaxHeadDim,
-    // and the prompt's tokens and texts have the same length, at most n_ctx.
+    // and the prompt's tokens and texts have the same length, at most n_ctx;
+    // layer_windows is empty or has n_layer windows in 0..kMaxContext.
     void validate() const;
 };
+
+class Model;
+class Session;
+// The header of a run of `session` on `model` from `prompt`: the model's
+// shape and layer windows, the session's context, policy, sampling and backend.
+TraceHeader trace_header_for(const Model& model, const Session& session, const std::vector<int32_t>& prompt);
 
 struct TraceOptions {
     uint64_t budget_bytes = 1ull << 30;  // memory for the whole trace; at least 1 MiB
@@ -147,6 +157,7 @@ private:
     trace_detail::StoredEntry encode(const StepSnapshot& snapshot, const char* what) const;
     StepSnapshot decode(const trace_detail::StoredEntry& entry) const;
     const trace_detail::StoredEntry& entry_at(int64_t entry) const;
+    void set_native_windows(std::vector<LayerCacheView>& views) const;  // [n_layer] from header_.layer_windows
     size_t n_entries() const { return steps_.size() + (prefill_ ? 1 : 0); }
     trace_detail::StoredEntry& entry(size_t g);  // g: 0 = oldest (prefill if any)
     void enforce_budget();

@@ -88,6 +88,7 @@ json header_json(const TraceHeader& h) {
             {"tool_version", h.tool_version}};
     if (!h.app_state.empty()) out["app_state"] = h.app_state;
     out["backend"] = h.backend;
+    if (!h.layer_windows.empty()) out["layer_windows"] = h.layer_windows;
     return out;
 }
 
@@ -113,6 +114,7 @@ TraceHeader header_from(const json& j) {
     h.tool_version = j.at("tool_version").get<std::string>();
     if (j.contains("app_state")) h.app_state = j.at("app_state").get<std::map<std::string, std::string>>();
     if (j.contains("backend")) h.backend = j.at("backend").get<std::string>();  // older traces: the CPU
+    if (j.contains("layer_windows")) h.layer_windows = j.at("layer_windows").get<std::vector<int32_t>>();  // older: none
     h.validate();
     return h;
 }

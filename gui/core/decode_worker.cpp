@@ -33,27 +33,6 @@ std::vector<TokenId> prompt_tokens(const Model& model, const RunSettings& s) {
     return model.tokenizer().encode(text, true, true);
 }
 
-TraceHeader header_for(const Model& model, const Session& session, const std::vector<TokenId>& prompt,
-                       const RunSettings& s) {
-    TraceHeader h;
-    const ModelConfig& c = model.config();
-    h.model_name = c.name;
-    h.model_path = model.file().source_name();
-    h.n_layer = c.n_layer;
-    h.n_head = c.n_head;
-    h.n_head_kv = c.n_head_kv;
-    h.head_dim = c.head_dim;
-    h.n_ctx = session.n_ctx();
-    h.prompt_tokens = prompt;
-    for (TokenId id : prompt) h.prompt_texts.push_back(model.tokenizer().token_to_piece(id));
-    h.policy = s.options.policy.describe();
-    h.kv_type = s.options.policy.kv_type;
-    h.positions = s.options.policy.positions;
-    h.sampling = s.options.sampling;
-    h.backend = session.backend().name();
-    return h;
-}
-
 }  // namespace
 
 DecodeWorker::DecodeWorker() = default;
@@ -90,7 +69,7 @@ void DecodeWorker::startRun(const RunSettings& settings, bool run_after) {
         TraceOptions trace_options;
         trace_options.budget_bytes = s.trace_budget_bytes;
         session->prefill(prompt);
-        auto trace = std::make_shared<SharedTrace>(Trace(header_for(*model_, *session, prompt, s), trace_options));
+        auto trace = std::make_shared<SharedTrace>(Trace(trace_header_for(*model_, *session, prompt), trace_options));
         auto prefill = std::make_shared<const StepSnapshot>(session->prefill_snapshot());
         {
             std::lock_guard<std::mutex> lock(trace->mutex);

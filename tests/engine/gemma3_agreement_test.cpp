@@ -56,6 +56,8 @@ TEST_P(Gemma3Agreement, TokensAndLogitsMatchLlamaCpp) {
     SessionOptions so;
     so.n_ctx = 2048;
     so.top_k_report = 1;
+    // llama.cpp's local layers keep every cell and mask (swa_full): the same sums.
+    so.swa_full = true;
     Session forced(*model, std::make_unique<CpuBackend>(*model, 2), so);
     forced.prefill(prompt_ids);
     float worst = 0;
@@ -156,6 +158,37 @@ TEST(Gemma3AgreementFixtures, FivePromptsOneLongerThanTheWindow) {
 
 std::string fixture_name(const ::testing::TestParamInfo<std::filesystem::path>& info) {
     return info.param.stem().string();
+}
+
+// With local layers really evicting (the default), the 801-token prompt's
+// local layers hold 512 positions in reused slots: the same keys and
+// weights, summed in another order. On Gemma 3 such an order change moves
+// logits by up to about 0.8 (scaling q before or after the f16 rounding moved
+// them by 0.6-0.9, NOTES.md): bounded here, and measured in the output.
+TEST(Gemma3NativeEviction, LongPromptAgreesUpToTheOrderOfSums) {
+    REQUIRE_GEMMA3(model);
+    const json fx = load_json(std::string(KVSCOPE_TEST_DATA_DIR) + "/reference-gemma3/gpl3_long.json");
+    const auto prompt_ids = fx["prompt_ids"].get<std::vector<TokenId>>();
+    const auto ref_ids = fx["generated_ids"].get<std::vector<TokenId>>();
+    ASSERT_GT(prompt_ids.size(), 512u);
+    SessionOptions so;
+    so.n_ctx = 2048;
+    so.top_k_report = 1;
+    Session s(*model, std::make_unique<CpuBackend>(*model, 2), so);
+    s.prefill(prompt_ids);
+    ASSERT_EQ(s.cache().held_count(0), 512);  // layer 0 is local: it really evicted
+    float worst = 0;
+    size_t agree = 0;
+    for (size_t i = 0; i < ref_ids.size(); ++i) {
+        const StepResult r = s.step(ref_ids[i]);
+        for (const json& cand : fx["steps"][i]["top"])
+            worst = std::max(worst, std::fabs(s.logits()[cand[0].get<size_t>()] - cand[1].get<float>()));
+        agree += r.top[0].id == ref_ids[i];
+    }
+    std::printf("[ gemma3 ] native eviction, gpl3_long: max |dlogit| %.5f, top-1 = llama.cpp's at %zu of %zu steps\n",
+                worst, agree, ref_ids.size());
+    EXPECT_LT(worst, 1.25f);
+    EXPECT_GE(agree, ref_ids.size() * 7 / 8);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, Gemma3Agreement, ::testing::ValuesIn(fixture_files()), fixture_name);
