@@ -40,6 +40,7 @@
 #include "controls/policy_dock.h"
 #include "heatmap/heatmap_view.h"
 #include "plots/plots_panel.h"
+#include "session/session.h"
 
 // The icon and prompts are compiled into this static library; a static
 // library's resources must be registered by hand (outside any namespace).
@@ -434,6 +435,10 @@ void MainWindow::connectController() {
         model_info_->setModel(m, path);
         generation_->setMaxContext(m.config().n_ctx_train);
         policy_->setLimits(generation_->contextLength(), m.config().n_layer, generation_->contextLength());
+        // The model's own windows (gemma3) under the policy, said where the policy is shown.
+        policy_->setPolicyNote([config = m.config()](const PolicyConfig& p) {
+            return QString::fromStdString(native_window_note(p, config));
+        });
         const std::string name = m.config().name.empty() ? QFileInfo(path).fileName().toStdString() : m.config().name;
         model_status_ = tr("%1 · loaded in %2 ms").arg(QString::fromStdString(name)).arg(ms, 0, 'f', 0);
         status_model_->setText(model_status_);
@@ -463,7 +468,12 @@ void MainWindow::connectController() {
     });
     connect(&c, &SessionController::failed, this, [this](const QString& m) { showError(tr("Refused"), m); });
     connect(&c, &SessionController::policyApplied, this, [this](const PolicyConfig& p) {
-        statusBar()->showMessage(tr("Policy from the next step: %1").arg(QString::fromStdString(p.describe())), 5000);
+        QString m = tr("Policy from the next step: %1").arg(QString::fromStdString(p.describe()));
+        // A model with its own windows (gemma3) keeps them whatever the policy: say so, not clamp silently.
+        if (const std::shared_ptr<const Model>& model = controller_.model())
+            if (const std::string note = native_window_note(p, model->config()); !note.empty())
+                m += QStringLiteral("; ") + QString::fromStdString(note);
+        statusBar()->showMessage(m, 8000);
     });
 }
 

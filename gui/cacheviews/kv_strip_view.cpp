@@ -84,6 +84,8 @@ void KvStripView::setCacheViews(const std::vector<LayerCacheView>& layers,
             return fail(tr("%1 held positions but %2 slots and %3 roles")
                             .arg(v.held_positions.size()).arg(v.held_slots.size()).arg(v.held_roles.size()));
         if (v.capacity < 0 || v.capacity > kMaxSlots) return fail(tr("capacity %1 out of range").arg(v.capacity));
+        if (v.native_window < 0 || v.native_window > kMaxSlots)
+            return fail(tr("native window %1 out of range").arg(v.native_window));
         if (v.next_slot < -1 || v.next_slot >= kMaxSlots) return fail(tr("next slot %1 out of range").arg(v.next_slot));
         Row& row = rows[l];
         int32_t slot_count = std::max(v.capacity, v.next_slot + 1);
@@ -108,6 +110,7 @@ void KvStripView::setCacheViews(const std::vector<LayerCacheView>& layers,
         positions.insert(v.evicted.begin(), v.evicted.end());
         row.capacity = v.capacity;
         row.next_slot = v.next_slot;
+        row.native_window = v.native_window;
     }
     if (token_text) {
         try {
@@ -354,6 +357,11 @@ void KvStripView::paintContent(QPainter& painter, const Layout& lay, const QRect
     legend.push_back({kWritePointerColor, tr("write pointer"), true});
     legend.push_back({kPageBoundaryColor, tr("page (%1 slots)").arg(kPageSize), true});
     legend.push_back({kEvictedColor, tr("evicted this step (right)")});
+    // Right after the roles, where a narrow strip still shows it (the line elides its end).
+    const auto local = std::find_if(rows_.begin(), rows_.end(), [](const Row& r) { return r.native_window > 0; });
+    if (local != rows_.end())
+        legend.insert(legend.begin() + static_cast<long>(allRoles().size()),
+                      {kLocalLayerLabelColor, tr("Ln: local layer, own %1-token window").arg(local->native_window)});
     paintLegend(painter, lay.legend, legend);
     if (rows_.empty()) {
         painter.setPen(kLabelColor);
@@ -378,7 +386,7 @@ void KvStripView::paintContent(QPainter& painter, const Layout& lay, const QRect
         const bool fits = row.height() >= base_h - 4;
         if (!fits) small.setPixelSize(std::clamp(row.height() + kRowGap + 4, 8, std::max(8, base_h)));
         painter.setFont(l == selected_ ? bold : fits ? base : small);
-        painter.setPen(kLabelColor);
+        painter.setPen(r.native_window > 0 ? kLocalLayerLabelColor : kLabelColor);
         const QRect label(kLabelPad, row.top(), lay.labels.width() - 2 * kLabelPad, row.height());
         if (fits || l % 5 == 0 || l == selected_)
             painter.drawText(label, Qt::AlignRight | Qt::AlignVCenter | Qt::TextDontClip, QStringLiteral("L%1").arg(l));
@@ -440,7 +448,8 @@ QString KvStripView::toolTipTextAt(QPoint pos) const {
     const int32_t l = rowAt(lay, pos);
     if (l < 0) return {};
     const Row& r = rows_[static_cast<size_t>(l)];
-    const QString header = tr("layer %1 — %2 held / capacity %3, ").arg(l).arg(r.held.size()).arg(r.capacity) +
+    const QString kind = r.native_window > 0 ? tr(" (local: the model's own %1-token window)").arg(r.native_window) : QString();
+    const QString header = tr("layer %1%2 — %3 held / capacity %4, ").arg(l).arg(kind).arg(r.held.size()).arg(r.capacity) +
                            (r.next_slot < 0 ? tr("no write pointer") : tr("next write: slot %1").arg(r.next_slot));
     if (pos.x() >= lay.evicted_left) {
         if (r.evicted.empty()) return header + tr("\nnothing evicted at this step");

@@ -2,7 +2,9 @@
 // in PHYSICAL slot order, coloured by the role of the position each holds,
 // with the ring-buffer write pointer, paged-block boundaries every kPageSize
 // slots and the positions evicted at the shown step. The selected layer's row
-// is enlarged and labels each slot with its position and token text. Only
+// is enlarged and labels each slot with its position and token text. Layers
+// with the model's own sliding window (gemma3's local layers) have their label
+// in another colour, named in the legend and the row's tooltip. Only
 // held slots are stored and drawn one by one: the cost of a step grows with
 // what is held and the pixel width, not with the capacity (n_ctx).
 #pragma once
@@ -83,6 +85,7 @@ private:
         std::vector<int32_t> evicted;  // positions evicted at this step
         int32_t capacity = 0;          // slots [capacity, slot_count) are past it (a shrunk window)
         int32_t next_slot = -1;
+        int32_t native_window = 0;     // the model's own window on this layer (0 = none): label and tooltip say so
     };
     // Where everything goes for one widget size.
     struct Layout {

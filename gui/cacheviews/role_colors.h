@@ -28,6 +28,7 @@ inline const QColor kPageBoundaryColor{70, 70, 70};     // paged-block boundary 
 inline const QColor kEvictedColor{200, 0, 0};           // evicted at this step
 inline const QColor kSelectionColor{0, 114, 178};       // outline of the selected layer / head (Okabe-Ito blue)
 inline const QColor kLabelColor{40, 40, 40};
+inline const QColor kLocalLayerLabelColor{213, 94, 0};  // label of a layer with the model's own window (Okabe-Ito vermillion)
 
 // One legend item: a swatch (filled, or an outline when `outline`) and its text.
 struct LegendEntry {

@@ -405,8 +405,16 @@ void PolicyPanel::setTokenText(std::function<QString(int32_t)> token_text) {
     setPinList(pinsInList());
 }
 
+void PolicyPanel::setPolicyNote(std::function<QString(const PolicyConfig&)> note) {
+    policy_note_ = std::move(note);
+    updateInForceLabel();
+}
+
 void PolicyPanel::updateInForceLabel() {
-    in_force_label_->setText(tr("In force: %1").arg(QString::fromStdString(policy_.describe())));
+    QString text = tr("In force: %1").arg(QString::fromStdString(policy_.describe()));
+    if (policy_note_)
+        if (const QString note = policy_note_(policy_); !note.isEmpty()) text += QLatin1Char('\n') + note;
+    in_force_label_->setText(text);
     emit inForceChanged(policy_);
 }
 

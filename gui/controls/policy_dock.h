@@ -61,6 +61,9 @@ public:
     // beyond a shorter new text), refusal() says so; it stays in force until
     // the user edits it. Until the first call: n_ctx 2048, 1 layer, empty text.
     void setLimits(int32_t n_ctx, int32_t n_layer, int32_t text_length);
+    // A line the "In force" label adds under the policy, e.g. how it meets a
+    // model's own sliding windows (native_window_note); "" adds nothing.
+    void setPolicyNote(std::function<QString(const PolicyConfig&)> note);
     int32_t contextLimit() const { return n_ctx_; }
     int32_t layerLimit() const { return n_layer_; }
     int32_t textLength() const { return text_length_; }
@@ -148,6 +151,7 @@ private:
     QPushButton* replay_button_ = nullptr;
     QLabel* refusal_label_ = nullptr;
     QLabel* in_force_label_ = nullptr;
+    std::function<QString(const PolicyConfig&)> policy_note_;  // setPolicyNote; may be empty
     QTimer* drag_emit_timer_ = nullptr;
 };
 

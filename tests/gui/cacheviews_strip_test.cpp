@@ -71,6 +71,7 @@ private slots:
     void thinBarHoverNamesTheDrawnSlot();
     void emptyCapacityAndNoLayers();
     void slotsPastCapacityAreMarked();
+    void localLayersAreNamed();
     void hugeCapacityFewHeldSlots();
     void labelsShowSplitBytesEscaped();
     void failedExportLeavesTheOldFile();
@@ -374,6 +375,35 @@ void CacheviewsStripTest::slotsPastCapacityAreMarked() {
     QCOMPARE(pixelAt(img, view.slotRect(0, 50).center()), kvscope::gui::kEmptySlotColor);
     QCOMPARE(pixelAt(img, view.slotRect(0, 3000).center()), kvscope::gui::kBeyondCapacityColor);
     QCOMPARE(pixelAt(img, view.slotRect(0, 5000).center()), kvscope::gui::roleColor(kvscope::SlotRole::Sink));
+}
+
+void CacheviewsStripTest::localLayersAreNamed() {
+    // Layer 0 has the model's own 8-slot window (a gemma3 local layer), layer 1 none.
+    kvscope::LayerCacheView local = syntheticLayer(8, {0, 1, 2}, 3);
+    local.native_window = 8;
+    const kvscope::LayerCacheView global = syntheticLayer(32, {0, 1, 2}, 3);
+    KvStripView view;
+    view.resize(600, 200);
+    view.setCacheViews({local, global}, {});
+    QVERIFY(view.lastError().isEmpty());
+    const QString local_tip = view.toolTipTextAt(view.slotRect(0, 1).center());
+    QVERIFY2(local_tip.contains(QStringLiteral("layer 0 (local: the model's own 8-token window)")), qPrintable(local_tip));
+    QVERIFY(!view.toolTipTextAt(view.slotRect(1, 1).center()).contains(QStringLiteral("local")));
+    // The label of the local layer is drawn in its own colour, the other's not.
+    const QImage img = view.grab().toImage();
+    const auto labelHasColour = [&](int32_t layer, const QColor& colour) {
+        const QRect row = view.rowRect(layer);
+        for (int x = 0; x < view.slotRect(layer, 0).left(); ++x)
+            for (int y = row.top(); y <= row.bottom(); ++y)
+                if (pixelAt(img, QPoint(x, y)) == colour) return true;
+        return false;
+    };
+    QVERIFY(labelHasColour(0, kvscope::gui::kLocalLayerLabelColor));
+    QVERIFY(!labelHasColour(1, kvscope::gui::kLocalLayerLabelColor));
+    // A window past any slot index is refused like any other corrupt view.
+    local.native_window = -1;
+    view.setCacheViews({local}, {});
+    QVERIFY(view.lastError().contains(QStringLiteral("native window")));
 }
 
 void CacheviewsStripTest::hugeCapacityFewHeldSlots() {

@@ -17,6 +17,7 @@
 #include "controls/dynamic_window_spec.h"
 #include "controls/field_refusals.h"
 #include "controls/policy_dock.h"
+#include "session/session.h"
 #include "util/error.h"
 
 using kvscope::KvValueType;
@@ -93,6 +94,25 @@ private slots:
         QCOMPARE(panel.policy().window, 65);
         QCOMPARE(panel.refusal(), QString());
         QVERIFY(child<QLabel>(panel, "inForceLabel")->text().contains(QStringLiteral("sinks(8)+window(65)")));
+    }
+
+    void inForceLabelSaysHowTheModelsOwnWindowsMeetThePolicy() {
+        // A gemma3-like model: 5 local layers with a 512-token window, 1 global.
+        kvscope::ModelConfig config;
+        config.n_layer = 6;
+        config.native_window = 512;
+        config.layer_is_local = {1, 1, 1, 1, 1, 0};
+        PolicyPanel panel;
+        panel.setLimits(2048, 6, 100);
+        panel.setPolicyNote([config](const PolicyConfig& p) { return QString::fromStdString(kvscope::native_window_note(p, config)); });
+        auto* label = child<QLabel>(panel, "inForceLabel");
+        QVERIFY2(label->text().contains(QStringLiteral("5 local layers keep at most their own 512-token window")),
+                 qPrintable(label->text()));
+        choose(panel, PolicyKind::SinksWindow);
+        child<QSlider>(panel, "windowSlider")->setValue(1024);  // wider than the model's window
+        QVERIFY2(label->text().contains(QStringLiteral("holds in full on the 1 global layers only")), qPrintable(label->text()));
+        child<QSlider>(panel, "windowSlider")->setValue(100);   // narrower: it rules every layer
+        QVERIFY(!label->text().contains(QStringLiteral("global layers only")));
     }
 
     void sliderAndSpinStayInSync() {
