@@ -26,6 +26,9 @@ std::unique_ptr<Backend> checked(std::unique_ptr<Backend> backend, const Model& 
     return backend;
 }
 
+// Up to this many candidates, top_candidates keeps them in one pass.
+constexpr int32_t kSmallTopK = 64;
+
 }  // namespace
 
 void SessionOptions::validate(const ModelConfig& config) const {
@@ -72,11 +75,24 @@ std::string native_window_note(const PolicyConfig& policy, const ModelConfig& co
 
 std::vector<TokenCandidate> top_candidates(const float* logits, int32_t n_vocab, int32_t k, double log_normaliser) {
     k = std::min(k, n_vocab);
-    std::vector<int32_t> ids(static_cast<size_t>(n_vocab));
-    for (int32_t i = 0; i < n_vocab; ++i) ids[static_cast<size_t>(i)] = i;
-    std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), [&](int32_t a, int32_t b) {
-        return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
-    });
+    // Higher logit first, the lower id on a tie: a strict order, so the k best are one set.
+    const auto better = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+    std::vector<int32_t> ids;
+    if (k <= kSmallTopK) {
+        // The usual case (a handful of candidates per step): one pass keeping
+        // the k best sorted, instead of an id per vocabulary entry (262,144
+        // for Gemma 3) and a partial sort of them every step.
+        ids.reserve(static_cast<size_t>(k) + 1);
+        for (int32_t i = 0; i < n_vocab; ++i) {
+            if (static_cast<int32_t>(ids.size()) == k && !better(i, ids.back())) continue;
+            ids.insert(std::upper_bound(ids.begin(), ids.end(), i, better), i);
+            if (static_cast<int32_t>(ids.size()) > k) ids.pop_back();
+        }
+    } else {
+        ids.resize(static_cast<size_t>(n_vocab));
+        for (int32_t i = 0; i < n_vocab; ++i) ids[static_cast<size_t>(i)] = i;
+        std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), better);
+    }
     std::vector<TokenCandidate> out;
     for (int32_t i = 0; i < k; ++i) {
         const int32_t id = ids[static_cast<size_t>(i)];

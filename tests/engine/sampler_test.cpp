@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
+#include <vector>
 
 #include "session/sampler.h"
 #include "session/session.h"
@@ -76,6 +79,22 @@ TEST(Sampler, RefusesImpossibleSettings) {
     p = {};
     p.top_k = -2;
     EXPECT_THROW(p.validate(), InvalidSetting);
+}
+
+// The one-pass path (k <= 64) and the partial sort (k > 64) give the same
+// candidates as a full sort, ties to the lower id, on logits with many ties.
+TEST(TopCandidates, OnePassAndPartialSortAgreeWithAFullSort) {
+    std::mt19937 rng(7);
+    std::vector<float> logits(5000);
+    for (float& x : logits) x = static_cast<float>(static_cast<int>(rng() % 200)) * 0.25f;  // many equal values
+    std::vector<int32_t> order(logits.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+    for (int32_t k : {1, 5, 64, 65, 300}) {
+        const auto top = top_candidates(logits.data(), static_cast<int32_t>(logits.size()), k);
+        ASSERT_EQ(top.size(), static_cast<size_t>(k));
+        for (int32_t i = 0; i < k; ++i) EXPECT_EQ(top[static_cast<size_t>(i)].id, order[static_cast<size_t>(i)]) << "k " << k << " rank " << i;
+    }
 }
 
 TEST(TopCandidates, SortedWithSoftmaxProbabilities) {
