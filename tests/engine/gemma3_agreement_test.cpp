@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -17,6 +16,7 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "session/session.h"
+#include "support/reference_fixtures.h"
 #include "support/gemma3_model.h"
 
 namespace kvscope {
@@ -29,19 +29,8 @@ using json = nlohmann::json;
 // check forgives, as the SmolLM2 test does.
 constexpr float kLogitTolerance = 0.01f;
 
-std::vector<std::filesystem::path> fixture_files() {
-    std::vector<std::filesystem::path> out;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(std::string(KVSCOPE_TEST_DATA_DIR) + "/reference-gemma3", ec))
-        if (e.path().extension() == ".json") out.push_back(e.path());
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-json load_json(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    return json::parse(in);
-}
+std::vector<std::filesystem::path> fixture_files() { return test::reference_fixture_files("reference-gemma3"); }
+json load_json(const std::filesystem::path& p) { return test::load_reference_fixture(p); }
 
 class Gemma3Agreement : public ::testing::TestWithParam<std::filesystem::path> {};
 
@@ -156,9 +145,6 @@ TEST(Gemma3AgreementFixtures, FivePromptsOneLongerThanTheWindow) {
     EXPECT_GE(chats, 1u);
 }
 
-std::string fixture_name(const ::testing::TestParamInfo<std::filesystem::path>& info) {
-    return info.param.stem().string();
-}
 
 // With local layers really evicting (the default), the 801-token prompt's
 // local layers hold 512 positions in reused slots: the same keys and
@@ -191,7 +177,7 @@ TEST(Gemma3NativeEviction, LongPromptAgreesUpToTheOrderOfSums) {
     EXPECT_GE(agree, ref_ids.size() * 7 / 8);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, Gemma3Agreement, ::testing::ValuesIn(fixture_files()), fixture_name);
+INSTANTIATE_TEST_SUITE_P(Fixtures, Gemma3Agreement, ::testing::ValuesIn(fixture_files()), test::fixture_test_name);
 
 }  // namespace
 }  // namespace kvscope

@@ -13,13 +13,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "backend/cpu/cpu_backend.h"
 #include "session/session.h"
+#include "support/reference_fixtures.h"
 #include "util/simd_level.h"
 #include "support/model_path.h"
 #include "support/shared_model.h"
@@ -37,19 +37,8 @@ namespace {
 // tests/data/reference/NOTES.md, the closest is 0.0023) for the greedy check.
 constexpr float kLogitTolerance = 0.01f;
 
-std::vector<std::filesystem::path> fixture_files() {
-    std::vector<std::filesystem::path> out;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(std::string(KVSCOPE_TEST_DATA_DIR) + "/reference", ec))
-        if (e.path().extension() == ".json") out.push_back(e.path());
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-json load_json(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    return json::parse(in);
-}
+std::vector<std::filesystem::path> fixture_files() { return test::reference_fixture_files("reference"); }
+json load_json(const std::filesystem::path& p) { return test::load_reference_fixture(p); }
 
 class LlamaCppAgreement : public ::testing::TestWithParam<std::filesystem::path> {};
 
@@ -115,9 +104,6 @@ TEST_P(LlamaCppAgreement, TokensAndLogitsMatch) {
     }
 }
 
-std::string fixture_name(const ::testing::TestParamInfo<std::filesystem::path>& info) {
-    return info.param.stem().string();
-}
 
 TEST(LlamaCppAgreementFixtures, AtLeastFivePromptsOneLong) {
     const auto files = fixture_files();
@@ -127,6 +113,6 @@ TEST(LlamaCppAgreementFixtures, AtLeastFivePromptsOneLong) {
     EXPECT_GT(longest, 500u) << "one fixture prompt must be over 500 tokens";
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaCppAgreement, ::testing::ValuesIn(fixture_files()), fixture_name);
+INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaCppAgreement, ::testing::ValuesIn(fixture_files()), test::fixture_test_name);
 
 }  // namespace

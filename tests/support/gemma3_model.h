@@ -15,15 +15,10 @@ namespace kvscope::test {
 
 inline constexpr const char* kGemma3FileName = "gemma-3-270m-q4_k_m.gguf";
 
-// $KVSCOPE_GEMMA3_MODEL, else $XDG_CACHE_HOME (or $HOME/.cache)/kvscope/models/<file>.
+// $KVSCOPE_GEMMA3_MODEL, else models_cache_dir()/<file> (model_path.h).
 inline std::string gemma3_model_path() {
     if (const char* p = std::getenv("KVSCOPE_GEMMA3_MODEL"); p != nullptr && *p != '\0') return p;
-    std::string cache;
-    if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0')
-        cache = x;
-    else if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0')
-        cache = std::string(h) + "/.cache";
-    return cache + "/kvscope/models/" + kGemma3FileName;
+    return models_cache_dir() + "/" + kGemma3FileName;
 }
 
 inline std::string gemma3_missing_message() {

