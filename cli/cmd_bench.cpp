@@ -81,11 +81,12 @@ int cmd_bench(const std::vector<std::string>& argv) {
     // as llama-bench does, up to one batch of 512 tokens; past that, one batch
     // and two steps (llama-batched-bench warms up with 16 tokens), so that a
     // measurement at 8,192 positions does not take twice its time.
-    if (std::max(n_prompt, depth) > kBenchWarmupTokens) {
+    const bool long_runs = std::max(n_prompt, depth) > kBenchWarmupTokens;
+    if (long_runs) {
         session.prefill(bench_tokens(kBenchWarmupTokens, n_vocab));
         for (int i = 0; i < 2; ++i) session.step();
     }
-    const int first_run = std::max(n_prompt, depth) > kBenchWarmupTokens ? 0 : -1;
+    const int first_run = long_runs ? 0 : -1;  // -1: the warm-up is a whole run, not counted
     for (int r = first_run; r < runs; ++r) {
         if (n_prompt > 0) {
             const auto t0 = std::chrono::steady_clock::now();
