@@ -1,4 +1,5 @@
 // kvscope-cli info: what a GGUF model is, as text or one JSON object.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -98,6 +99,18 @@ int cmd_info(const std::vector<std::string>& argv) {
                 tok.model_name().c_str(), tok.pre_name().c_str(), tok.bos(), tok.eos(), tok.add_bos() ? "yes" : "no");
     std::printf("chat template:   %s\n", has_template ? "present" : "absent");
     std::printf("KV per token:    %zu bytes in f16\n", kv_per_token_f16);
+    if (c.native_window > 0) {
+        // What the model itself keeps at its full context: local layers only their window.
+        uint64_t held_positions = 0;  // summed over layers
+        for (int32_t l = 0; l < c.n_layer; ++l)
+            held_positions += static_cast<uint64_t>(c.layer_window(l) > 0 ? std::min(c.layer_window(l), c.n_ctx_train)
+                                                                          : c.n_ctx_train);
+        const double per_layer_position = static_cast<double>(kv_per_token_f16) / c.n_layer;
+        std::printf("KV at context:   %.1f MiB in f16 at %d positions, local layers holding their window "
+                    "(every position in every layer: %.1f MiB)\n",
+                    static_cast<double>(held_positions) * per_layer_position / (1 << 20), c.n_ctx_train,
+                    static_cast<double>(kv_per_token_f16) * c.n_ctx_train / (1 << 20));
+    }
     // What each backend would do with this model on this machine.
     const BackendOptions bo = model_args.backend_options();
     const BackendAvailability a = backend_availability(bo);

@@ -92,4 +92,28 @@ assert len(d["steps"]) == 5 and d["header"]["n_layer"] == 30, (len(d["steps"]), 
 PY
 [ "$(head -c 4 "$tmp/run.attn.bin")" = "KVSA" ] || fail "trace attention file magic"
 
+# Gemma 3 270M (when fetched; CI fetches it): the model's own windows in info,
+# the note on how a policy meets them, and the trace's layer windows.
+gemma="${KVSCOPE_GEMMA3_MODEL:-${XDG_CACHE_HOME:-$HOME/.cache}/kvscope/models/gemma-3-270m-q4_k_m.gguf}"
+if [ -f "$gemma" ]; then
+    "$cli" info "$gemma" >"$tmp/ginfo" || fail "info on Gemma 3 exited $?"
+    grep -q "^attention:       15 local (window 512" "$tmp/ginfo" || fail "info lacks Gemma's local layers"
+    # 3 global layers x 32768 + 15 local x 512 positions, 1,024 bytes each: 103.5 MiB of 576.0.
+    grep -q "^KV at context:   103.5 MiB in f16 at 32768 positions.*576.0 MiB" "$tmp/ginfo" \
+        || fail "info lacks the KV the model holds at its context: $(grep KV "$tmp/ginfo")"
+    "$cli" generate "$gemma" -p "Hello" -n 2 --policy sinks --sinks 4 --window 1024 --trace "$tmp/g" \
+        >/dev/null 2>"$tmp/gerr" || fail "generate on Gemma 3: $(cat "$tmp/gerr")"
+    grep -q "^cache: 15 local layers keep at most their own 512-token window.*3 global layers only" "$tmp/gerr" \
+        || fail "generate does not say how the policy meets the native windows: $(cat "$tmp/gerr")"
+    python3 - "$tmp/g.json" <<'PY' || fail "Gemma trace's layer windows"
+import json, sys
+w = json.load(open(sys.argv[1]))["header"]["layer_windows"]
+assert w == [0 if (l + 1) % 6 == 0 else 512 for l in range(18)], w
+PY
+elif [ "${CI:-}" = "true" ]; then
+    fail "Gemma 3 not found at $gemma (CI=true)"
+else
+    echo "note: Gemma 3 not found at $gemma; its CLI checks were skipped (scripts/fetch-gemma3)"
+fi
+
 echo "CLI on the real model: all checks passed"
