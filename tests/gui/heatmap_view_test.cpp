@@ -14,6 +14,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "backend/cpu/cpu_backend.h"
@@ -29,6 +30,15 @@ using namespace kvscope;
 using namespace kvscope::gui;
 
 namespace {
+
+// "t7" for prefix "t" and position 7. Built by appending: GCC 12 at -O3 reports a
+// false -Wrestrict inside `std::string("t") + std::to_string(p)` (its rvalue
+// operator+ inserts in place), which -Werror turns into a failed CI build.
+std::string prefixed_label(const char* prefix, int32_t position) {
+    std::string label(prefix);
+    label += std::to_string(position);
+    return label;
+}
 
 // A real sinks(4) + window(16) decode's layer-3 mean attention (prompt + 24 steps).
 AttentionMatrix real_matrix(const Model& model, std::vector<std::string>& tokens) {
@@ -232,7 +242,7 @@ void HeatmapViewTest::hoverReportsCell() {
     view.resize(600, 500);
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
-    view.setMatrix(&m, m.rows(), [](int32_t p) { return std::string("tok") + std::to_string(p); });
+    view.setMatrix(&m, m.rows(), [](int32_t p) { return prefixed_label("tok", p); });
     QSignalSpy spy(&view, &HeatmapView::cellHovered);
     auto at = [&](double key, double row) {
         return QPoint(static_cast<int>(view.plot()->xAxis->coordToPixel(key)),
@@ -420,7 +430,7 @@ void HeatmapViewTest::exportsImagesAndCsv() {
     const AttentionMatrix m = synthetic_matrix(60, 16, 40, 10);
     HeatmapView view;
     view.resize(800, 600);
-    view.setMatrix(&m, 50, [](int32_t p) { return std::string("t") + std::to_string(p); });
+    view.setMatrix(&m, 50, [](int32_t p) { return prefixed_label("t", p); });
     view.setTitle(QStringLiteral("layer 3 · mean of heads"));
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
