@@ -1,5 +1,4 @@
 // kvscope-cli info: what a GGUF model is, as text or one JSON object.
-#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -62,7 +61,8 @@ int cmd_info(const std::vector<std::string>& argv) {
             {"architecture", c.architecture}, {"parameters", params}, {"tensor_types", type_counts},
             {"layers", c.n_layer}, {"embedding", c.n_embd}, {"heads", c.n_head}, {"kv_heads", c.n_head_kv},
             {"head_dim", c.head_dim}, {"feed_forward", c.n_ff}, {"context", c.n_ctx_train}, {"rope", rope},
-            {"rope_dims", c.rope_dim}, {"rope_freq_base", c.rope_freq_base}, {"rms_eps", c.rms_eps},
+            {"rope_dims", c.rope_dim}, {"rope_freq_base", c.rope_freq_base},
+            {"rope_freq_factors", model->weights().rope_freq_factors}, {"rms_eps", c.rms_eps},
             {"native_window", c.native_window}, {"layer_is_local", c.layer_is_local},
             {"layer_rope_base", c.layer_rope_base}, {"block_extras", c.describe_block_extras()},
             {"tied_output", model->weights().tied_output}, {"vocab", c.n_vocab}, {"tokenizer", tok.model_name()},
@@ -90,7 +90,8 @@ int cmd_info(const std::vector<std::string>& argv) {
                 c.head_dim);
     std::printf("feed-forward:    %d\n", c.n_ff);
     std::printf("context:         %d\n", c.n_ctx_train);
-    std::printf("rope:            %s, %d dims, base %g\n", rope, c.rope_dim, static_cast<double>(c.rope_freq_base));
+    std::printf("rope:            %s, %d dims, base %g%s\n", rope, c.rope_dim, static_cast<double>(c.rope_freq_base),
+                model->weights().rope_freq_factors.empty() ? "" : ", frequency factors (rope_freqs: Llama 3 scaling)");
     std::printf("rms eps:         %g\n", static_cast<double>(c.rms_eps));
     std::printf("attention:       %s\n", c.describe_attention_layers().c_str());
     if (!c.describe_block_extras().empty()) std::printf("block extras:    %s\n", c.describe_block_extras().c_str());
@@ -101,10 +102,7 @@ int cmd_info(const std::vector<std::string>& argv) {
     std::printf("KV per token:    %zu bytes in f16\n", kv_per_token_f16);
     if (c.native_window > 0) {
         // What the model itself keeps at its full context: local layers only their window.
-        uint64_t held_positions = 0;  // summed over layers
-        for (int32_t l = 0; l < c.n_layer; ++l)
-            held_positions += static_cast<uint64_t>(c.layer_window(l) > 0 ? std::min(c.layer_window(l), c.n_ctx_train)
-                                                                          : c.n_ctx_train);
+        const int64_t held_positions = c.layer_positions_held(c.n_ctx_train);  // summed over layers
         const double per_layer_position = static_cast<double>(kv_per_token_f16) / c.n_layer;
         std::printf("KV at context:   %.1f MiB in f16 at %d positions, local layers holding their window "
                     "(every position in every layer: %.1f MiB)\n",

@@ -79,7 +79,12 @@ std::string CudaBackend::refusal(const Model& model) const {
     if (c.qk_norm || c.post_norms || c.ffn_activation != FfnActivation::Silu || c.native_window > 0)
         return "the CUDA backend computes the llama architecture only; " + c.architecture +
                " (q/k norms, post norms, GeGLU, sliding-window layers) runs on the CPU backend";
+    if (c.qkv_bias)
+        return "the CUDA backend does not add Q/K/V projection biases yet; " + c.architecture + " runs on the CPU backend";
     const ModelWeights& w = model.weights();
+    if (!w.rope_freq_factors.empty())
+        return "the CUDA backend does not apply RoPE frequency factors (rope_freqs.weight, Llama 3) yet; "
+               "this model runs on the CPU backend";
     std::vector<const WeightMatrix*> matrices = {&w.token_embd, &w.output};
     for (const LayerWeights& l : w.layers)
         for (const WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) matrices.push_back(m);

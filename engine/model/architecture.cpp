@@ -8,15 +8,20 @@
 namespace kvscope {
 namespace {
 
-const std::array<ArchitectureTraits, 2> kArchitectures = {{
-    // llama: RMSNorm, RoPE on adjacent pairs (the converter permutes Q/K), GQA, SwiGLU.
-    {"llama", RopeLayout::Normal, FfnActivation::Silu, false, false, false, false, 0, 0.0f},
+const std::array<ArchitectureTraits, 3> kArchitectures = {{
+    // llama: RMSNorm, RoPE on adjacent pairs (the converter permutes Q/K), GQA,
+    // SwiGLU. Llama 3's RoPE scaling arrives as the rope_freqs.weight tensor
+    // (one divisor per rotated pair), bound when the file has it.
+    {"llama", RopeLayout::Normal, FfnActivation::Silu, false, false, false, false, false, 0, 0.0f},
+    // qwen2 (llama.cpp build_qwen2): llama's block with biases on the Q, K and V
+    // projections, added before RoPE, and NeoX RoPE (the converter does not permute Q/K).
+    {"qwen2", RopeLayout::Neox, FfnActivation::Silu, false, false, false, false, true, 0, 0.0f},
     // gemma3 (llama.cpp llm_build_gemma3_iswa and its hparams): NeoX RoPE,
     // q/k norms, post-attention and post-FFN norms, GeGLU with tanh GELU,
     // embeddings scaled by sqrt(n_embd), q scaled by f_attention_scale before
     // attention (kq_scale 1); 5 local layers (window, RoPE base 10,000) to 1
     // global (full attention, the file's base): set_swa_pattern(6).
-    {"gemma3", RopeLayout::Neox, FfnActivation::GeluTanh, true, true, true, true, 6, 10000.0f},
+    {"gemma3", RopeLayout::Neox, FfnActivation::GeluTanh, true, true, true, true, false, 6, 10000.0f},
 }};
 
 }  // namespace

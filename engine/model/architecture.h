@@ -24,6 +24,7 @@ struct ArchitectureTraits {
     bool post_norms;        // RMSNorm of the attention and FFN outputs before their residual adds
     bool scale_embeddings;  // token embeddings times sqrt(n_embd)
     bool scale_query;       // q times 1/sqrt(head_dim) before attention (gemma3), not the scores after
+    bool qkv_bias;          // Q, K and V projections add a bias (attn_q/k/v.bias) before RoPE (qwen2)
     // Local (sliding-window) layers: layer l is local when l % local_pattern <
     // local_pattern - 1 (the last of every local_pattern layers is global); 0 =
     // no local layers. The window itself is the file's <arch>.attention.sliding_window.

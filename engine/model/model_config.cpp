@@ -26,6 +26,7 @@ ModelConfig ModelConfig::from_gguf(const gguf::GgufFile& f) {
     c.ffn_activation = arch.ffn_activation;
     c.qk_norm = arch.qk_norm;
     c.post_norms = arch.post_norms;
+    c.qkv_bias = arch.qkv_bias;
     c.scale_query = arch.scale_query;
     c.name = f.find_string("general.name").value_or("");
     const std::string a = c.architecture + ".";
@@ -134,6 +135,7 @@ std::string ModelConfig::describe_block_extras() const {
         if (!s.empty()) s += ", ";
         s += part;
     };
+    if (qkv_bias) add("Q/K/V biases");
     if (qk_norm) add("q/k norms");
     if (post_norms) add("post-attention and post-FFN norms");
     if (ffn_activation == FfnActivation::GeluTanh) add("GeGLU (tanh GELU)");

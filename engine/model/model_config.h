@@ -37,6 +37,7 @@ struct ModelConfig {
     FfnActivation ffn_activation = FfnActivation::Silu;
     bool qk_norm = false;           // per-head RMSNorm of Q and K before RoPE
     bool post_norms = false;        // RMSNorm of attention and FFN outputs before the residual adds
+    bool qkv_bias = false;          // Q/K/V projections add a bias before RoPE (qwen2)
     float embedding_scale = 1.0f;   // token embeddings are multiplied by this (gemma3: sqrt(n_embd))
     float attention_scale = 0.0f;   // scores are q·k times this (1/sqrt(head_dim))
     bool scale_query = false;       // ... applied to q before the dot product (gemma3), not to the score
@@ -48,6 +49,13 @@ struct ModelConfig {
 
     int32_t layer_window(int32_t layer) const {  // 0 = the layer attends to everything held
         return layer_is_local[static_cast<size_t>(layer)] ? native_window : 0;
+    }
+    // Layer-positions a full cache holds after n positions when each local
+    // layer keeps only its window: Σ over layers of min(window, n), or n.
+    int64_t layer_positions_held(int32_t n) const {
+        int64_t total = 0;
+        for (int32_t l = 0; l < n_layer; ++l) total += layer_window(l) > 0 && layer_window(l) < n ? layer_window(l) : n;
+        return total;
     }
     // One line for people: "15 local (window 512, RoPE base 10000): 0-4, 6-10,
     // 12-16; 3 global (RoPE base 1e+06): 5, 11, 17", or "all 30 global (RoPE base 10000)".

@@ -1,5 +1,7 @@
 #include "model/weights.h"
 
+#include <cmath>
+
 #include "gguf/gguf_file.h"
 #include "model/model_config.h"
 #include "quant/quant.h"
@@ -40,7 +42,7 @@ std::vector<float> vector_f32(const gguf::GgufFile& f, const std::string& name, 
     const gguf::TensorInfo& t = expect_shape(f, name, {static_cast<uint64_t>(n)});
     if (t.type != TensorType::F32 && t.type != TensorType::F16 && t.type != TensorType::BF16)
         throw gguf::GgufError("GGUF: tensor '" + name + "' has type " + tensor_type_name(t.type) +
-                              " (norm weights must be F32, F16 or BF16)");
+                              " (vectors such as norms and biases must be F32, F16 or BF16)");
     std::vector<float> out(static_cast<size_t>(n));
     dequantize_row(t.type, t.data, out.data(), n);
     return out;
@@ -54,6 +56,13 @@ ModelWeights ModelWeights::bind(const gguf::GgufFile& f, const ModelConfig& c) {
     w.output_norm = vector_f32(f, "output_norm.weight", c.n_embd);
     w.tied_output = f.find_tensor("output.weight") == nullptr;
     w.output = w.tied_output ? w.token_embd : matrix(f, "output.weight", c.n_embd, c.n_vocab);
+    if (f.find_tensor("rope_freqs.weight") != nullptr) {
+        w.rope_freq_factors = vector_f32(f, "rope_freqs.weight", c.rope_dim / 2);
+        for (float factor : w.rope_freq_factors)
+            if (!(factor > 0.0f) || !std::isfinite(factor))
+                throw gguf::GgufError("GGUF: tensor 'rope_freqs.weight' holds " + std::to_string(factor) +
+                                      " (RoPE frequency factors must be positive and finite)");
+    }
     w.layers.resize(static_cast<size_t>(c.n_layer));
     for (int32_t l = 0; l < c.n_layer; ++l) {
         const std::string p = "blk." + std::to_string(l) + ".";
@@ -70,6 +79,11 @@ ModelWeights ModelWeights::bind(const gguf::GgufFile& f, const ModelConfig& c) {
         if (c.qk_norm) {
             L.attn_q_norm = vector_f32(f, p + "attn_q_norm.weight", c.head_dim);
             L.attn_k_norm = vector_f32(f, p + "attn_k_norm.weight", c.head_dim);
+        }
+        if (c.qkv_bias) {
+            L.bq = vector_f32(f, p + "attn_q.bias", c.q_dim());
+            L.bk = vector_f32(f, p + "attn_k.bias", c.kv_dim());
+            L.bv = vector_f32(f, p + "attn_v.bias", c.kv_dim());
         }
         if (c.post_norms) {
             L.attn_post_norm = vector_f32(f, p + "post_attention_norm.weight", c.n_embd);

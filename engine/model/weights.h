@@ -42,6 +42,10 @@ struct LayerWeights {
     std::vector<float> attn_k_norm;     // [head_dim], shared by the KV heads
     std::vector<float> attn_post_norm;  // [n_embd] of the attention output (post_attention_norm)
     std::vector<float> ffn_post_norm;   // [n_embd] of the FFN output (post_ffw_norm)
+    // Present when ModelConfig::qkv_bias (qwen2), else empty; added to wq/wk/wv's outputs.
+    std::vector<float> bq;  // [n_head * head_dim]
+    std::vector<float> bk;  // [n_head_kv * head_dim]
+    std::vector<float> bv;  // [n_head_kv * head_dim]
 };
 
 struct ModelWeights {
@@ -50,6 +54,9 @@ struct ModelWeights {
     std::vector<float> output_norm;  // [n_embd]
     WeightMatrix output;           // [n_embd] -> [n_vocab]; token_embd when tied
     bool tied_output = false;
+    // Llama 3's RoPE scaling (rope_freqs.weight, one tensor for every layer):
+    // pair i turns by angle θ_i / rope_freq_factors[i]. Empty when the file has none.
+    std::vector<float> rope_freq_factors;  // [rope_dim / 2]
     size_t total_bytes = 0;        // bytes of every tensor in the file
 
     // Binds every tensor the architecture's forward pass needs, checking names, shapes

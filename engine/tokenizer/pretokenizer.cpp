@@ -29,6 +29,7 @@ constexpr NamedPre kPreNames[] = {
     {"llama3", PreTokenizer::Llama3},
     {"llama-v3", PreTokenizer::Llama3},
     {"llama-bpe", PreTokenizer::Llama3},
+    {"qwen2", PreTokenizer::Qwen2},
 };
 
 }  // namespace
@@ -179,8 +180,8 @@ Pieces split_gpt2(const std::vector<uint32_t>& cps, const Pieces& in) {
     });
 }
 
-Pieces split_llama3(const std::vector<uint32_t>& cps, const Pieces& in) {
-    return for_each_piece(cps, in, [](PieceWalker& w, size_t begin, size_t end) {
+Pieces split_llama3(const std::vector<uint32_t>& cps, const Pieces& in, size_t max_digits) {
+    return for_each_piece(cps, in, [max_digits](PieceWalker& w, size_t begin, size_t end) {
         size_t pos = begin;
         while (pos < end) {
             const uint32_t cp = w.cp(pos);
@@ -198,10 +199,10 @@ Pieces split_llama3(const std::vector<uint32_t>& cps, const Pieces& in) {
                 w.emit(pos);
                 continue;
             }
-            if (f & unicode::kNumber) {  // \p{N}{1,3}, repeatedly
+            if (f & unicode::kNumber) {  // \p{N}{1,3} (llama3) or \p{N} (qwen2), repeatedly
                 size_t group = pos;
                 while (w.flags(pos) & unicode::kNumber) {
-                    if (++pos - group >= 3) {
+                    if (++pos - group >= max_digits) {
                         w.emit(pos);
                         group = pos;
                     }
@@ -297,7 +298,10 @@ std::vector<std::string> pre_tokenize(PreTokenizer kind, std::string_view text) 
             pieces = pretok::split_gpt2(cps, pieces);
             break;
         case PreTokenizer::Llama3:
-            pieces = pretok::split_llama3(cps, pieces);
+            pieces = pretok::split_llama3(cps, pieces, 3);
+            break;
+        case PreTokenizer::Qwen2:
+            pieces = pretok::split_llama3(cps, pieces, 1);
             break;
     }
     std::vector<std::string> words;

@@ -21,6 +21,8 @@ enum class PreTokenizer {
     DigitsThenGpt2,
     // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
     Llama3,
+    // Llama3's pattern with \p{N} for \p{N}{1,3}: every digit alone (qwen2).
+    Qwen2,
 };
 
 // Maps tokenizer.ggml.pre to a pre-tokenizer ("" means absent, which
@@ -38,7 +40,8 @@ using Pieces = std::vector<size_t>;
 // Each function refines every piece of `in` on its own (no match crosses a
 // piece boundary), as llama.cpp's unicode_regex_split does.
 Pieces split_gpt2(const std::vector<uint32_t>& cps, const Pieces& in);
-Pieces split_llama3(const std::vector<uint32_t>& cps, const Pieces& in);
+// max_digits: 3 for llama3's \p{N}{1,3}, 1 for qwen2's \p{N}.
+Pieces split_llama3(const std::vector<uint32_t>& cps, const Pieces& in, size_t max_digits = 3);
 // \p{N}: every number code point becomes a piece of its own.
 Pieces split_each_number(const std::vector<uint32_t>& cps, const Pieces& in);
 // \p{N}+: runs of number code points become pieces.

@@ -71,11 +71,13 @@ std::vector<ModelFact> model_facts(const Model& model, const QString& path) {
         {QStringLiteral("Training context"), QString::number(c.n_ctx_train),
          QStringLiteral("Context length the model was trained for; bounds the session's context")},
         {QStringLiteral("RoPE"),
-         QStringLiteral("base %1, %2 of %3 dims rotated, %4")
+         QStringLiteral("base %1, %2 of %3 dims rotated, %4%5")
              .arg(static_cast<double>(c.rope_freq_base))
              .arg(c.rope_dim)
              .arg(c.head_dim)
-             .arg(layout),
+             .arg(layout, model.weights().rope_freq_factors.empty()
+                              ? QString()
+                              : QStringLiteral(", frequency factors (Llama 3 scaling)")),
          QStringLiteral("Rotary position embedding: frequency base, rotated dimensions per head, pairing of dimensions")},
         {QStringLiteral("Attention layers"), QString::fromStdString(c.describe_attention_layers()),
          QStringLiteral("Which layers attend within the model's own sliding window (local) and which to everything "
@@ -88,6 +90,13 @@ std::vector<ModelFact> model_facts(const Model& model, const QString& path) {
          QStringLiteral("%1; %2 for the full training context").arg(format_bytes_exact(kv_token), format_bytes_exact(kv_token * c.n_ctx_train)),
          QStringLiteral("2 (K and V) × layers × KV heads × head dim × 2 bytes")},
     };
+    if (c.native_window > 0) {
+        // The model's own windows cut what even a full cache holds.
+        const int64_t held = c.layer_positions_held(c.n_ctx_train) * (kv_token / c.n_layer);
+        facts.push_back({QStringLiteral("KV held at that context (f16)"), format_bytes_exact(held),
+                         QStringLiteral("A full cache at the training context with each local layer holding only its "
+                                        "own window (global layers: every position)")});
+    }
     return facts;
 }
 

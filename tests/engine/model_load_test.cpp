@@ -10,6 +10,7 @@
 #include "backend/cpu/cpu_backend.h"
 #include "model/model.h"
 #include "session/session.h"
+#include "support/tiny_families.h"
 #include "support/tiny_model.h"
 #include "util/error.h"
 
@@ -249,6 +250,38 @@ TEST(ModelLoad, TheBackendRefusesATypeItDoesNotCompute) {
     // The tiny model as built (F32/F16/Q8_0...) is computed.
     const LoadedTinyModel ok = load_tiny_model(TinyModelOptions{});
     EXPECT_EQ(CpuBackend(*ok.model, 1).refusal(*ok.model), "");
+}
+
+// qwen2: biases on Q, K and V are bound (and required), NeoX RoPE, named in the block extras.
+TEST(ModelLoad, Qwen2BindsItsBiases) {
+    const LoadedTinyModel m = load_tiny_model(test::tiny_family_options("qwen2-f32"));
+    const ModelConfig& c = m->config();
+    EXPECT_TRUE(c.qkv_bias);
+    EXPECT_EQ(c.rope_layout, RopeLayout::Neox);
+    EXPECT_NE(c.describe_block_extras().find("Q/K/V biases"), std::string::npos) << c.describe_block_extras();
+    const LayerWeights& l1 = m->weights().layers[1];
+    EXPECT_EQ(l1.bq, m.values("blk.1.attn_q.bias"));
+    EXPECT_EQ(l1.bk, m.values("blk.1.attn_k.bias"));
+    EXPECT_EQ(l1.bv, m.values("blk.1.attn_v.bias"));
+    EXPECT_TRUE(load_tiny_model(TinyModelOptions{})->weights().layers[0].bq.empty());  // llama: none
+    TinyModelOptions missing = test::tiny_family_options("qwen2-f32");
+    missing.drop_tensors = {"blk.1.attn_v.bias"};
+    expect_refused(missing, {"blk.1.attn_v.bias", "missing"});
+}
+
+// Llama 3's rope_freqs: bound when present, refused when a factor could not divide an angle.
+TEST(ModelLoad, RopeFrequencyFactorsAreBoundAndChecked) {
+    TinyModelOptions o = test::tiny_family_options("llama3-f32");
+    const LoadedTinyModel m = load_tiny_model(o);
+    EXPECT_EQ(m->weights().rope_freq_factors, o.rope_freq_factors);
+    ASSERT_EQ(o.rope_freq_factors.size(), 8u);
+    EXPECT_EQ(o.rope_freq_factors.front(), 1.0f);  // the fastest pair turns as before
+    EXPECT_EQ(o.rope_freq_factors.back(), 8.0f);   // the slowest ones 8 times slower
+    EXPECT_TRUE(load_tiny_model(TinyModelOptions{})->weights().rope_freq_factors.empty());
+    o.rope_freq_factors[3] = 0.0f;
+    expect_refused(o, {"rope_freqs.weight", "positive"});
+    o.rope_freq_factors = {1.0f, 2.0f};  // 2 where a head of 16 rotates 8 pairs
+    expect_refused(o, {"rope_freqs.weight", "shape"});
 }
 
 TEST(ModelLoad, RefusesUnsupportedArchitecture) {

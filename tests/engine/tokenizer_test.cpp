@@ -172,6 +172,13 @@ TEST(TokenizerPreSplit, Llama3Pattern) {
     EXPECT_EQ(pre_tokenize(PreTokenizer::Llama3, "$hello"), (Words{"$hello"}));
 }
 
+// Qwen2's pattern is Llama 3's with \p{N} for \p{N}{1,3}: each digit alone.
+TEST(TokenizerPreSplit, Qwen2PatternSplitsEveryDigit) {
+    EXPECT_EQ(pre_tokenize(PreTokenizer::Qwen2, "Hello 12345 I'M"), (Words{"Hello", " ", "1", "2", "3", "4", "5", " I", "'M"}));
+    EXPECT_EQ(pre_tokenize(PreTokenizer::Qwen2, "x = {y};\n"), (Words{"x", " =", " {", "y", "};\n"}));
+    EXPECT_EQ(pre_tokenize(PreTokenizer::Qwen2, "a\n\n b"), (Words{"a", "\n\n", " b"}));
+}
+
 TEST(TokenizerPreSplit, DefaultList) {
     // Punctuation runs first, then gpt2, then number runs, then ASCII digit triples.
     EXPECT_EQ(pre_tokenize(PreTokenizer::Default, "a+b 12345"), (Words{"a", "+", "b", " ", "123", "45"}));
@@ -190,13 +197,14 @@ TEST(TokenizerPreSplit, NamesAndUnknownPre) {
     EXPECT_EQ(pre_tokenizer_from_name("llama-bpe"), PreTokenizer::Llama3);
     EXPECT_EQ(pre_tokenizer_from_name(""), PreTokenizer::Default);
     try {
-        pre_tokenizer_from_name("qwen2");
+        pre_tokenizer_from_name("chatglm-bpe");
         FAIL() << "no exception";
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("'qwen2'"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("'chatglm-bpe'"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("smollm"), std::string::npos) << e.what();
     }
-    EXPECT_THROW(load(bpe_vocab({}, "qwen2")), Error);
+    EXPECT_THROW(load(bpe_vocab({}, "chatglm-bpe")), Error);
+    EXPECT_EQ(pre_tokenizer_from_name("qwen2"), PreTokenizer::Qwen2);
 }
 
 TEST(TokenizerByteLevel, Alphabet) {

@@ -117,3 +117,23 @@ TEST(CpuOps, RopeRotatesPairsByPositionAngles) {
     EXPECT_EQ(zero_pos[1], 2.0f);
 }
 
+// Llama 3's rope_freqs divide each pair's angle before cos/sin (ggml_rope_cache_init);
+// factors of 1 change nothing, bit for bit.
+TEST(CpuOps, RopeFrequencyFactorsDivideTheAngles) {
+    const int32_t dim = 8;
+    const float factors[4] = {1.0f, 2.0f, 4.5f, 8.0f}, ones[4] = {1, 1, 1, 1};
+    float cs[4], sn[4], plain_c[4], plain_s[4], one_c[4], one_s[4];
+    cpu::rope_angles(37, dim, 500000.0f, cs, sn, factors);
+    cpu::rope_angles(37, dim, 500000.0f, plain_c, plain_s);
+    cpu::rope_angles(37, dim, 500000.0f, one_c, one_s, ones);
+    float theta = 37.0f;
+    for (int i = 0; i < 4; ++i) {
+        EXPECT_EQ(cs[i], std::cos(theta / factors[i])) << i;
+        EXPECT_EQ(sn[i], std::sin(theta / factors[i])) << i;
+        EXPECT_EQ(one_c[i], plain_c[i]);
+        EXPECT_EQ(one_s[i], plain_s[i]);
+        theta *= std::pow(500000.0f, -2.0f / dim);
+    }
+    EXPECT_NE(cs[3], plain_c[3]);
+}
+

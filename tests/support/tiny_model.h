@@ -47,6 +47,13 @@ struct TinyModelOptions {
     float rms_eps = 1e-5f;
     TensorType matrix_type = TensorType::F32;  // every 2-D weight; norms stay F32
     bool separate_output = true;                // false: no output.weight (tied to token_embd)
+    std::string tokenizer_pre = "gpt2";  // tokenizer.ggml.pre
+    // Family extras. qkv_bias: blk.N.attn_q/k/v.bias (qwen2), uniform in
+    // ±bias_scale from a generator of their own (so the other weights do not
+    // depend on them). rope_freq_factors: rope_freqs.weight (Llama 3), written as given.
+    bool qkv_bias = false;
+    float bias_scale = 0.5f;
+    std::vector<float> rope_freq_factors;
     uint64_t seed = 20240611;
     float norm_jitter = 0.25f;  // norm weights are 1 ± this
 
@@ -181,7 +188,7 @@ inline TinyModel build_tiny_model(const TinyModelOptions& o) {
     if (key(a + "rope.freq_base")) w.add_f32(a + "rope.freq_base", o.rope_freq_base);
     if (key(a + "attention.layer_norm_rms_epsilon")) w.add_f32(a + "attention.layer_norm_rms_epsilon", o.rms_eps);
     if (key("tokenizer.ggml.model")) w.add_string("tokenizer.ggml.model", "gpt2");
-    if (key("tokenizer.ggml.pre")) w.add_string("tokenizer.ggml.pre", "gpt2");
+    if (key("tokenizer.ggml.pre")) w.add_string("tokenizer.ggml.pre", o.tokenizer_pre);
     if (key("tokenizer.ggml.tokens")) w.add_string_array("tokenizer.ggml.tokens", vocab);
     if (key("tokenizer.ggml.token_type")) {
         std::vector<int32_t> types(vocab.size(), 1);
@@ -222,6 +229,18 @@ inline TinyModel build_tiny_model(const TinyModelOptions& o) {
         tm.values[name] = std::move(v);
     };
 
+    // A 1-D F32 tensor (a bias) uniform in [-bias_scale, bias_scale).
+    tiny_detail::Rng bias_rng(o.seed ^ 0xb1a5b1a5b1a5b1a5ull);
+    const auto add_vector = [&](const std::string& name, uint64_t n) {
+        std::vector<float> v(static_cast<size_t>(n));
+        for (float& x : v) x = static_cast<float>(o.bias_scale * bias_rng.uniform());
+        if (o.drop_tensors.count(name)) return;
+        std::vector<uint8_t> bytes(v.size() * 4);
+        std::memcpy(bytes.data(), v.data(), bytes.size());
+        w.add_tensor(name, {n}, TensorType::F32, std::move(bytes));
+        tm.values[name] = std::move(v);
+    };
+
     const uint64_t E = o.n_embd, F = o.n_ff, Q = uint64_t{o.n_head} * hd, KV = uint64_t{o.n_head_kv} * hd;
     add("token_embd.weight", E, n_vocab, false);
     add("output_norm.weight", E, 1, true);
@@ -237,6 +256,17 @@ inline TinyModel build_tiny_model(const TinyModelOptions& o) {
         add(p + "ffn_gate.weight", E, F, false);
         add(p + "ffn_up.weight", E, F, false);
         add(p + "ffn_down.weight", F, E, false);
+        if (o.qkv_bias) {
+            add_vector(p + "attn_q.bias", Q);
+            add_vector(p + "attn_k.bias", KV);
+            add_vector(p + "attn_v.bias", KV);
+        }
+    }
+    if (!o.rope_freq_factors.empty()) {
+        std::vector<uint8_t> bytes(o.rope_freq_factors.size() * 4);
+        std::memcpy(bytes.data(), o.rope_freq_factors.data(), bytes.size());
+        w.add_tensor("rope_freqs.weight", {o.rope_freq_factors.size()}, TensorType::F32, std::move(bytes));
+        tm.values["rope_freqs.weight"] = o.rope_freq_factors;
     }
     tm.bytes = w.build();
     return tm;

@@ -7,6 +7,10 @@
 //   widen IN.gguf OUT.gguf LAYERS    a model of LAYERS blocks, each a copy of IN's
 //                                    block 0 (the full shape for speed runs, made
 //                                    on the GPU machine from a cut model)
+//   tiny NAME OUT.gguf               a tiny random-weight model of a family without a
+//                                    small real GGUF (tests/support/tiny_families.h:
+//                                    qwen2-f32, llama3-q8_0, ...), for llama.cpp to run;
+//                                    prints its size and FNV-1a hash
 // Exit codes: 0 ok, 1 runtime error, 2 usage error; errors are one line on stderr.
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +19,7 @@
 
 #include "gguf/gguf_file.h"
 #include "support/gguf_writer.h"
+#include "support/tiny_families.h"
 
 namespace {
 
@@ -80,11 +85,32 @@ int run(const std::string& mode, const std::string& in, const std::string& out, 
     return 0;
 }
 
+int write_tiny(const std::string& name, const std::string& out) {
+    const test::TinyModel tm = test::build_tiny_model(test::tiny_family_options(name));
+    std::FILE* f = std::fopen(out.c_str(), "wb");
+    if (f == nullptr) throw std::runtime_error("cannot write " + out);
+    const bool ok = std::fwrite(tm.bytes.data(), 1, tm.bytes.size(), f) == tm.bytes.size();
+    if (std::fclose(f) != 0 || !ok) throw std::runtime_error("cannot write " + out);
+    std::printf("tiny %s: %zu bytes, fnv1a64 %016llx, written to %s\n", name.c_str(), tm.bytes.size(),
+                static_cast<unsigned long long>(test::fnv1a64(tm.bytes)), out.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 4 && std::string(argv[1]) == "tiny") {
+        try {
+            return write_tiny(argv[2], argv[3]);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "kvscope-model-tool: %s\n", e.what());
+            return 1;
+        }
+    }
     if (argc != 5 || (std::string(argv[1]) != "cut" && std::string(argv[1]) != "widen")) {
-        std::fprintf(stderr, "usage: kvscope-model-tool cut|widen IN.gguf OUT.gguf LAYERS\n");
+        std::fprintf(stderr, "usage: kvscope-model-tool cut|widen IN.gguf OUT.gguf LAYERS\n"
+                             "       kvscope-model-tool tiny NAME OUT.gguf   (NAME: qwen2-f32, qwen2-f16, qwen2-q8_0, "
+                             "llama3-f32, llama3-q8_0)\n");
         return 2;
     }
     const int layers = std::atoi(argv[4]);

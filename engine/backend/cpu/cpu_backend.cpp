@@ -107,7 +107,8 @@ void CpuBackend::ensure_rank_angles(int32_t n) {
     // Models whose layers rotate with several bases are refused in-cache mode
     // (SessionOptions::validate), so one base covers every layer here.
     for (int32_t r = have; r < n; ++r)
-        cpu::rope_angles(r, cfg_.rope_dim, cfg_.rope_freq_base, rank_cos_.data() + sz(r) * half, rank_sin_.data() + sz(r) * half);
+        cpu::rope_angles(r, cfg_.rope_dim, cfg_.rope_freq_base, rank_cos_.data() + sz(r) * half, rank_sin_.data() + sz(r) * half,
+                         rope_freq_factors());
 }
 
 std::string CpuBackend::refusal(const Model& model) const {
@@ -429,7 +430,7 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
         for (size_t b = 0; b < rope_bases_.size(); ++b)
             cpu::rope_angles(positions[sz(t)], cfg_.rope_dim, rope_bases_[b],
                              rope_cos_.data() + b * rope_set_floats + sz(t) * sz(half),
-                             rope_sin_.data() + b * rope_set_floats + sz(t) * sz(half));
+                             rope_sin_.data() + b * rope_set_floats + sz(t) * sz(half), rope_freq_factors());
     });
 
     for (int32_t l = 0; l < cfg_.n_layer; ++l) {
@@ -453,7 +454,13 @@ void CpuBackend::forward(const std::vector<int32_t>& tokens, const std::vector<i
             const float* c = rope_cos_.data() + rope_set + sz(t) * sz(half);
             const float* s = rope_sin_.data() + rope_set + sz(t) * sz(half);
             float* k = k_.data() + sz(t) * sz(cfg_.kv_dim());
-            const float* v = v_.data() + sz(t) * sz(cfg_.kv_dim());
+            float* v = v_.data() + sz(t) * sz(cfg_.kv_dim());
+            if (cfg_.qkv_bias) {  // ggml_add of each projection's bias, in f32 (qwen2)
+                float* q = q_.data() + sz(t) * sz(cfg_.q_dim());
+                for (int32_t i = 0; i < cfg_.q_dim(); ++i) q[i] += L.bq[sz(i)];
+                for (int32_t i = 0; i < cfg_.kv_dim(); ++i) k[i] += L.bk[sz(i)];
+                for (int32_t i = 0; i < cfg_.kv_dim(); ++i) v[i] += L.bv[sz(i)];
+            }
             if (cfg_.qk_norm) {  // each head of Q and K normalised on its own, before RoPE (gemma3)
                 float* q = q_.data() + sz(t) * sz(cfg_.q_dim());
                 for (int32_t h = 0; h < cfg_.n_head; ++h)

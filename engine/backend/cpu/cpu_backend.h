@@ -53,6 +53,11 @@ private:
     void convert_held_kv(int32_t layer, const KvCache& cache, const CpuKvStorage& storage);
     // rank_cos_/rank_sin_ cover ranks [0, n).
     void ensure_rank_angles(int32_t n);
+    // Llama 3's per-pair RoPE divisors ([rope_dim / 2]), or nullptr when the model has none.
+    const float* rope_freq_factors() const {
+        const std::vector<float>& f = model_.weights().rope_freq_factors;
+        return f.empty() ? nullptr : f.data();
+    }
     void ensure_scratch(int n_tokens);
 
     const Model& model_;

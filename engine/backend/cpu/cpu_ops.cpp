@@ -17,12 +17,14 @@ void rms_norm(const float* x, const float* weight, float* y, int64_t n, float ep
     for (int64_t i = 0; i < n; ++i) y[i] = (x[i] * scale) * weight[i];
 }
 
-void rope_angles(int32_t position, int32_t rope_dim, float freq_base, float* cos_out, float* sin_out) {
+void rope_angles(int32_t position, int32_t rope_dim, float freq_base, float* cos_out, float* sin_out,
+                 const float* freq_factors) {
     const float theta_scale = std::pow(freq_base, -2.0f / static_cast<float>(rope_dim));
     float theta = static_cast<float>(position);
     for (int32_t i = 0; i < rope_dim / 2; ++i) {
-        cos_out[i] = std::cos(theta);
-        sin_out[i] = std::sin(theta);
+        const float angle = freq_factors != nullptr ? theta / freq_factors[i] : theta;
+        cos_out[i] = std::cos(angle);
+        sin_out[i] = std::sin(angle);
         theta *= theta_scale;
     }
 }

@@ -15,7 +15,10 @@ void rms_norm(const float* x, const float* weight, float* y, int64_t n, float ep
 
 // cos/sin for one position: [rope_dim / 2] each. θ_i = p · base^(−2i/rope_dim),
 // computed as ggml does by repeated multiplication in float (θ_{i+1} = θ_i · base^(−2/rope_dim)).
-void rope_angles(int32_t position, int32_t rope_dim, float freq_base, float* cos_out, float* sin_out);
+// freq_factors ([rope_dim / 2], Llama 3's rope_freqs; nullptr = none) divide
+// each θ_i before its cos/sin, as ggml_rope_cache_init does.
+void rope_angles(int32_t position, int32_t rope_dim, float freq_base, float* cos_out, float* sin_out,
+                 const float* freq_factors = nullptr);
 
 // Rotates one head's first rope_dim dimensions in place, in the given layout.
 void rope_apply(float* head, int32_t rope_dim, RopeLayout layout, const float* cos_v, const float* sin_v);
