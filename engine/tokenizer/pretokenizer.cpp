@@ -22,6 +22,8 @@ constexpr NamedPre kPreNames[] = {
     {"default", PreTokenizer::Default},
     {"gpt-2", PreTokenizer::Gpt2},
     {"gpt2", PreTokenizer::Gpt2},
+    {"mpt", PreTokenizer::Gpt2},  // llama.cpp gives MPT gpt2's pattern
+    {"falcon", PreTokenizer::Falcon},
     {"smollm", PreTokenizer::DigitsThenGpt2},
     {"starcoder", PreTokenizer::DigitsThenGpt2},
     {"refact", PreTokenizer::DigitsThenGpt2},
@@ -255,9 +257,10 @@ Pieces split_number_runs(const std::vector<uint32_t>& cps, const Pieces& in) {
     return split_class(cps, in, [](uint32_t c) { return (cp_flags(c) & unicode::kNumber) != 0; }, false);
 }
 
-Pieces split_punctuation_runs(const std::vector<uint32_t>& cps, const Pieces& in) {
-    return split_class(cps, in, [](uint32_t c) {
-        return (cp_flags(c) & unicode::kPunctuation) != 0 || (c < 0x80 && c != 0 && std::strchr("$+<=>^~|", static_cast<int>(c)));
+Pieces split_punctuation_runs(const std::vector<uint32_t>& cps, const Pieces& in, bool with_backtick) {
+    const char* symbols = with_backtick ? "$+<=>^~|`" : "$+<=>^~|";
+    return split_class(cps, in, [symbols](uint32_t c) {
+        return (cp_flags(c) & unicode::kPunctuation) != 0 || (c < 0x80 && c != 0 && std::strchr(symbols, static_cast<int>(c)));
     }, false);
 }
 
@@ -292,6 +295,11 @@ std::vector<std::string> pre_tokenize(PreTokenizer kind, std::string_view text) 
             break;
         case PreTokenizer::Gpt2:
             pieces = pretok::split_gpt2(cps, pieces);
+            break;
+        case PreTokenizer::Falcon:
+            pieces = pretok::split_punctuation_runs(cps, pieces, true);
+            pieces = pretok::split_gpt2(cps, pieces);
+            pieces = pretok::split_ascii_digit_triples(cps, pieces);
             break;
         case PreTokenizer::DigitsThenGpt2:
             pieces = pretok::split_each_number(cps, pieces);

@@ -17,6 +17,8 @@ enum class PreTokenizer {
     Default,
     // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)
     Gpt2,
+    // [\p{P}\$\+<=>\^~\|`]+, then gpt2, then [0-9][0-9][0-9] (falcon).
+    Falcon,
     // \p{N} (every digit alone), then the gpt2 pattern (smollm, starcoder, refact, command-r).
     DigitsThenGpt2,
     // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
@@ -46,8 +48,8 @@ Pieces split_llama3(const std::vector<uint32_t>& cps, const Pieces& in, size_t m
 Pieces split_each_number(const std::vector<uint32_t>& cps, const Pieces& in);
 // \p{N}+: runs of number code points become pieces.
 Pieces split_number_runs(const std::vector<uint32_t>& cps, const Pieces& in);
-// [\p{P}\$\+<=>\^~\|]+
-Pieces split_punctuation_runs(const std::vector<uint32_t>& cps, const Pieces& in);
+// [\p{P}\$\+<=>\^~\|]+, or with the backtick too (falcon).
+Pieces split_punctuation_runs(const std::vector<uint32_t>& cps, const Pieces& in, bool with_backtick = false);
 // [0-9][0-9][0-9]: leftmost non-overlapping triples of ASCII digits.
 Pieces split_ascii_digit_triples(const std::vector<uint32_t>& cps, const Pieces& in);
 

@@ -79,7 +79,7 @@ TEST_P(TokenizerFixtures, MatchesReferenceIds) {
 #endif
 }
 
-INSTANTIATE_TEST_SUITE_P(Tokenizer, TokenizerFixtures, ::testing::Values("gpt-2", "starcoder", "llama-spm"),
+INSTANTIATE_TEST_SUITE_P(Tokenizer, TokenizerFixtures, ::testing::Values("gpt-2", "starcoder", "llama-spm", "phi-3", "falcon", "mpt", "deepseek-llm", "deepseek-coder"),
                          [](const auto& param_info) {
                              std::string name = param_info.param;
                              for (char& c : name)
