@@ -25,11 +25,13 @@ struct ArchitectureTraits {
     bool scale_embeddings;  // token embeddings times sqrt(n_embd)
     bool scale_query;       // q times 1/sqrt(head_dim) before attention (gemma3), not the scores after
     bool qkv_bias;          // Q, K and V projections add a bias (attn_q/k/v.bias) before RoPE (qwen2)
+    bool fused_gate_up;     // ffn_up.weight holds the gate's rows, then the up rows (phi3); no ffn_gate.weight
     // Local (sliding-window) layers: layer l is local when l % local_pattern <
-    // local_pattern - 1 (the last of every local_pattern layers is global); 0 =
-    // no local layers. The window itself is the file's <arch>.attention.sliding_window.
+    // local_pattern - 1 (the last of every local_pattern layers is global); 1 =
+    // every layer local; 0 = no local layers. The window itself is the file's
+    // <arch>.attention.sliding_window.
     int32_t local_pattern;
-    float local_rope_base;  // RoPE base of local layers (global ones use <arch>.rope.freq_base)
+    float local_rope_base;  // RoPE base of local layers (0: the file's, as global ones use)
 };
 
 // The traits of a GGUF's general.architecture; throws GgufError naming the

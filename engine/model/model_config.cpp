@@ -27,6 +27,7 @@ ModelConfig ModelConfig::from_gguf(const gguf::GgufFile& f) {
     c.qk_norm = arch.qk_norm;
     c.post_norms = arch.post_norms;
     c.qkv_bias = arch.qkv_bias;
+    c.fused_gate_up = arch.fused_gate_up;
     c.scale_query = arch.scale_query;
     c.name = f.find_string("general.name").value_or("");
     const std::string a = c.architecture + ".";
@@ -64,9 +65,9 @@ ModelConfig ModelConfig::from_gguf(const gguf::GgufFile& f) {
     if (arch.local_pattern > 0) {
         c.native_window = positive(f, a + "attention.sliding_window", 1u << 30);
         for (int32_t l = 0; l < c.n_layer; ++l)
-            if (l % arch.local_pattern < arch.local_pattern - 1) {
+            if (arch.local_pattern == 1 || l % arch.local_pattern < arch.local_pattern - 1) {
                 c.layer_is_local[static_cast<size_t>(l)] = 1;
-                c.layer_rope_base[static_cast<size_t>(l)] = arch.local_rope_base;
+                if (arch.local_rope_base > 0.0f) c.layer_rope_base[static_cast<size_t>(l)] = arch.local_rope_base;
             }
     }
     // The vocabulary size is the token list's length (llama.vocab_size is optional).
@@ -119,6 +120,9 @@ std::string ModelConfig::describe_attention_layers() const {
     float local_base = rope_freq_base;
     for (int32_t l = 0; l < n_layer; ++l)
         if (layer_is_local[static_cast<size_t>(l)]) local_base = layer_rope_base[static_cast<size_t>(l)];
+    if (n_local == n_layer)  // phi3: one window for every layer
+        return "all " + std::to_string(n_layer) + " local (window " + std::to_string(native_window) + ", RoPE base " +
+               base_text(local_base) + ")";
     std::string s = std::to_string(n_local);
     s += " local (window " + std::to_string(native_window);
     s += ", RoPE base " + base_text(local_base) + "): ";
@@ -136,6 +140,7 @@ std::string ModelConfig::describe_block_extras() const {
         s += part;
     };
     if (qkv_bias) add("Q/K/V biases");
+    if (fused_gate_up) add("gate and up in one ffn_up");
     if (qk_norm) add("q/k norms");
     if (post_norms) add("post-attention and post-FFN norms");
     if (ffn_activation == FfnActivation::GeluTanh) add("GeGLU (tanh GELU)");

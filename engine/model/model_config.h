@@ -38,6 +38,7 @@ struct ModelConfig {
     bool qk_norm = false;           // per-head RMSNorm of Q and K before RoPE
     bool post_norms = false;        // RMSNorm of attention and FFN outputs before the residual adds
     bool qkv_bias = false;          // Q/K/V projections add a bias before RoPE (qwen2)
+    bool fused_gate_up = false;     // the file's ffn_up.weight holds gate then up rows (phi3)
     float embedding_scale = 1.0f;   // token embeddings are multiplied by this (gemma3: sqrt(n_embd))
     float attention_scale = 0.0f;   // scores are q·k times this (1/sqrt(head_dim))
     bool scale_query = false;       // ... applied to q before the dot product (gemma3), not to the score

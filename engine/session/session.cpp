@@ -67,7 +67,9 @@ std::string native_window_note(const PolicyConfig& policy, const ModelConfig& co
     // A policy window wider than the model's (at any length) is not widened on local layers.
     int32_t widest = policy.kind == PolicyKind::H2O ? policy.h2o_heavy + policy.h2o_recent : policy.window;
     for (const auto& step : policy.dynamic) widest = step.window == 0 ? INT32_MAX : std::max(widest, step.window);
-    if (policy.kind != PolicyKind::Full && widest > w)
+    if (policy.kind != PolicyKind::Full && widest > w && n_local == config.n_layer)
+        s += "; every layer is local (phi3), so a wider policy window changes nothing";
+    else if (policy.kind != PolicyKind::Full && widest > w)
         s += "; " + policy.describe().substr(0, policy.describe().find(' ')) + " holds in full on the " +
              std::to_string(config.n_layer - n_local) + " global layers only";
     return s;

@@ -284,6 +284,32 @@ TEST(ModelLoad, RopeFrequencyFactorsAreBoundAndChecked) {
     expect_refused(o, {"rope_freqs.weight", "shape"});
 }
 
+// phi3: the fused projections are split by rows (Q, K, V; gate, up), and every
+// layer is local with the file's window.
+TEST(ModelLoad, Phi3SplitsItsFusedProjectionsAndWindowsEveryLayer) {
+    const LoadedTinyModel m = load_tiny_model(test::tiny_family_options("phi3-f32"));
+    const ModelConfig& c = m->config();
+    EXPECT_EQ(c.native_window, static_cast<int32_t>(test::kTinyPhi3Window));
+    for (int32_t l = 0; l < c.n_layer; ++l) EXPECT_EQ(c.layer_window(l), c.native_window) << l;
+    EXPECT_EQ(c.describe_attention_layers(), "all 2 local (window 24, RoPE base 10000)");
+    EXPECT_TRUE(c.scale_query);
+    const LayerWeights& l1 = m->weights().layers[1];
+    const std::vector<float>& qkv = m.values("blk.1.attn_qkv.weight");  // [Q + 2 KV rows][64]
+    const auto row0 = [](const WeightMatrix& w) { return reinterpret_cast<const float*>(w.row(0))[0]; };
+    EXPECT_EQ(l1.wq.rows, c.q_dim());
+    EXPECT_EQ(row0(l1.wq), qkv[0]);
+    EXPECT_EQ(row0(l1.wk), qkv[static_cast<size_t>(c.q_dim()) * 64]);
+    EXPECT_EQ(row0(l1.wv), qkv[static_cast<size_t>(c.q_dim() + c.kv_dim()) * 64]);
+    const std::vector<float>& gate_up = m.values("blk.1.ffn_up.weight");  // [2 n_ff rows][64]
+    EXPECT_EQ(l1.w_gate.rows, c.n_ff);
+    EXPECT_EQ(row0(l1.w_gate), gate_up[0]);
+    EXPECT_EQ(row0(l1.w_up), gate_up[static_cast<size_t>(c.n_ff) * 64]);
+    EXPECT_NE(l1.w_up.name.find("up rows"), std::string::npos) << l1.w_up.name;
+    TinyModelOptions no_window = test::tiny_family_options("phi3-f32");
+    no_window.sliding_window.reset();
+    expect_refused(no_window, {"phi3.attention.sliding_window"});
+}
+
 TEST(ModelLoad, RefusesUnsupportedArchitecture) {
     TinyModelOptions o;
     o.architecture = "gpt2";

@@ -1,7 +1,8 @@
 // Agreement with llama.cpp c392e50 on tiny random-weight models of the families
 // no small real GGUF stands for here (tests/support/tiny_families.h: qwen2's
-// Q/K/V biases and NeoX RoPE, Llama 3's RoPE frequency factors), in F32, F16
-// and Q8_0. Fixtures in tests/data/reference-tiny (NOTES.md there says how they
+// Q/K/V biases and NeoX RoPE, Llama 3's RoPE frequency factors, phi3's fused
+// projections and its window on every layer, kept whole and masked as
+// llama.cpp does, and evicted), in F32, F16 and Q8_0. Fixtures in tests/data/reference-tiny (NOTES.md there says how they
 // were made and why the tolerance is what it is).
 //
 // For every fixture:
@@ -68,12 +69,15 @@ struct Comparison {
     std::vector<int> argmax_differs;  // steps where our argmax is not llama.cpp's token
 };
 
-Comparison compare(const Model& model, const json& fx) {
+// swa_full: a model with its own window (phi3) keeps every position and masks,
+// as llama.cpp c392e50 does; false: it evicts what the window left.
+Comparison compare(const Model& model, const json& fx, bool swa_full = true) {
     const auto prompt_ids = fx["prompt_ids"].get<std::vector<TokenId>>();
     const auto ref_ids = fx["generated_ids"].get<std::vector<TokenId>>();
     SessionOptions so;
     so.n_ctx = 256;
     so.top_k_report = 1;
+    so.swa_full = swa_full;
     Session forced(model, std::make_unique<CpuBackend>(model, 2), so);
     forced.prefill(prompt_ids);
     Comparison c;
@@ -127,6 +131,17 @@ TEST_P(LlamaCppTinyFamilies, TokensAndLogitsMatch) {
         EXPECT_LT(gap, tolerance) << "step " << step << ": our argmax differs from llama.cpp's token "
                                   << "though its top-2 gap is " << gap;
     }
+    if (model->config().native_window > 0) {
+        // The window as real eviction (the default): the same attention over
+        // fewer slots, summed in another order.
+        const Comparison evicting = compare(*model, fx, false);
+        EXPECT_LE(evicting.worst, tolerance) << name << ", evicting: logits differ from llama.cpp's by "
+                                             << evicting.worst << " at step " << evicting.worst_step;
+        std::printf("[ agreement ] %s evicting past its %d-token window: max |Δlogit| %.6f (step %d), %d of %zu "
+                    "steps bit for bit\n",
+                    GetParam().stem().string().c_str(), model->config().native_window, evicting.worst,
+                    evicting.worst_step, evicting.exact_steps, steps);
+    }
     RecordProperty("max_logit_diff", std::to_string(c.worst));
     std::printf("[ agreement ] %s: max |Δlogit| %.6f (step %d), %d of %zu steps bit for bit, argmax differs at %zu "
                 "near ties\n",
@@ -141,18 +156,24 @@ TEST(LlamaCppTinyFamiliesMatter, BiasesAndRopeFactorsChangeTheLogits) {
     for (const auto& f : files) {
         const std::string name = model_of(f);
         test::TinyModelOptions without = test::tiny_family_options(name);
-        if (without.qkv_bias)
+        const char* extra = "";
+        if (without.qkv_bias) {
             without.bias_scale = 0.0f;  // zero biases, every other weight the same (drawn apart)
-        else if (!without.rope_freq_factors.empty())
+            extra = "Q/K/V biases";
+        } else if (!without.rope_freq_factors.empty()) {
             without.rope_freq_factors.clear();
-        else
+            extra = "RoPE frequency factors";
+        } else if (without.sliding_window) {
+            without.sliding_window = 1024;  // wider than any text here: attention to everything
+            extra = "sliding window";
+        } else {
             continue;
+        }
         const test::LoadedTinyModel model = test::load_tiny_model(without);
         const Comparison c = compare(*model, test::load_reference_fixture(f));
         EXPECT_GT(c.worst, 10 * tolerance_for(without.matrix_type))
             << f.filename() << ": leaving the family's extra out barely moves the logits (" << c.worst << ")";
-        std::printf("[ matters ] %s without its %s: max |Δlogit| %.3f\n", f.stem().string().c_str(),
-                    without.qkv_bias ? "Q/K/V biases" : "RoPE frequency factors", c.worst);
+        std::printf("[ matters ] %s without its %s: max |Δlogit| %.3f\n", f.stem().string().c_str(), extra, c.worst);
     }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Tiny random-weight models of the families no small real GGUF stands for here
-// (qwen2's Q/K/V biases and NeoX RoPE, Llama 3's RoPE frequency factors), in
+// (qwen2's Q/K/V biases and NeoX RoPE, Llama 3's RoPE frequency factors,
+// phi3's fused projections and sliding window on every layer), in
 // one place for the tool that writes them for llama.cpp (kvscope-model-tool
 // tiny) and the test that holds KVScope to llama.cpp's logits on them
 // (tests/engine/tiny_family_agreement_test.cpp). Changing anything here
@@ -40,9 +41,11 @@ inline std::vector<float> llama3_rope_freq_factors(uint32_t head_dim, float base
     return factors;
 }
 
+inline constexpr uint32_t kTinyPhi3Window = 24;
+
 // The families' names: "<family>-<matrix type>".
 inline std::vector<std::string> tiny_family_names() {
-    return {"qwen2-f32", "qwen2-f16", "qwen2-q8_0", "llama3-f32", "llama3-q8_0"};
+    return {"qwen2-f32", "qwen2-f16", "qwen2-q8_0", "llama3-f32", "llama3-q8_0", "phi3-f32", "phi3-q8_0"};
 }
 
 // Options of a named tiny model; throws std::invalid_argument for an unknown name.
@@ -78,8 +81,17 @@ inline TinyModelOptions tiny_family_options(const std::string& name) {
         o.rope_freq_base = 500000.0f;
         o.rope_freq_factors = llama3_rope_freq_factors(16, o.rope_freq_base);
         o.seed = 20261208;
+    } else if (family == "phi3") {
+        o.architecture = "phi3";
+        o.name = "tiny-p3";  // llama.cpp marks <|end|> and friends in models named "phi3": this vocabulary has none
+        o.tokenizer_pre = "qwen2";  // a BPE pattern llama.cpp loads with this 39-token vocabulary
+        o.fused_qkv = true;
+        o.fused_gate_up = true;
+        // Every layer sees the last 24 positions: both prompts run past it.
+        o.sliding_window = kTinyPhi3Window;
+        o.seed = 20261209;
     } else {
-        throw std::invalid_argument("unknown tiny model '" + name + "' (families: qwen2, llama3)");
+        throw std::invalid_argument("unknown tiny model '" + name + "' (families: qwen2, llama3, phi3)");
     }
     return o;
 }

@@ -53,6 +53,11 @@ struct TinyModelOptions {
     // depend on them). rope_freq_factors: rope_freqs.weight (Llama 3), written as given.
     bool qkv_bias = false;
     float bias_scale = 0.5f;
+    // phi3: one attn_qkv.weight (Q, K, V rows) and one ffn_up.weight (gate
+    // rows, then up rows); sliding_window: <arch>.attention.sliding_window.
+    bool fused_qkv = false;
+    bool fused_gate_up = false;
+    std::optional<uint32_t> sliding_window;
     std::vector<float> rope_freq_factors;
     uint64_t seed = 20240611;
     float norm_jitter = 0.25f;  // norm weights are 1 ± this
@@ -186,6 +191,7 @@ inline TinyModel build_tiny_model(const TinyModelOptions& o) {
     if (key(a + "rope.dimension_count")) w.add_u32(a + "rope.dimension_count", hd);
     if (o.vocab_size_key) w.add_u32(a + "vocab_size", *o.vocab_size_key);
     if (key(a + "rope.freq_base")) w.add_f32(a + "rope.freq_base", o.rope_freq_base);
+    if (o.sliding_window) w.add_u32(a + "attention.sliding_window", *o.sliding_window);
     if (key(a + "attention.layer_norm_rms_epsilon")) w.add_f32(a + "attention.layer_norm_rms_epsilon", o.rms_eps);
     if (key("tokenizer.ggml.model")) w.add_string("tokenizer.ggml.model", "gpt2");
     if (key("tokenizer.ggml.pre")) w.add_string("tokenizer.ggml.pre", o.tokenizer_pre);
@@ -248,13 +254,21 @@ inline TinyModel build_tiny_model(const TinyModelOptions& o) {
     for (uint32_t l = 0; l < o.n_layer; ++l) {
         const std::string p = "blk." + std::to_string(l) + ".";
         add(p + "attn_norm.weight", E, 1, true);
-        add(p + "attn_q.weight", E, Q, false);
-        add(p + "attn_k.weight", E, KV, false);
-        add(p + "attn_v.weight", E, KV, false);
+        if (o.fused_qkv) {
+            add(p + "attn_qkv.weight", E, Q + 2 * KV, false);
+        } else {
+            add(p + "attn_q.weight", E, Q, false);
+            add(p + "attn_k.weight", E, KV, false);
+            add(p + "attn_v.weight", E, KV, false);
+        }
         add(p + "attn_output.weight", Q, E, false);
         add(p + "ffn_norm.weight", E, 1, true);
-        add(p + "ffn_gate.weight", E, F, false);
-        add(p + "ffn_up.weight", E, F, false);
+        if (o.fused_gate_up) {
+            add(p + "ffn_up.weight", E, 2 * F, false);
+        } else {
+            add(p + "ffn_gate.weight", E, F, false);
+            add(p + "ffn_up.weight", E, F, false);
+        }
         add(p + "ffn_down.weight", F, E, false);
         if (o.qkv_bias) {
             add_vector(p + "attn_q.bias", Q);
