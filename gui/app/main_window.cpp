@@ -597,19 +597,34 @@ HeadSelection MainWindow::headSelection() const {
 
 void MainWindow::fillLayerAndHeadChoices() {
     int32_t n_layer = 0, n_head = 0, n_kv = 0;
+    std::vector<int32_t> windows;  // [n_layer] the model's own window per layer (0 = global), or empty
     if (!controller_.history().empty()) {
         const TraceHeader& h = controller_.history().header();
         n_layer = h.n_layer, n_head = h.n_head, n_kv = h.n_head_kv;
+        windows = h.layer_windows;
     } else if (controller_.model()) {
         const ModelConfig& c = controller_.model()->config();
         n_layer = c.n_layer, n_head = c.n_head, n_kv = c.n_head_kv;
+        if (c.native_window > 0)
+            for (int32_t l = 0; l < n_layer; ++l) windows.push_back(c.layer_window(l));
     }
-    if (layer_box_->count() == n_layer && head_box_->count() == 2 + n_head + n_kv) return;
+    // A model with its own windows (Gemma 3, Phi-3) names each layer's kind in the chooser.
+    QStringList layer_names;
+    for (int32_t l = 0; l < n_layer; ++l) {
+        const int32_t w = static_cast<size_t>(l) < windows.size() ? windows[static_cast<size_t>(l)] : 0;
+        layer_names << (windows.empty() ? tr("layer %1").arg(l)
+                        : w > 0         ? tr("layer %1 · local, window %2").arg(l).arg(w)
+                                        : tr("layer %1 · global").arg(l));
+    }
+    head_grid_->setLayerWindows(windows);
+    QStringList shown;
+    for (int i = 0; i < layer_box_->count(); ++i) shown << layer_box_->itemText(i);
+    if (shown == layer_names && head_box_->count() == 2 + n_head + n_kv) return;
     const int layer = layer_box_->currentIndex();
     const int heads = head_box_->currentIndex();
     QSignalBlocker b1(layer_box_), b2(head_box_);
     layer_box_->clear();
-    for (int32_t l = 0; l < n_layer; ++l) layer_box_->addItem(tr("layer %1").arg(l));
+    layer_box_->addItems(layer_names);
     head_box_->clear();
     head_box_->addItem(tr("mean of heads"));
     head_box_->addItem(tr("max of heads"));

@@ -144,7 +144,7 @@ void HeadGridView::paintEvent(QPaintEvent* event) {
     for (int32_t l = 0; l < n_layer_; ++l) {
         const QRect first = thumbnailRectIn(lay, l, 0);
         if (!event->rect().intersects(first.adjusted(-lay.label_w, -kGap, width(), kGap))) continue;
-        painter.setPen(kLabelColor);
+        painter.setPen(layerWindow(l) > 0 ? kLocalLayerLabelColor : kLabelColor);
         painter.drawText(QRect(0, first.top(), lay.label_w - kPad, first.height()), Qt::AlignRight | Qt::AlignVCenter,
                          QStringLiteral("L%1").arg(l));
         for (int32_t h = 0; h < n_head_; ++h) {
@@ -186,8 +186,22 @@ void HeadGridView::mousePressEvent(QMouseEvent* event) {
     emit headSelected(l, h);
 }
 
+void HeadGridView::setLayerWindows(std::vector<int32_t> windows) {
+    if (windows == layer_windows_) return;
+    layer_windows_ = std::move(windows);
+    update();
+}
+
+int32_t HeadGridView::layerWindow(int32_t layer) const {
+    return layer >= 0 && static_cast<size_t>(layer) < layer_windows_.size() ? layer_windows_[static_cast<size_t>(layer)] : 0;
+}
+
 QString HeadGridView::tooltipFor(int32_t layer, int32_t head) const {
     QString s = tr("layer %1, head %2").arg(layer).arg(head);
+    if (layerWindow(layer) > 0)
+        s += tr(" (local: the model's own %1-token window)").arg(layerWindow(layer));
+    else if (!layer_windows_.empty())
+        s += tr(" (global)");
     if (pooled_.n_rows == 0) return s;
     const float m = pooled_.max[static_cast<size_t>(layer) * static_cast<size_t>(n_head_) + static_cast<size_t>(head)];
     s += tr("\nqueries: positions %1–%2 (%3 rows), keys 0–%4 in %5 bins")

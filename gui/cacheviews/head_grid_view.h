@@ -31,6 +31,12 @@ public:
     // thread): `row_positions` [pooled.n_rows] are the rows' query positions.
     void setPooled(PooledAttention pooled, std::vector<int32_t> row_positions);
     void setSelected(int32_t layer, int32_t head);  // (-1, -1): none
+    // The model's own window per layer ([n_layer], 0 = global; empty when the
+    // model has none): local layers' labels are drawn in vermillion, as in the
+    // KV strip, and their thumbnails' tooltips name the window.
+    void setLayerWindows(std::vector<int32_t> windows);
+    // The tooltip of one thumbnail (also shown on hover).
+    QString tooltipFor(int32_t layer, int32_t head) const;
     int32_t selectedLayer() const { return selected_layer_; }
     int32_t selectedHead() const { return selected_head_; }
     void clear();
@@ -65,12 +71,13 @@ private:
     Layout computeLayout() const;
     QRect thumbnailRectIn(const Layout& lay, int32_t layer, int32_t head) const;
     bool hitThumbnail(QPoint pos, int32_t& layer, int32_t& head) const;
-    QString tooltipFor(int32_t layer, int32_t head) const;
+    int32_t layerWindow(int32_t layer) const;  // 0 when global or unknown
 
     int32_t n_layer_ = 0, n_head_ = 0;
     PooledAttention pooled_;
     std::vector<QImage> images_;                // [n_layer * n_head], empty when there are no rows
     std::vector<int32_t> row_positions_;        // [n_rows] query position of each row
+    std::vector<int32_t> layer_windows_;        // [n_layer] or empty: the model's own window per layer
     int32_t selected_layer_ = -1, selected_head_ = -1;
     QString error_;
 };

@@ -184,6 +184,10 @@ void AttentionMatrix::append(int32_t query_position, const LayerAttention& atten
             if (view->held_positions[i] > static_cast<int32_t>(i)) window = view->held_positions[i];
             break;
         }
+        // A local layer (Gemma 3, Phi-3) sees no key before its own window,
+        // held (swa_full) or not: the edge is the later of the two.
+        if (view->native_window > 0 && query_position - view->native_window + 1 > 0)
+            window = std::max(window, query_position - view->native_window + 1);
     }
 
     query_positions_.push_back(query_position);

@@ -35,6 +35,7 @@
 #include "heatmap/heatmap_view.h"
 #include "plots/plots_panel.h"
 #include "session/trace_io.h"
+#include "support/gemma3_model.h"
 
 using namespace kvscope;
 using namespace kvscope::gui;
@@ -494,6 +495,28 @@ private slots:
         QVERIFY(!window_->exportStrip(bad + ".png").isEmpty());
         QVERIFY(!save_session(*window_, bad + ".json").isEmpty());
         QVERIFY(!window_->lastError().isEmpty());
+    }
+
+    // Gemma 3 as a person opens it: the layer chooser and the thumbnails say
+    // which layers are local (their own 512-token window) and which global.
+    void gemma3LayersAreNamedLocalOrGlobal() {
+        const std::string gemma = kvscope::test::gemma3_model_path();
+        if (!QFile::exists(QString::fromStdString(gemma))) {
+            if (kvscope::test::running_in_ci()) QFAIL(kvscope::test::gemma3_missing_message().c_str());
+            QSKIP(kvscope::test::gemma3_missing_message().c_str());
+        }
+        window_ = open_app_window(QString::fromStdString(gemma), PolicyConfig{}, false, "The capital of France is");
+        QVERIFY(window_ != nullptr);
+        auto* layers = window_->findChild<QComboBox*>(QStringLiteral("layerBox"));
+        QCOMPARE(layers->count(), 18);
+        QCOMPARE(layers->itemText(0), QStringLiteral("layer 0 · local, window 512"));
+        QCOMPARE(layers->itemText(5), QStringLiteral("layer 5 · global"));
+        QCOMPARE(layers->itemText(17), QStringLiteral("layer 17 · global"));
+        auto* grid = window_->findChild<kvscope::gui::HeadGridView*>();
+        QVERIFY(grid != nullptr);
+        QVERIFY2(grid->tooltipFor(4, 0).contains(QStringLiteral("local: the model's own 512-token window")),
+                 qPrintable(grid->tooltipFor(4, 0)));
+        QVERIFY(grid->tooltipFor(11, 0).contains(QStringLiteral("(global)")));
     }
 
     void aBrokenModelFileGivesAnErrorNotACrash() {

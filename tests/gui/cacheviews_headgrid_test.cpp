@@ -42,6 +42,7 @@ private slots:
     void clickSelectsHead();
     void fitsANarrowDock();
     void inconsistentRowsAreRefused();
+    void localLayersAreNamed();
     void nonFiniteProbabilitiesAndEmptyRows();
     void hugeKeyPositionIsRefused();
 };
@@ -170,6 +171,37 @@ void CacheviewsHeadGridTest::fitsANarrowDock() {
     QVERIFY(view.thumbnailRect(30, 0).isEmpty());
     // The images were built once, at the rows' size.
     QCOMPARE(view.thumbnail(3, 3).size(), QSize(view.pooled().n_columns, view.pooled().n_rows));
+}
+
+// A model with its own windows: local layers' labels in vermillion (as in the
+// KV strip), the thumbnails' tooltips say local or global.
+void CacheviewsHeadGridTest::localLayersAreNamed() {
+    HeadGridView view;
+    view.resize(300, 200);
+    kvscope::QueryAttention q;
+    q.position = 1;
+    q.layers.resize(2);
+    for (auto& layer : q.layers) {
+        layer.key_positions = {0, 1};
+        layer.probs = {0.5f, 0.5f};
+    }
+    view.setRecentAttention({q}, 2, 1);
+    QVERIFY(view.lastError().isEmpty());
+    QVERIFY(!view.tooltipFor(0, 0).contains(QStringLiteral("local")));
+    view.setLayerWindows({8, 0});
+    QVERIFY2(view.tooltipFor(0, 0).contains(QStringLiteral("layer 0, head 0 (local: the model's own 8-token window)")),
+             qPrintable(view.tooltipFor(0, 0)));
+    QVERIFY(view.tooltipFor(1, 0).contains(QStringLiteral("(global)")));
+    const QImage img = view.grab().toImage();
+    const auto labelHasColour = [&](int32_t layer, const QColor& colour) {
+        const QRect thumb = view.thumbnailRect(layer, 0);
+        for (int x = 0; x < thumb.left(); ++x)
+            for (int y = thumb.top(); y <= thumb.bottom(); ++y)
+                if (img.pixelColor(x, y) == colour) return true;
+        return false;
+    };
+    QVERIFY(labelHasColour(0, kvscope::gui::kLocalLayerLabelColor));
+    QVERIFY(!labelHasColour(1, kvscope::gui::kLocalLayerLabelColor));
 }
 
 void CacheviewsHeadGridTest::inconsistentRowsAreRefused() {

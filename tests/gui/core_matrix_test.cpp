@@ -101,6 +101,7 @@ private slots:
     void valuesEqualEngineProbabilities();
     void evictedFutureSinksAndWindow();
     void pyramidIsMaxPooled();
+    void localLayersShowTheirOwnWindowEdge();
     void rejectsBadInput();
     void heatmapDataOfVisibleRows();
     void sinkMarksEndWhereTheSinksWereEvicted();
@@ -186,6 +187,34 @@ void CoreMatrixTest::evictedFutureSinksAndWindow() {
     QCOMPARE(m.columns(), 0);
     QVERIFY(m.sink_columns().empty());
     QVERIFY(m.pyramid().empty());
+}
+
+// A local layer (its view's native_window) has its window edge drawn at
+// q − W + 1 whether the keys before it are held (swa_full) or gone; a policy
+// window that starts later wins (the two are intersected).
+void CoreMatrixTest::localLayersShowTheirOwnWindowEdge() {
+    const std::vector<std::vector<int32_t>> groups{{0}};
+    for (const int32_t policy_window : {0, 6}) {
+        AttentionMatrix m;
+        for (int32_t q = 0; q < 20; ++q) {
+            LayerAttention a;
+            LayerCacheView v;
+            v.native_window = 8;
+            const int32_t first_held = policy_window > 0 ? std::max(0, q - policy_window + 1) : 0;  // swa_full: all
+            for (int32_t k = first_held; k <= q; ++k) {
+                a.key_positions.push_back(k);
+                a.probs.push_back(k > q - 8 ? 1.0f / 8 : 0.0f);
+                v.held_positions.push_back(k);
+                v.held_roles.push_back(SlotRole::Window);
+            }
+            m.append(q, a, HeadSelection{HeadReduce::Head, 0}, groups, &v);
+        }
+        for (int32_t r = 0; r < m.rows(); ++r) {
+            const int32_t native = r - 8 + 1 > 0 ? r - 8 + 1 : -1;
+            const int32_t policy = policy_window > 0 && r - policy_window + 1 > 0 ? r - policy_window + 1 : -1;
+            QCOMPARE(m.window_start(r), std::max(native, policy));
+        }
+    }
 }
 
 void CoreMatrixTest::pyramidIsMaxPooled() {
