@@ -24,6 +24,8 @@ constexpr NamedPre kPreNames[] = {
     {"gpt2", PreTokenizer::Gpt2},
     {"mpt", PreTokenizer::Gpt2},  // llama.cpp gives MPT gpt2's pattern
     {"falcon", PreTokenizer::Falcon},
+    {"deepseek-coder", PreTokenizer::DeepSeekCoder},
+    {"deepseek-llm", PreTokenizer::DeepSeekLlm},
     {"smollm", PreTokenizer::DigitsThenGpt2},
     {"starcoder", PreTokenizer::DigitsThenGpt2},
     {"refact", PreTokenizer::DigitsThenGpt2},
@@ -264,6 +266,97 @@ Pieces split_punctuation_runs(const std::vector<uint32_t>& cps, const Pieces& in
     }, false);
 }
 
+Pieces split_each_newline(const std::vector<uint32_t>& cps, const Pieces& in) {
+    return split_class(cps, in, [](uint32_t c) { return c == '\r' || c == '\n'; }, true);
+}
+
+namespace {
+
+// \s?X+ for the class `in_run`.
+template <class Pred>
+Pieces space_then_run(const std::vector<uint32_t>& cps, const Pieces& in, Pred in_run) {
+    return for_each_piece(cps, in, [&](PieceWalker& w, size_t begin, size_t end) {
+        size_t pos = begin;
+        while (pos < end) {
+            // \s? then the run: a whitespace joins the run it stands right before.
+            const bool space_first = (w.flags(pos) & unicode::kWhitespace) && pos + 1 < end && in_run(cps[pos + 1]);
+            if (space_first || in_run(cps[pos])) {
+                w.emit(pos);
+                pos += space_first ? 2 : 1;
+                while (pos < end && in_run(cps[pos])) ++pos;
+                w.emit(pos);
+            } else {
+                ++pos;
+            }
+        }
+        w.emit(end);
+    });
+}
+
+struct CodePointRange {
+    uint32_t first, last;
+};
+
+bool in_ranges(const CodePointRange* ranges, size_t n, uint32_t c) {
+    for (size_t i = 0; i < n; ++i)
+        if (c >= ranges[i].first && c <= ranges[i].last) return true;
+    return false;
+}
+
+// The letter class of DeepSeek LLM's pre-tokenizer pattern (its tokenizer.json,
+// as llama.cpp applies it: "\s?[A-Za-zµÀ-ÖØ-öø-ƺ...𞤀-𞥃]+"), as code point ranges.
+constexpr CodePointRange kDeepSeekLetters[] = {
+    {0x0041, 0x005A}, {0x0061, 0x007A}, {0x00B5, 0x00B5}, {0x00C0, 0x00D6}, {0x00D8, 0x00F6}, {0x00F8, 0x01BA},
+    {0x01BC, 0x01BF}, {0x01C4, 0x0293}, {0x0295, 0x02AF}, {0x0370, 0x0373}, {0x0376, 0x0377}, {0x037B, 0x037D},
+    {0x037F, 0x037F}, {0x0386, 0x0386}, {0x0388, 0x038A}, {0x038C, 0x038C}, {0x038E, 0x03A1}, {0x03A3, 0x03F5},
+    {0x03F7, 0x0481}, {0x048A, 0x052F}, {0x0531, 0x0556}, {0x10A0, 0x10C5}, {0x13A0, 0x13F5}, {0x13F8, 0x13FD},
+    {0x1C90, 0x1CBA}, {0x1CBD, 0x1CBF}, {0x1D00, 0x1D2B}, {0x1D6B, 0x1D77}, {0x1D79, 0x1D9A}, {0x1E00, 0x1F15},
+    {0x1F18, 0x1F1D}, {0x1F20, 0x1F45}, {0x1F48, 0x1F4D}, {0x1F50, 0x1F57}, {0x1F59, 0x1F59}, {0x1F5B, 0x1F5B},
+    {0x1F5D, 0x1F5D}, {0x1F5F, 0x1F7D}, {0x1F80, 0x1FB4}, {0x1FB6, 0x1FBC}, {0x1FBE, 0x1FBE}, {0x1FC2, 0x1FC4},
+    {0x1FC6, 0x1FCC}, {0x1FD0, 0x1FD3}, {0x1FD6, 0x1FDB}, {0x1FE0, 0x1FEC}, {0x1FF2, 0x1FF4}, {0x1FF6, 0x1FFC},
+    {0x2102, 0x2102}, {0x2107, 0x2107}, {0x210A, 0x2113}, {0x2115, 0x2115}, {0x2119, 0x211D}, {0x2124, 0x2124},
+    {0x2126, 0x2126}, {0x2128, 0x2128}, {0x212A, 0x212D}, {0x212F, 0x2134}, {0x2139, 0x2139}, {0x213C, 0x213F},
+    {0x2145, 0x2149}, {0x214E, 0x214E}, {0x2183, 0x2184}, {0x2C00, 0x2C7B}, {0x2C7E, 0x2CE4}, {0x2CEB, 0x2CEE},
+    {0x2CF2, 0x2CF3}, {0xA640, 0xA66D}, {0xA680, 0xA69B}, {0xA722, 0xA76F}, {0xA771, 0xA787}, {0xA78B, 0xA78E},
+    {0xAB70, 0xABBF}, {0xFB00, 0xFB06}, {0xFB13, 0xFB17}, {0xFF21, 0xFF3A}, {0xFF41, 0xFF5A}, {0x10400, 0x1044F},
+    {0x104B0, 0x104D3}, {0x104D8, 0x104FB}, {0x10C80, 0x10CB2}, {0x10CC0, 0x10CF2}, {0x118A0, 0x118DF},
+    {0x1E900, 0x1E943},
+};
+// Its punctuation class "\s?[!-/:-~！-／：-～‘-‟　-。]+".
+constexpr CodePointRange kDeepSeekPunctuation[] = {
+    {0x0021, 0x002F}, {0x003A, 0x007E}, {0xFF01, 0xFF0F}, {0xFF1A, 0xFF5E}, {0x2018, 0x201F}, {0x3000, 0x3002},
+};
+
+}  // namespace
+
+Pieces split_space_then_run(const std::vector<uint32_t>& cps, const Pieces& in, uint16_t run_flags) {
+    return space_then_run(cps, in, [run_flags](uint32_t c) { return (cp_flags(c) & run_flags) != 0; });
+}
+
+Pieces split_deepseek_llm_words(const std::vector<uint32_t>& cps, const Pieces& in) {
+    Pieces out = space_then_run(cps, in, [](uint32_t c) {
+        return in_ranges(kDeepSeekLetters, std::size(kDeepSeekLetters), c);
+    });
+    return space_then_run(cps, out, [](uint32_t c) {
+        return in_ranges(kDeepSeekPunctuation, std::size(kDeepSeekPunctuation), c);
+    });
+}
+
+Pieces split_trailing_space(const std::vector<uint32_t>& cps, const Pieces& in) {
+    return for_each_piece(cps, in, [&](PieceWalker& w, size_t begin, size_t end) {
+        size_t first = end;  // \s+$: the whitespace run that ends the piece
+        while (first > begin && (cp_flags(cps[first - 1]) & unicode::kWhitespace)) --first;
+        w.emit(first);
+        w.emit(end);
+    });
+}
+
+Pieces split_cjk_hangul_runs(const std::vector<uint32_t>& cps, const Pieces& in) {
+    // [一-龥ࠀ-一가-퟿]: U+4E00–U+9FA5, U+0800–U+4E00, U+AC00–U+D7FF, compared by code point.
+    return split_class(cps, in, [](uint32_t c) { return (c >= 0x0800 && c <= 0x9FA5) || (c >= 0xAC00 && c <= 0xD7FF); },
+                       false);
+}
+
 Pieces split_ascii_digit_triples(const std::vector<uint32_t>& cps, const Pieces& in) {
     const auto digit = [&](size_t i) { return cps[i] >= '0' && cps[i] <= '9'; };
     return for_each_piece(cps, in, [&](PieceWalker& w, size_t begin, size_t end) {
@@ -295,6 +388,20 @@ std::vector<std::string> pre_tokenize(PreTokenizer kind, std::string_view text) 
             break;
         case PreTokenizer::Gpt2:
             pieces = pretok::split_gpt2(cps, pieces);
+            break;
+        case PreTokenizer::DeepSeekCoder:
+            pieces = pretok::split_each_newline(cps, pieces);
+            pieces = pretok::split_space_then_run(cps, pieces, unicode::kLetter);
+            pieces = pretok::split_space_then_run(cps, pieces, unicode::kPunctuation);
+            pieces = pretok::split_cjk_hangul_runs(cps, pieces);
+            pieces = pretok::split_each_number(cps, pieces);
+            break;
+        case PreTokenizer::DeepSeekLlm:
+            pieces = pretok::split_each_newline(cps, pieces);
+            pieces = pretok::split_deepseek_llm_words(cps, pieces);
+            pieces = pretok::split_trailing_space(cps, pieces);
+            pieces = pretok::split_cjk_hangul_runs(cps, pieces);
+            pieces = pretok::split_number_runs(cps, pieces);
             break;
         case PreTokenizer::Falcon:
             pieces = pretok::split_punctuation_runs(cps, pieces, true);

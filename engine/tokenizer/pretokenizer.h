@@ -19,6 +19,11 @@ enum class PreTokenizer {
     Gpt2,
     // [\p{P}\$\+<=>\^~\|`]+, then gpt2, then [0-9][0-9][0-9] (falcon).
     Falcon,
+    // [\r\n], then \s?\p{L}+, then \s?\p{P}+, then [一-龥ࠀ-一가-퟿]+, then \p{N} (deepseek-coder).
+    DeepSeekCoder,
+    // [\r\n], then \s? + a run of its own Latin/Greek/Cyrillic/... letter ranges, then \s? + a run of
+    // ASCII/full-width punctuation, then \s+$, then [一-龥ࠀ-一가-퟿]+, then \p{N}+ (deepseek-llm).
+    DeepSeekLlm,
     // \p{N} (every digit alone), then the gpt2 pattern (smollm, starcoder, refact, command-r).
     DigitsThenGpt2,
     // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
@@ -50,6 +55,16 @@ Pieces split_each_number(const std::vector<uint32_t>& cps, const Pieces& in);
 Pieces split_number_runs(const std::vector<uint32_t>& cps, const Pieces& in);
 // [\p{P}\$\+<=>\^~\|]+, or with the backtick too (falcon).
 Pieces split_punctuation_runs(const std::vector<uint32_t>& cps, const Pieces& in, bool with_backtick = false);
+// [\r\n]: every CR and LF alone.
+Pieces split_each_newline(const std::vector<uint32_t>& cps, const Pieces& in);
+// \s?X+ where X is a code point with any of `run_flags` (\p{L}: kLetter, \p{P}: kPunctuation).
+Pieces split_space_then_run(const std::vector<uint32_t>& cps, const Pieces& in, uint16_t run_flags);
+// DeepSeek LLM's two explicit classes, each as \s?[class]+.
+Pieces split_deepseek_llm_words(const std::vector<uint32_t>& cps, const Pieces& in);
+// \s+$: the whitespace that ends a piece becomes a piece of its own.
+Pieces split_trailing_space(const std::vector<uint32_t>& cps, const Pieces& in);
+// [一-龥ࠀ-一가-퟿]+ (code point ranges U+0800–U+9FA5, U+AC00–U+D7FF).
+Pieces split_cjk_hangul_runs(const std::vector<uint32_t>& cps, const Pieces& in);
 // [0-9][0-9][0-9]: leftmost non-overlapping triples of ASCII digits.
 Pieces split_ascii_digit_triples(const std::vector<uint32_t>& cps, const Pieces& in);
 

@@ -179,6 +179,21 @@ TEST(TokenizerPreSplit, Qwen2PatternSplitsEveryDigit) {
     EXPECT_EQ(pre_tokenize(PreTokenizer::Qwen2, "a\n\n b"), (Words{"a", "\n\n", " b"}));
 }
 
+// DeepSeek's lists of patterns, each refining the pieces of the one before
+// (llama.cpp's fixtures for both pass in tokenizer_fixtures_test.cpp).
+TEST(TokenizerPreSplit, DeepSeekPatterns) {
+    EXPECT_EQ(pre_tokenize(PreTokenizer::DeepSeekCoder, "Hello  world\n123, ok"),
+              (Words{"Hello", " ", " world", "\n", "1", "2", "3", ",", " ok"}));
+    // deepseek-llm: numbers stay runs, trailing whitespace splits off, its letter class is explicit.
+    EXPECT_EQ(pre_tokenize(PreTokenizer::DeepSeekLlm, "abc 123  "), (Words{"abc", " ", "123", "  "}));
+    EXPECT_EQ(pre_tokenize(PreTokenizer::DeepSeekLlm, "x\xE4\xBD\xA0\xE5\xA5\xBD"),  // x你好
+              (Words{"x", "\xE4\xBD\xA0\xE5\xA5\xBD"}));
+    EXPECT_EQ(pre_tokenizer_from_name("deepseek-llm"), PreTokenizer::DeepSeekLlm);
+    EXPECT_EQ(pre_tokenizer_from_name("deepseek-coder"), PreTokenizer::DeepSeekCoder);
+    EXPECT_EQ(pre_tokenizer_from_name("falcon"), PreTokenizer::Falcon);
+    EXPECT_EQ(pre_tokenizer_from_name("mpt"), PreTokenizer::Gpt2);
+}
+
 TEST(TokenizerPreSplit, DefaultList) {
     // Punctuation runs first, then gpt2, then number runs, then ASCII digit triples.
     EXPECT_EQ(pre_tokenize(PreTokenizer::Default, "a+b 12345"), (Words{"a", "+", "b", " ", "123", "45"}));
