@@ -8,7 +8,7 @@
 namespace kvscope {
 namespace {
 
-const std::array<ArchitectureTraits, 4> kArchitectures = {{
+const std::array<ArchitectureTraits, 5> kArchitectures = {{
     // llama: RMSNorm, RoPE on adjacent pairs (the converter permutes Q/K), GQA,
     // SwiGLU. Llama 3's RoPE scaling arrives as the rope_freqs.weight tensor
     // (one divisor per rotated pair), bound when the file has it.
@@ -16,6 +16,9 @@ const std::array<ArchitectureTraits, 4> kArchitectures = {{
     // qwen2 (llama.cpp build_qwen2): llama's block with biases on the Q, K and V
     // projections, added before RoPE, and NeoX RoPE (the converter does not permute Q/K).
     {"qwen2", RopeLayout::Neox, FfnActivation::Silu, false, false, false, false, true, false, 0, 0.0f},
+    // qwen3 (llama.cpp llm_build_qwen3): qwen2's block without biases, with an
+    // RMSNorm of each head of Q and K (attn_q_norm/attn_k_norm) before NeoX RoPE.
+    {"qwen3", RopeLayout::Neox, FfnActivation::Silu, true, false, false, false, false, false, 0, 0.0f},
     // phi3 (llama.cpp build_phi3): Q, K and V from one fused attn_qkv.weight
     // (split by rows at load; separate attn_q/k/v.weight also accepted), NeoX
     // RoPE, q scaled by 1/sqrt(head_dim) after RoPE (kq_scale 1), SwiGLU over a

@@ -1,7 +1,7 @@
 #pragma once
 // Tiny random-weight models of the families no small real GGUF stands for here
-// (qwen2's Q/K/V biases and NeoX RoPE, Llama 3's RoPE frequency factors,
-// phi3's fused projections and sliding window on every layer), in
+// (qwen2's Q/K/V biases and NeoX RoPE, qwen3's q/k norms, Llama 3's RoPE
+// frequency factors, phi3's fused projections and sliding window on every layer), in
 // one place for the tool that writes them for llama.cpp (kvscope-model-tool
 // tiny) and the test that holds KVScope to llama.cpp's logits on them
 // (tests/engine/tiny_family_agreement_test.cpp). Changing anything here
@@ -45,7 +45,8 @@ inline constexpr uint32_t kTinyPhi3Window = 24;
 
 // The families' names: "<family>-<matrix type>".
 inline std::vector<std::string> tiny_family_names() {
-    return {"qwen2-f32", "qwen2-f16", "qwen2-q8_0", "llama3-f32", "llama3-q8_0", "phi3-f32", "phi3-q8_0"};
+    return {"qwen2-f32", "qwen2-f16", "qwen2-q8_0", "qwen3-f32", "qwen3-q8_0",
+            "llama3-f32", "llama3-q8_0", "phi3-f32", "phi3-q8_0"};
 }
 
 // Options of a named tiny model; throws std::invalid_argument for an unknown name.
@@ -74,6 +75,14 @@ inline TinyModelOptions tiny_family_options(const std::string& name) {
         o.rms_eps = 1e-6f;
         o.qkv_bias = true;
         o.seed = 20261207;
+    } else if (family == "qwen3") {
+        o.architecture = "qwen3";
+        o.name = "tiny-qwen3";
+        o.tokenizer_pre = "qwen2";
+        o.rope_freq_base = 1000000.0f;
+        o.rms_eps = 1e-6f;
+        o.qk_norm = true;
+        o.seed = 20261210;
     } else if (family == "llama3") {
         o.architecture = "llama";
         o.name = "tiny-llama3";
@@ -91,7 +100,7 @@ inline TinyModelOptions tiny_family_options(const std::string& name) {
         o.sliding_window = kTinyPhi3Window;
         o.seed = 20261209;
     } else {
-        throw std::invalid_argument("unknown tiny model '" + name + "' (families: qwen2, llama3, phi3)");
+        throw std::invalid_argument("unknown tiny model '" + name + "' (families: qwen2, qwen3, llama3, phi3)");
     }
     return o;
 }

@@ -57,6 +57,9 @@ struct TinyModelOptions {
     // rows, then up rows); sliding_window: <arch>.attention.sliding_window.
     bool fused_qkv = false;
     bool fused_gate_up = false;
+    // qwen3: blk.N.attn_q_norm/attn_k_norm.weight ([head size], 1 ± norm_jitter),
+    // drawn after each layer's other tensors.
+    bool qk_norm = false;
     std::optional<uint32_t> sliding_window;
     std::vector<float> rope_freq_factors;
     uint64_t seed = 20240611;
@@ -270,6 +273,10 @@ inline TinyModel build_tiny_model(const TinyModelOptions& o) {
             add(p + "ffn_up.weight", E, F, false);
         }
         add(p + "ffn_down.weight", F, E, false);
+        if (o.qk_norm) {
+            add(p + "attn_q_norm.weight", hd, 1, true);
+            add(p + "attn_k_norm.weight", hd, 1, true);
+        }
         if (o.qkv_bias) {
             add_vector(p + "attn_q.bias", Q);
             add_vector(p + "attn_k.bias", KV);
