@@ -151,6 +151,22 @@ TEST(Gemma3AgreementFixtures, FivePromptsOneLongerThanTheWindow) {
 // weights, summed in another order. On Gemma 3 such an order change moves
 // logits by up to about 0.8 (scaling q before or after the f16 rounding moved
 // them by 0.6-0.9, NOTES.md): bounded here, and measured in the output.
+// Gemma 3's tokenizer against llama.cpp's llama-tokenize on strings chosen to
+// stress it: code, numbers, whitespace runs, seven non-Latin scripts, emoji
+// (ZWJ sequences, variation selectors), accents, Gemma's turn markers
+// (tests/data/reference-gemma3/tokenizer/, made by
+// tools/llamacpp-reference/gemma3_tokenizer_fixture.py).
+TEST(Gemma3Tokenizer, MatchesLlamaCppOnChosenStrings) {
+    REQUIRE_GEMMA3(model);
+    const json fx = load_json(std::string(KVSCOPE_TEST_DATA_DIR) + "/reference-gemma3/tokenizer/llama_tokenize.json");
+    ASSERT_GE(fx["cases"].size(), 15u);
+    for (const json& c : fx["cases"]) {
+        const std::string text = c["text"].get<std::string>();
+        EXPECT_EQ(model->tokenizer().encode(text, true, true), c["ids"].get<std::vector<TokenId>>())
+            << "tokens of '" << text << "' differ from llama.cpp's";
+    }
+}
+
 TEST(Gemma3NativeEviction, LongPromptAgreesUpToTheOrderOfSums) {
     REQUIRE_GEMMA3(model);
     const json fx = load_json(std::string(KVSCOPE_TEST_DATA_DIR) + "/reference-gemma3/gpl3_long.json");
