@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
     QCommandLineOption no_reference("no-reference", "--screenshot / --bench without the full-cache reference run.");
     QCommandLineOption full_cache("full-cache", "--screenshot / --bench with the full policy (default sinks(4)+window(32)).");
     QCommandLineOption context("ctx", "Context length for --screenshot / --bench.", "n", "0");
-    parser.addOptions({screenshot, bench, steps, prompt_file, threads, no_reference, full_cache, context});
+    QCommandLineOption layer("layer", "The layer the heatmap shows in --screenshot (default: the window's).", "n", "-1");
+    parser.addOptions({screenshot, bench, steps, prompt_file, threads, no_reference, full_cache, context, layer});
     parser.process(app);
 
     bool threads_ok = false;
@@ -64,6 +65,11 @@ int main(int argc, char** argv) {
         o.context = parser.value(context).toInt(&ok);
         if (!ok || o.context < 0) {
             std::fprintf(stderr, "kvscope: --ctx must be a non-negative integer, got '%s'\n", qPrintable(parser.value(context)));
+            return 2;
+        }
+        o.layer = parser.value(layer).toInt(&ok);
+        if (!ok || o.layer < -1) {
+            std::fprintf(stderr, "kvscope: --layer must be a layer index, got '%s'\n", qPrintable(parser.value(layer)));
             return 2;
         }
         if (!QFileInfo(o.model).isFile()) {

@@ -95,6 +95,16 @@ int take_screenshot(const TaskOptions& o, const QString& path) {
         return 1;
     }
     wait_until([] { return false; }, 300);  // let the frame timer draw the last step
+    if (o.layer >= 0) {  // as a person picks it in the layer chooser
+        auto* layers = w.findChild<QComboBox*>(QStringLiteral("layerBox"));
+        if (layers == nullptr || o.layer >= layers->count()) {
+            std::fprintf(stderr, "kvscope: screenshot: --layer %d is past the model's %d layers\n", o.layer,
+                         layers == nullptr ? 0 : layers->count());
+            return 2;
+        }
+        layers->setCurrentIndex(o.layer);
+        wait_until([] { return false; }, 300);
+    }
     wait_until([&] { return !c.history().matrixPending(); }, 60000);  // a big heatmap is built off the GUI thread
     wait_until([] { return false; }, 100);
     const QPixmap shot = w.grab();

@@ -15,6 +15,7 @@ struct TaskOptions {
     bool reference = true;    // run the full-cache reference alongside (the quality plot has data)
     bool full_cache = false;  // the full policy instead of sinks(4)+window(32)
     int context = 0;          // context length (0: the panel's default, 2,048)
+    int layer = -1;           // the layer the heatmap shows in a screenshot (-1: the window's default)
 };
 
 int take_screenshot(const TaskOptions& options, const QString& path);
