@@ -25,6 +25,17 @@ grep -q "^rope:            neox" "$tmp/qinfo" || fail "tiny qwen2 info does not 
 [ $? -eq 1 ] || fail "an unknown tiny model should be a runtime error"
 grep -q "unknown tiny model 'gpt9-f32'" "$tmp/err" || fail "unknown tiny model message: $(cat "$tmp/err")"
 
+# ppl and sweep run on every family.
+printf 'the quick brown fox jumps over the lazy dog and the cat sat on the mat while a bird sang of keys and values\n' >"$tmp/text.txt"
+for family in qwen2 qwen3 llama3 phi3; do
+    "$tool" tiny "$family-q8_0" "$tmp/$family.gguf" >/dev/null || fail "tiny $family-q8_0 exited $?"
+    "$cli" ppl "$tmp/$family.gguf" "$tmp/text.txt" --max-tokens 60 2>/dev/null | grep -Eq "^perplexity  +[0-9]" ||
+        fail "ppl does not run on $family"
+    rows=$("$cli" sweep "$tmp/$family.gguf" "$tmp/text.txt" --windows 8,16 --sinks 0,2 --policies full,sinks \
+        --max-tokens 60 2>/dev/null | grep -Ec "^(full|window|sinks) ")
+    [ "$rows" -eq 5 ] || fail "sweep on $family gave $rows rows instead of 5"
+done
+
 model="${KVSCOPE_MODEL:-${XDG_CACHE_HOME:-$HOME/.cache}/kvscope/models/SmolLM2-135M-Instruct.Q4_1.gguf}"
 if [ ! -f "$model" ]; then
     if [ "${CI:-}" = "true" ]; then echo "FAIL: model not found at $model (CI=true)" >&2; exit 1; fi
