@@ -26,7 +26,7 @@ OUT=tests/data/reference-tiny
 LLAMA_SRC=${LLAMA_SRC:-$(cd "$LLAMA_BUILD/../src" 2>/dev/null && pwd || true)}
 DRIVER_BUILD=${DRIVER_BUILD:-/tmp/kvscope-refdrv}
 LLAMA_COMMIT=${LLAMA_COMMIT:-c392e5094deaf2d1a7c18683214f007fad3fe42b}
-MODELS="${MODELS:-qwen2-f32 qwen2-f16 qwen2-q8_0 llama3-f32 llama3-q8_0 phi3-f32 phi3-q8_0}"
+MODELS="${MODELS:-qwen2-f32 qwen2-f16 qwen2-q8_0 llama3-f32 llama3-f16 llama3-q8_0 phi3-f32 phi3-f16 phi3-q8_0}"
 DRIVER_ARGS="${DRIVER_ARGS:-}"
 
 cmake -S "$ROOT/tools/llamacpp-reference" -B "$DRIVER_BUILD" \

@@ -45,8 +45,8 @@ inline constexpr uint32_t kTinyPhi3Window = 24;
 
 // The families' names: "<family>-<matrix type>".
 inline std::vector<std::string> tiny_family_names() {
-    return {"qwen2-f32", "qwen2-f16", "qwen2-q8_0", "qwen3-f32", "qwen3-q8_0",
-            "llama3-f32", "llama3-q8_0", "phi3-f32", "phi3-q8_0"};
+    return {"qwen2-f32", "qwen2-f16", "qwen2-q8_0", "qwen3-f32", "qwen3-f16", "qwen3-q8_0",
+            "llama3-f32", "llama3-f16", "llama3-q8_0", "phi3-f32", "phi3-f16", "phi3-q8_0"};
 }
 
 // Options of a named tiny model; throws std::invalid_argument for an unknown name.

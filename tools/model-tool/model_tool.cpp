@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
     if (argc != 5 || (std::string(argv[1]) != "cut" && std::string(argv[1]) != "widen")) {
         std::fprintf(stderr, "usage: kvscope-model-tool cut|widen IN.gguf OUT.gguf LAYERS\n"
                              "       kvscope-model-tool tiny NAME OUT.gguf   (NAME: qwen2-f32, qwen2-f16, qwen2-q8_0, "
-                             "qwen3-f32, qwen3-q8_0, llama3-f32, llama3-q8_0, phi3-f32, phi3-q8_0)\n");
+                             "qwen3-f32, qwen3-f16, qwen3-q8_0, llama3-f32, llama3-f16, llama3-q8_0, phi3-f32, phi3-f16, "
+                             "phi3-q8_0)\n");
         return 2;
     }
     const int layers = std::atoi(argv[4]);
