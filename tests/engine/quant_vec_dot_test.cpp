@@ -191,7 +191,7 @@ TEST(QuantVecDot, RowsEqualSingleRowDots) {
 }
 
 // A batch's rows × activations (the tile kernels, 4 rows × 2 activations at a
-// time) gives each pair the bits of its single dot: odd counts exercise the
+// time, 2 × 4 for Q5_0/Q5_1) gives each pair the bits of its single dot: odd counts exercise the
 // tails, 67 activations more than one call's chunk.
 TEST(QuantVecDot, BatchEqualsSingleRowDots) {
     std::mt19937 rng(7);
@@ -203,7 +203,7 @@ TEST(QuantVecDot, BatchEqualsSingleRowDots) {
             const auto row = random_row(t, n, rng);
             std::copy(row.begin(), row.end(), m.begin() + static_cast<ptrdiff_t>(r * stride));
         }
-        for (int n_x : {1, 2, 5, 67}) {
+        for (int n_x : {1, 2, 3, 4, 5, 67}) {
             std::vector<QuantizedVector> xs(n_x);
             for (auto& q : xs) {
                 const auto xf = random_activation(n, rng);

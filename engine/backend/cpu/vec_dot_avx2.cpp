@@ -180,13 +180,31 @@ inline void dot_tile_fixed(const uint8_t* w, size_t stride, const typename K::X*
         for (int r = 0; r < R; ++r) out[static_cast<size_t>(c) * out_stride + static_cast<size_t>(r)] = K::finish(acc[r][c], extra[r][c]);
 }
 
-// All rows for the C activations xs[0..C): 4 rows at a time, then the rest one by one.
+// The tile a batch is cut into: 4 rows × 2 activations, or for the 5-bit
+// types 2 rows × 4 activations. Unpacking a Q5 block (its fifth bits spread
+// to bytes) costs more than the dot products it feeds, so each unpacked block
+// serves 4 activations; 2 × 4 accumulators still fit the 16 AVX2 registers.
+template <class K>
+struct TileShape {
+    static constexpr int kRows = 4, kCols = 2;
+};
+template <>
+struct TileShape<KQ5_0> {
+    static constexpr int kRows = 2, kCols = 4;
+};
+template <>
+struct TileShape<KQ5_1> {
+    static constexpr int kRows = 2, kCols = 4;
+};
+
+// All rows for the C activations xs[0..C): the tile's rows at a time, then the rest one by one.
 template <class K, int C>
 inline void dot_tile_rows(const uint8_t* w, size_t stride, int64_t n_rows, const typename K::X* const* xs, int64_t nb,
                           float* out, size_t out_stride) {
+    constexpr int R = TileShape<K>::kRows;
     int64_t r = 0;
-    for (; r + 4 <= n_rows; r += 4)
-        dot_tile_fixed<K, 4, C>(w + static_cast<size_t>(r) * stride, stride, xs, nb, out + r, out_stride);
+    for (; r + R <= n_rows; r += R)
+        dot_tile_fixed<K, R, C>(w + static_cast<size_t>(r) * stride, stride, xs, nb, out + r, out_stride);
     for (; r < n_rows; ++r)
         dot_tile_fixed<K, 1, C>(w + static_cast<size_t>(r) * stride, stride, xs, nb, out + r, out_stride);
 }
@@ -197,6 +215,9 @@ void dot_tile(const uint8_t* w, size_t stride, int64_t n_rows, const void* const
     const auto* const* xs = reinterpret_cast<const typename K::X* const*>(xs_in);
     const int64_t nb = n / 32;
     int c = 0;
+    if constexpr (TileShape<K>::kCols == 4)
+        for (; c + 4 <= n_x; c += 4)
+            dot_tile_rows<K, 4>(w, stride, n_rows, xs + c, nb, out + static_cast<size_t>(c) * out_stride, out_stride);
     for (; c + 2 <= n_x; c += 2)
         dot_tile_rows<K, 2>(w, stride, n_rows, xs + c, nb, out + static_cast<size_t>(c) * out_stride, out_stride);
     for (; c < n_x; ++c)
