@@ -77,6 +77,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
     Session session(*model, make_cli_backend(*model, model_args, &backend_note), so);
 
     std::vector<double> pp, tg;
+    StepTimings phases;        // summed over the counted decode steps
+    int64_t counted_steps = 0;
     // A warm-up first (page faults of the weights, scratch growth): a whole run,
     // as llama-bench does, up to one batch of 512 tokens; past that, one batch
     // and two steps (llama-batched-bench warms up with 16 tokens), so that a
@@ -99,7 +101,16 @@ int cmd_bench(const std::vector<std::string>& argv) {
             const auto t0 = std::chrono::steady_clock::now();
             // n_gen forward passes: the first step samples from the prefill's
             // logits, so one extra step feeds the last token.
-            for (int32_t i = 0; i <= n_gen; ++i) session.step();
+            for (int32_t i = 0; i <= n_gen; ++i) {
+                const StepSnapshot step = session.step();
+                if (r < 0 || i == 0) continue;  // step 0 only samples from the prefill's logits
+                phases.policy_ms += step.timings.policy_ms;
+                phases.forward_ms += step.timings.forward_ms;
+                phases.capture_ms += step.timings.capture_ms;
+                phases.sample_ms += step.timings.sample_ms;
+                phases.reference_ms += step.timings.reference_ms;
+                ++counted_steps;
+            }
             const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             if (r >= 0) tg.push_back(n_gen / s);
         }
@@ -121,6 +132,12 @@ int cmd_bench(const std::vector<std::string>& argv) {
                             {"device_is_host", bm.device_is_host}};
         if (!pp.empty()) j["pp_tokens_per_s"] = median(pp);
         if (!tg.empty()) j["tg_tokens_per_s"] = median(tg);
+        if (counted_steps > 0) {
+            const double n = static_cast<double>(counted_steps);
+            j["step_ms"] = {{"policy", phases.policy_ms / n}, {"forward", phases.forward_ms / n},
+                            {"capture", phases.capture_ms / n}, {"sample", phases.sample_ms / n},
+                            {"reference", phases.reference_ms / n}};
+        }
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
@@ -132,6 +149,13 @@ int cmd_bench(const std::vector<std::string>& argv) {
     if (!pp.empty()) std::printf("pp%-5d %10.2f tokens/s\n", n_prompt, median(pp));
     if (!tg.empty()) std::printf("tg%-5d %10.2f tokens/s%s\n", n_gen, median(tg),
                                  depth > 0 ? (" after " + std::to_string(depth) + " positions").c_str() : "");
+    if (counted_steps > 0) {
+        // Each phase's mean over the decode steps: a policy's own cost is its "policy" share.
+        const double n = static_cast<double>(counted_steps);
+        std::printf("per step   policy %.3f ms, forward %.3f ms, capture %.3f ms, sample %.3f ms, reference %.3f ms\n",
+                    phases.policy_ms / n, phases.forward_ms / n, phases.capture_ms / n, phases.sample_ms / n,
+                    phases.reference_ms / n);
+    }
     std::printf("peak RSS %.1f MiB; KV %.1f MiB; weights %.1f MiB; scratch %.1f MiB\n", peak_mib, kv_mib,
                 static_cast<double>(bm.weights_bytes) / (1 << 20), static_cast<double>(bm.scratch_bytes) / (1 << 20));
     if (!bm.device_is_host)
