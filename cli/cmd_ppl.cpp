@@ -37,8 +37,7 @@ int cmd_ppl(const std::vector<std::string>& argv) {
         line.update(done, total);
         return true;
     });
-    std::printf("policy      %s (W=%d, S=%d) kv=%s positions=%s\n", policy_kind_name(so.policy.kind), so.policy.window,
-                so.policy.sinks, kv_value_type_name(so.policy.kv_type), position_mode_name(so.policy.positions));
+    std::printf("policy      %s\n", so.policy.describe().c_str());
     std::printf("tokens      %zu (%d scored)\n", tokens.size(), r.n_scored);
     std::printf("perplexity  %.4f\n", r.ppl);
     std::printf("mean_nll    %.6f\n", r.mean_nll);

@@ -50,14 +50,13 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     bool no_reference = false;
     add_model_options(app, model_args);
     add_text_file_arguments(app, model_args, text);
-    add_parsed_option(app, "--windows", grid.windows, window_list, "windows W to try")->type_name("W,...");
+    add_parsed_option(app, "--windows", grid.windows, window_list, "windows W to try (the budgets of h2o, tova, knorm, keydiff)")->type_name("W,...");
     add_parsed_option(app, "--sinks", grid.sinks, sink_list, "sink counts S to try (sinks policy)")
         ->type_name("S,...")->default_str(comma_list(grid.sinks));
-    // The sweep varies the window and the sinks; the other policies have other knobs.
-    const auto sweep_policies =
-        names_of({PolicyKind::Full, PolicyKind::Window, PolicyKind::SinksWindow}, policy_kind_name);
-    add_parsed_option(app, "--policies", grid.policies, list_of(sweep_policies),
-                      "policies to try: " + names_text(sweep_policies))
+    // The sweep varies a size (window or budget) and the sinks: the registry's sweepable policies.
+    const auto sweepable = names_of(sweep_policies(), policy_kind_name);
+    add_parsed_option(app, "--policies", grid.policies, list_of(sweepable),
+                      "policies to try: " + names_text(sweepable) + " (h2o, tova, knorm, keydiff: each W as their budget)")
         ->type_name("NAME,...")->default_str(comma_list(grid.policies, policy_kind_name));
     add_parsed_option(app, "--kv-types", grid.kv_types, list_of(kv_type_names()),
                       "KV types to try: " + names_text(kv_type_names()))

@@ -11,6 +11,7 @@ const std::vector<Command>& all_commands() {
         {"heatmap", "[MODEL] -p TEXT", "attention heatmap of a run as PNG/SVG/PDF and CSV", cmd_heatmap},
         {"ppl", "[MODEL] TEXTFILE", "perplexity of a text fed token by token under a cache policy", cmd_ppl},
         {"sweep", "[MODEL] TEXTFILE", "perplexity over a grid of windows, sinks, policies and KV types", cmd_sweep},
+        {"policies", "", "the cache policies: rule, paper and parameters of each", cmd_policies},
         {"passkey", "[MODEL]", "passkey retrieval accuracy by length, depth, window and sinks", cmd_passkey},
     };
     return commands;

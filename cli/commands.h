@@ -23,6 +23,7 @@ int cmd_bench(const std::vector<std::string>& argv);
 int cmd_heatmap(const std::vector<std::string>& argv);
 int cmd_ppl(const std::vector<std::string>& argv);
 int cmd_sweep(const std::vector<std::string>& argv);
+int cmd_policies(const std::vector<std::string>& argv);
 int cmd_passkey(const std::vector<std::string>& argv);
 
 }  // namespace kvscope::cli

@@ -43,6 +43,12 @@ NamedValues<T> names_of(std::initializer_list<T> values, Name name) {
     for (const T& v : values) out.emplace_back(name(v), v);
     return out;
 }
+template <typename T, typename Name>
+NamedValues<T> names_of(const std::vector<T>& values, Name name) {
+    NamedValues<T> out;
+    for (const T& v : values) out.emplace_back(name(v), v);
+    return out;
+}
 
 // "f32, f16, q8_0"
 template <typename T>

@@ -4,6 +4,7 @@
 #include <string>
 #include <tuple>
 
+#include "kv/policy_registry.h"
 #include "option_values.h"
 #include "usage_error.h"
 
@@ -71,11 +72,35 @@ void add_kv_type_option(CLI::App& app, PolicyFlags& flags) {
         ->type_name("TYPE")->default_str(kv_value_type_name(PolicyConfig{}.kv_type))->group(kGroup);
 }
 
+// --budget B as the policy's own size; a size given twice is a usage error.
+void apply_budget(const PolicyFlags& flags, PolicyConfig& p) {
+    if (!flags.budget) return;
+    const int32_t b = *flags.budget;
+    switch (p.kind) {
+        case PolicyKind::Full: throw UsageError("option --policy full keeps every position: drop --budget");
+        case PolicyKind::Window:
+        case PolicyKind::SinksWindow:
+        case PolicyKind::Global:
+            if (flags.window || flags.dynamic) throw UsageError("options --budget and --window/--dynamic-window both size the window: give one");
+            p.window = b;
+            break;
+        case PolicyKind::H2O:
+            if (flags.h2o) throw UsageError("options --budget and --h2o both size h2o: give one");
+            p.h2o_heavy = b / 2;  // H2O's paper splits its budget evenly between heavy hitters and recent tokens
+            p.h2o_recent = b - b / 2;
+            break;
+        case PolicyKind::Tova:
+        case PolicyKind::Knorm:
+        case PolicyKind::KeyDiff: p.budget = b; break;
+    }
+}
+
 }  // namespace
 
 NamedValues<PolicyKind> policy_kind_names() {
-    return names_of({PolicyKind::Full, PolicyKind::Window, PolicyKind::SinksWindow, PolicyKind::Global, PolicyKind::H2O},
-                    policy_kind_name);
+    std::vector<PolicyKind> kinds;
+    for (const PolicyInfo& info : policy_registry()) kinds.push_back(info.kind);
+    return names_of(kinds, policy_kind_name);
 }
 
 NamedValues<KvValueType> kv_type_names() {
@@ -99,7 +124,8 @@ void add_storage_options(CLI::App& app, PolicyFlags& flags) {
 
 void add_policy_options(CLI::App& app, PolicyFlags& flags) {
     add_parsed_option(app, "--policy", flags.kind, one_of(policy_kind_names()),
-                      names_text(policy_kind_names()) + "; without it, inferred from the flags below")
+                      names_text(policy_kind_names()) + " (`kvscope-cli policies` gives their rules); without it, "
+                      "inferred from the flags below")
         ->type_name("NAME")->group(kGroup);
     app.add_option("--window", flags.window, "keep the last W positions; W counts the sinks")
         ->type_name("W")->check(whole_number())->group(kGroup);
@@ -111,6 +137,10 @@ void add_policy_options(CLI::App& app, PolicyFlags& flags) {
         ->type_name("K")->check(whole_number(1))->group(kGroup);
     add_parsed_option(app, "--h2o", flags.h2o, parse_h2o, "H2O: keep the H heaviest and the R most recent positions")
         ->type_name("H,R")->group(kGroup);
+    app.add_option("--budget", flags.budget,
+                   "the most positions a layer holds, for any policy: the B of tova, knorm and keydiff, the "
+                   "window W (sinks included), h2o's H + R (halved, as in its paper); alone, it means --policy tova")
+        ->type_name("B")->check(whole_number(1))->group(kGroup);
     add_parsed_option(app, "--layer-pattern", flags.full_every, parse_layer_pattern,
                       "full:K = every K-th layer keeps everything (Gemma-style)")
         ->type_name("PATTERN")->group(kGroup);
@@ -142,14 +172,20 @@ PolicyConfig policy_from_flags(const PolicyFlags& flags) {
         p.kind = PolicyKind::SinksWindow;
     } else if (flags.window || flags.dynamic) {
         p.kind = PolicyKind::Window;
+    } else if (flags.budget) {
+        p.kind = PolicyKind::Tova;
     }
 
+    apply_budget(flags, p);
     const bool windowed =
         p.kind == PolicyKind::Window || p.kind == PolicyKind::SinksWindow || p.kind == PolicyKind::Global;
     if (windowed && p.window == 0 && p.dynamic.empty())
         throw UsageError(std::string("option --window is needed with --policy ") + policy_kind_name(p.kind) +
-                         " (or --dynamic-window)");
-    if (p.kind == PolicyKind::H2O && !flags.h2o) throw UsageError("option --h2o HEAVY,RECENT is needed with --policy h2o");
+                         " (or --dynamic-window, or --budget)");
+    if (p.kind == PolicyKind::H2O && !flags.h2o && !flags.budget)
+        throw UsageError("option --h2o HEAVY,RECENT (or --budget B) is needed with --policy h2o");
+    if (is_budget_by_score(p.kind) && !flags.budget)
+        throw UsageError(std::string("option --budget B is needed with --policy ") + policy_kind_name(p.kind));
     if (p.kind == PolicyKind::Full &&
         (flags.window || flags.sinks || flags.h2o || flags.pins || flags.pin_every || flags.dynamic))
         throw UsageError("option --policy full keeps every position: drop --window/--sinks/--pin/--h2o/--dynamic-window");

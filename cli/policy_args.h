@@ -1,15 +1,16 @@
 #pragma once
 // The cache-policy flags the decoding commands share (generate, bench,
 // heatmap, ppl; passkey and sweep take some of them), defined once here:
-//   --policy full|window|sinks|global|h2o   (default: inferred, see below)
-//   --window W   --sinks S   --pin P,Q,...   --pin-every K   --h2o H,R
+//   --policy NAME   (policy_registry.h; default: inferred, see below)
+//   --window W   --sinks S   --pin P,Q,...   --pin-every K   --h2o H,R   --budget B
 //   --layer-pattern full:K        every K-th layer (1-based) keeps everything
 //   --dynamic-window SPEC         e.g. "1024:full,8192:2048,4096": below 1,024
 //                                 positions full, below 8,192 a window of
 //                                 2,048, else 4,096 (the last step may omit "below:")
 //   --kv-type f32|f16|q8_0        --positions original|in-cache
 // Without --policy: --h2o → h2o, --pin/--pin-every → global, --sinks S > 0 →
-// sinks, --window or --dynamic-window → window, else full.
+// sinks, --window or --dynamic-window → window, --budget alone → tova, else
+// full. --budget sizes whichever policy it is (see its help).
 // A malformed value is a usage error naming the flag while CLI11 parses;
 // whether the flags fit together is checked by policy_from_flags, and whether
 // they fit the context (S < W, pins inside the text, ...) by
@@ -34,13 +35,14 @@ struct PolicyFlags {
     std::optional<std::set<int32_t>> pins;
     std::optional<int32_t> pin_every;
     std::optional<std::pair<int32_t, int32_t>> h2o;  // heavy, recent
+    std::optional<int32_t> budget;                   // tova's B
     std::optional<int32_t> full_every;               // --layer-pattern full:K
     std::optional<std::vector<DynamicWindowStep>> dynamic;
     std::optional<KvValueType> kv_type;
     std::optional<PositionMode> positions;
 };
 
-// Each policy kind, KV type and position mode under the engine's name for it.
+// Each policy kind (the registry's order), KV type and position mode under the engine's name for it.
 NamedValues<PolicyKind> policy_kind_names();
 NamedValues<KvValueType> kv_type_names();
 NamedValues<PositionMode> position_mode_names();

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "kv/key_scores.h"
 #include "quant/quant.h"
 #include "util/error.h"
 
@@ -59,11 +60,11 @@ size_t CudaKvStorage::allocated_bytes() const {
     return pages * static_cast<size_t>(kPageSize) * slot_bytes();
 }
 
-void CudaKvStorage::key_norms(int32_t layer, int32_t /*group*/, const std::vector<int32_t>& slots, float* out) const {
+std::vector<float> CudaKvStorage::keys_on_host(int32_t layer, const std::vector<int32_t>& slots) const {
     const Layer& l = layers_.at(static_cast<size_t>(layer));
-    const int32_t heads = layout().shape.n_head_kv, hd = layout().shape.head_dim;
+    const size_t n_values = static_cast<size_t>(layout().shape.n_head_kv) * static_cast<size_t>(layout().shape.head_dim);
     std::vector<uint8_t> row(slot_bytes());
-    std::vector<float> key(static_cast<size_t>(heads) * static_cast<size_t>(hd));
+    std::vector<float> keys(slots.size() * n_values);  // [slots][n_head_kv][head_dim]
     const TensorType type = layout().type == KvValueType::F32 ? TensorType::F32
                             : layout().type == KvValueType::F16 ? TensorType::F16
                                                                 : TensorType::Q8_0;
@@ -71,8 +72,22 @@ void CudaKvStorage::key_norms(int32_t layer, int32_t /*group*/, const std::vecto
         const int32_t s = slots[i];
         const uint8_t* src = l.k.at(static_cast<size_t>(s / kPageSize)).as<uint8_t>() +
                              static_cast<size_t>(s % kPageSize) * slot_bytes();
-        cuda::check(cudaMemcpy(row.data(), src, row.size(), cudaMemcpyDeviceToHost), "cudaMemcpy (key norms)");
-        dequantize_row(type, row.data(), key.data(), static_cast<int64_t>(key.size()));
+        cuda::check(cudaMemcpy(row.data(), src, row.size(), cudaMemcpyDeviceToHost), "cudaMemcpy (stored keys)");
+        dequantize_row(type, row.data(), keys.data() + i * n_values, static_cast<int64_t>(n_values));
+    }
+    return keys;
+}
+
+void CudaKvStorage::key_cosines_to_mean(int32_t layer, int32_t /*group*/, const std::vector<int32_t>& slots, float* out) const {
+    const std::vector<float> keys = keys_on_host(layer, slots);
+    cosines_to_mean_key(keys.data(), slots.size(), layout().shape.n_head_kv, layout().shape.head_dim, out);
+}
+
+void CudaKvStorage::key_norms(int32_t layer, int32_t /*group*/, const std::vector<int32_t>& slots, float* out) const {
+    const int32_t heads = layout().shape.n_head_kv, hd = layout().shape.head_dim;
+    const std::vector<float> keys = keys_on_host(layer, slots);
+    for (size_t i = 0; i < slots.size(); ++i) {
+        const float* key = keys.data() + i * static_cast<size_t>(heads) * static_cast<size_t>(hd);
         for (int32_t h = 0; h < heads; ++h) {
             double sum = 0;
             for (int32_t d = 0; d < hd; ++d) sum += static_cast<double>(key[static_cast<size_t>(h * hd + d)]) * key[static_cast<size_t>(h * hd + d)];

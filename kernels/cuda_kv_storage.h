@@ -22,6 +22,7 @@ public:
     size_t allocated_bytes() const override;
     // Reads the keys back to the host (a policy's rare call, not the hot path).
     void key_norms(int32_t layer, int32_t group, const std::vector<int32_t>& slots, float* out) const override;
+    void key_cosines_to_mean(int32_t layer, int32_t group, const std::vector<int32_t>& slots, float* out) const override;
 
     size_t slot_bytes() const;
     // Device arrays of the layer's page addresses (K and V), valid until the next ensure_slots.
@@ -29,6 +30,8 @@ public:
     uint8_t* const* v_pages(int32_t layer) const { return layers_[static_cast<size_t>(layer)].v_table.as<uint8_t* const>(); }
 
 private:
+    // The slots' keys copied to the host as floats: [slots][n_head_kv][head_dim].
+    std::vector<float> keys_on_host(int32_t layer, const std::vector<int32_t>& slots) const;
     struct Layer {
         std::vector<cuda::DeviceBuffer> k, v;  // [pages] kPageSize slots each
         cuda::DeviceBuffer k_table, v_table;   // [pages] device copies of the page addresses

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "kv/kv_policy.h"
+#include "kv/policy_registry.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -28,11 +29,11 @@ void check_grid(const SweepGrid& grid) {
     if (grid.policies.empty()) throw InvalidSetting("the sweep has no policy");
     if (grid.kv_types.empty()) throw InvalidSetting("the sweep has no KV value type");
     for (PolicyKind k : grid.policies)
-        if (k != PolicyKind::Full && k != PolicyKind::Window && k != PolicyKind::SinksWindow)
-            throw InvalidSetting(std::string("the sweep runs the policies full, window and sinks, not ") +
+        if (!policy_info(k).sweepable)
+            throw InvalidSetting(std::string("the sweep runs the policies ") + sweep_policy_names() + ", not " +
                                  policy_kind_name(k));
-    const bool windowed = contains(grid.policies, PolicyKind::Window) || contains(grid.policies, PolicyKind::SinksWindow);
-    if (windowed && grid.windows.empty()) throw InvalidSetting("the sweep needs at least one window for window/sinks");
+    const bool sized = std::any_of(grid.policies.begin(), grid.policies.end(), [](PolicyKind k) { return k != PolicyKind::Full; });
+    if (sized && grid.windows.empty()) throw InvalidSetting("the sweep needs at least one window (or budget) for window/sinks/tova");
     for (int32_t w : grid.windows)
         if (w < 1) throw InvalidSetting("sweep windows must be at least 1, got " + std::to_string(w));
     if (contains(grid.policies, PolicyKind::SinksWindow) && grid.sinks.empty())
@@ -60,6 +61,29 @@ std::string csv_field(const std::string& s) {
 
 }  // namespace
 
+std::vector<PolicyKind> sweep_policies() {
+    std::vector<PolicyKind> out;
+    for (const PolicyInfo& info : policy_registry())
+        if (info.sweepable) out.push_back(info.kind);
+    return out;
+}
+
+std::string sweep_policy_names() {
+    std::string s;
+    for (PolicyKind k : sweep_policies()) s += (s.empty() ? "" : ", ") + std::string(policy_kind_name(k));
+    return s;
+}
+
+int32_t sweep_size(const PolicyConfig& policy) {
+    switch (policy.kind) {
+        case PolicyKind::Tova:
+        case PolicyKind::Knorm:
+        case PolicyKind::KeyDiff: return policy.budget;
+        case PolicyKind::H2O: return policy.h2o_heavy + policy.h2o_recent;
+        default: return policy.window;
+    }
+}
+
 std::vector<SweepRow> sweep_plan(const SweepGrid& grid) {
     check_grid(grid);
     const bool has_window = contains(grid.policies, PolicyKind::Window);
@@ -71,6 +95,15 @@ std::vector<SweepRow> sweep_plan(const SweepGrid& grid) {
                 continue;
             }
             for (int32_t w : grid.windows) {
+                if (is_budget_by_score(kind) || kind == PolicyKind::H2O) {
+                    SweepRow row = row_for(kind, 0, 0, kv, grid.positions);
+                    if (is_budget_by_score(kind)) row.policy.budget = w;
+                    // H2O's paper splits its budget evenly (the CLI's --budget does the same).
+                    row.policy.h2o_heavy = kind == PolicyKind::H2O ? w / 2 : 0;
+                    row.policy.h2o_recent = kind == PolicyKind::H2O ? w - w / 2 : 0;
+                    rows.push_back(row);
+                    continue;
+                }
                 if (kind == PolicyKind::Window) {
                     rows.push_back(row_for(kind, w, 0, kv, grid.positions));
                     continue;
@@ -117,7 +150,7 @@ std::string sweep_csv(const std::vector<SweepRow>& rows) {
     std::ostringstream out;
     out << "policy,window,sinks,kv_type,positions,kv_bytes,ppl,mean_kl,top1,n_scored,note\n";
     for (const SweepRow& r : rows) {
-        out << policy_kind_name(r.policy.kind) << ',' << r.policy.window << ',' << r.policy.sinks << ','
+        out << policy_kind_name(r.policy.kind) << ',' << sweep_size(r.policy) << ',' << r.policy.sinks << ','
             << kv_value_type_name(r.policy.kv_type) << ',' << position_mode_name(r.policy.positions) << ',';
         if (r.ran()) {
             out << r.kv_bytes << ',' << number(r.ppl, 4) << ',' << number(r.mean_kl, 6) << ',' << number(r.top1, 4)

@@ -9,7 +9,10 @@
 //           window rows (skipped silently when `window` is in the grid, run
 //           as a window otherwise); S >= W cannot leave any window and is
 //           kept as a row with a note and no numbers (not run).
-// Other policies (global, h2o) are not swept: sweep_plan refuses them.
+//   tova, knorm, keydiff   one row per W, as its budget B;
+//   h2o     one row per W, as its budget H + R (H = W / 2, R = W − H, as in its paper).
+// The policies not marked sweepable in policy_registry.h (global: its pins
+// are per text) are refused by sweep_plan.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,10 +42,16 @@ struct SweepRow {
     bool ran() const { return note.empty(); }
 };
 
+// The registry's sweepable policies, in its order, and their names ("full, window, sinks, tova").
+std::vector<PolicyKind> sweep_policies();
+std::string sweep_policy_names();
+// A row's size: the window W, the budget B (tova, knorm, keydiff) or h2o's H + R (the CSV's "window" column).
+int32_t sweep_size(const PolicyConfig& policy);
+
 // The rows to run, in grid order (policies, then KV types, then windows, then
 // sinks), with the skipped combinations carrying their note. Throws
-// InvalidSetting for an empty window list where a windowed policy is asked
-// for, a window < 1, sinks < 0, or a policy other than full/window/sinks.
+// InvalidSetting for an empty window list where a sized policy is asked
+// for, a window < 1, sinks < 0, or a policy that is not sweepable.
 std::vector<SweepRow> sweep_plan(const SweepGrid& grid);
 
 // Progress of the whole sweep: row index (0-based) among the rows and the
@@ -54,7 +63,7 @@ using SweepProgress = std::function<bool(size_t row, size_t rows, int32_t done, 
 std::vector<SweepRow> run_sweep(const Model& model, const std::vector<TokenId>& tokens, const SweepGrid& grid,
                                 const SessionOptions& base, const BackendFactory& backend, const SweepProgress& progress = {});
 
-// CSV with a header: policy,window,sinks,kv_type,positions,kv_bytes,ppl,mean_kl,top1,n_scored,note
+// CSV with a header (window: the row's size, sweep_size): policy,window,sinks,kv_type,positions,kv_bytes,ppl,mean_kl,top1,n_scored,note
 // (numbers left empty when a row did not run or has no reference). Written to
 // a temporary file beside `path` and renamed over it; throws kvscope::Error
 // naming the path when it cannot be written.

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "kv/policy_registry.h"
 #include "util/error.h"
 
 namespace kvscope {
@@ -22,21 +23,12 @@ bool is_pinned(const PolicyConfig& c, int32_t p) {
 
 }  // namespace
 
-const char* policy_kind_name(PolicyKind k) {
-    switch (k) {
-        case PolicyKind::Full: return "full";
-        case PolicyKind::Window: return "window";
-        case PolicyKind::SinksWindow: return "sinks";
-        case PolicyKind::Global: return "global";
-        case PolicyKind::H2O: return "h2o";
-    }
-    return "?";
-}
+const char* policy_kind_name(PolicyKind k) { return policy_info(k).name; }
 
 PolicyKind parse_policy_kind(const std::string& s) {
-    for (PolicyKind k : {PolicyKind::Full, PolicyKind::Window, PolicyKind::SinksWindow, PolicyKind::Global, PolicyKind::H2O})
-        if (s == policy_kind_name(k)) return k;
-    throw InvalidSetting("policy must be one of full, window, sinks, global, h2o; got '" + s + "'");
+    for (const PolicyInfo& info : policy_registry())
+        if (s == info.name) return info.kind;
+    throw InvalidSetting("policy must be one of " + policy_names_text() + "; got '" + s + "'");
 }
 
 
@@ -68,6 +60,8 @@ void PolicyConfig::validate(int32_t n_ctx, int32_t n_layer, int32_t text_length)
         if (static_cast<int64_t>(h2o_heavy) + h2o_recent > n_ctx)
             throw InvalidSetting(range_message("h2o H + R", 2, n_ctx, int64_t{h2o_heavy} + h2o_recent, "the cache capacity"));
     }
+    if (is_budget_by_score(kind) && (budget < 1 || budget > n_ctx))
+        throw InvalidSetting(range_message("budget B", 1, n_ctx, budget, "the context length is " + std::to_string(n_ctx)));
     if (full_every < 0 || full_every > n_layer)
         throw InvalidSetting(range_message("layer pattern (every k-th layer full)", 0, n_layer, full_every, "0 = off"));
     if (!dynamic.empty()) {
@@ -115,6 +109,9 @@ int32_t PolicyConfig::layer_capacity(int32_t layer, int32_t n_ctx) const {
             break;
         }
         case PolicyKind::H2O: cap = int64_t{h2o_heavy} + h2o_recent; break;
+        case PolicyKind::Tova:
+        case PolicyKind::Knorm:
+        case PolicyKind::KeyDiff: cap = budget; break;
     }
     return static_cast<int32_t>(std::min<int64_t>(cap, n_ctx));
 }
@@ -133,6 +130,9 @@ std::string PolicyConfig::describe() const {
             s << ")+window(" << window << ")";
             break;
         case PolicyKind::H2O: s << "h2o(" << h2o_heavy << "," << h2o_recent << ")"; break;
+        case PolicyKind::Tova:
+        case PolicyKind::Knorm:
+        case PolicyKind::KeyDiff: s << policy_kind_name(kind) << "(" << budget << ")"; break;
     }
     if (!dynamic.empty()) {
         s << " dynamic[";
@@ -166,6 +166,18 @@ std::vector<int32_t> positions_to_evict(const PolicyConfig& c, int32_t layer, co
         std::sort(out.begin(), out.end());
         return out;
     }
+    if (is_budget_by_score(c.kind)) {
+        // Room for the new position: the held.size() − (B − 1) lowest scores
+        // go (ties: older first), so the layer holds B with `next` stored.
+        const int64_t excess = static_cast<int64_t>(held.size()) - (c.budget - 1);
+        if (excess <= 0) return out;
+        std::vector<size_t> order(held.size());
+        std::iota(order.begin(), order.end(), size_t{0});
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return score[a] < score[b]; });
+        for (int64_t k = 0; k < excess; ++k) out.push_back(held[order[static_cast<size_t>(k)]]);
+        std::sort(out.begin(), out.end());
+        return out;
+    }
     const int32_t w = c.window_at(next + 1);
     if (w == 0) return out;  // the dynamic window is full at this length
     const int32_t recent = c.kind == PolicyKind::SinksWindow ? w - c.sinks : w;
@@ -177,6 +189,10 @@ std::vector<int32_t> positions_to_evict(const PolicyConfig& c, int32_t layer, co
         out.push_back(p);
     }
     return out;
+}
+
+bool is_budget_by_score(PolicyKind kind) {
+    return kind == PolicyKind::Tova || kind == PolicyKind::Knorm || kind == PolicyKind::KeyDiff;
 }
 
 std::vector<int32_t> outside_native_window(const std::vector<int32_t>& held, int32_t next, int32_t native_window) {
@@ -214,6 +230,7 @@ std::vector<SlotRole> position_roles(const PolicyConfig& c, int32_t layer, const
         if (c.kind == PolicyKind::SinksWindow && p < c.sinks) roles[i] = SlotRole::Sink;
         else if (c.kind == PolicyKind::Global && is_pinned(c, p)) roles[i] = SlotRole::Global;
         else if (c.kind == PolicyKind::H2O && p <= last - c.h2o_recent) roles[i] = SlotRole::HeavyHitter;
+        else if (is_budget_by_score(c.kind) && p != last) roles[i] = SlotRole::HeavyHitter;  // kept by its score
     }
     return roles;
 }

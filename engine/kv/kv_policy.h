@@ -18,9 +18,13 @@ enum class PolicyKind {
     SinksWindow,  // the first S positions + the last W − S (StreamingLLM); W counts the sinks
     Global,       // pinned positions (kept until unpinned) + the last W positions
     H2O,          // the H positions with the most accumulated attention + the R most recent
+    Tova,         // at most B positions: over budget, the least attended by the latest query go (TOVA)
+    Knorm,        // at most B positions: over budget, the keys with the largest L2 norm go
+    KeyDiff,      // at most B positions: over budget, the keys most like the layer's mean key go
 };
+// Names, rules, papers and parameters of each kind: policy_registry.h.
 
-const char* policy_kind_name(PolicyKind k);          // "full", "window", "sinks", "global", "h2o"
+const char* policy_kind_name(PolicyKind k);  // "full", "window", "sinks", "global", "h2o", "tova", "knorm", "keydiff"
 // Throws InvalidSetting listing the accepted names.
 PolicyKind parse_policy_kind(const std::string& s);
 
@@ -40,6 +44,7 @@ struct PolicyConfig {
     int32_t pin_every = 0;            // Global: also pin every k-th position (0 = off)
     int32_t h2o_heavy = 0;            // H (H2O)
     int32_t h2o_recent = 0;           // R (H2O)
+    int32_t budget = 0;               // B (Tova, Knorm, KeyDiff): the most positions a layer holds, the new one included
     int32_t full_every = 0;           // per-layer pattern: every k-th layer (1-based) keeps everything (0 = off)
     std::vector<DynamicWindowStep> dynamic;  // non-empty: the window follows the length (Window/SinksWindow/Global)
     KvValueType kv_type = KvValueType::F16;
@@ -65,9 +70,16 @@ struct PolicyConfig {
 
 // The decision for one layer before position `next` is stored: which held
 // positions to drop. held: the layer's positions in increasing order.
-// attention_score: accumulated attention per held position (H2O), same order.
+// attention_score, same order as held, higher = more worth keeping: H2O's
+// attention accumulated over every query so far; Tova's attention from the
+// latest query (mean over the layer's heads; 0 where no query has been
+// captured yet); Knorm's negated key norm and KeyDiff's negated cosine to the
+// mean key (means over the layer's KV heads).
 std::vector<int32_t> positions_to_evict(const PolicyConfig& config, int32_t layer, const std::vector<int32_t>& held,
                                         const std::vector<double>& attention_score, int32_t next);
+
+// The kinds sized by a budget B and ranked by a score (Tova, Knorm, KeyDiff).
+bool is_budget_by_score(PolicyKind kind);
 
 // A model's own sliding window (gemma3's local layers, ModelConfig::layer_window)
 // composes with any policy by intersection: a local layer keeps a position

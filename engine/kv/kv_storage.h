@@ -37,6 +37,10 @@ public:
     // out: [slots.size()][heads of the group], in the order of `slots`. Keys
     // are as stored (after RoPE in PositionMode::Original, before it in InCache).
     virtual void key_norms(int32_t layer, int32_t group, const std::vector<int32_t>& slots, float* out) const = 0;
+    // KeyDiff's similarity: per head, the cosine between each key and the mean
+    // of the given slots' keys, each normalised first (key_scores.h has the
+    // arithmetic). out: [slots.size()][heads of the group], in slot order.
+    virtual void key_cosines_to_mean(int32_t layer, int32_t group, const std::vector<int32_t>& slots, float* out) const = 0;
 
 protected:
     explicit KvStorage(KvLayout layout) : layout_(std::move(layout)) {}

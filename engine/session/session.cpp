@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "eval/metrics.h"
+#include "kv/policy_registry.h"
 #include "util/error.h"
 #include "util/process_memory.h"
 
@@ -65,7 +66,9 @@ std::string native_window_note(const PolicyConfig& policy, const ModelConfig& co
     std::string s = std::to_string(n_local) + " local layers keep at most their own " + std::to_string(w) +
                     "-token window (the model's), whatever the policy keeps";
     // A policy window wider than the model's (at any length) is not widened on local layers.
-    int32_t widest = policy.kind == PolicyKind::H2O ? policy.h2o_heavy + policy.h2o_recent : policy.window;
+    int32_t widest = policy.kind == PolicyKind::H2O      ? policy.h2o_heavy + policy.h2o_recent
+                     : is_budget_by_score(policy.kind) ? policy.budget
+                                                       : policy.window;
     for (const auto& step : policy.dynamic) widest = step.window == 0 ? INT32_MAX : std::max(widest, step.window);
     if (policy.kind != PolicyKind::Full && widest > w && n_local == config.n_layer)
         s += "; every layer is local (phi3), so a wider policy window changes nothing";
@@ -144,7 +147,7 @@ bool Session::policy_bounds_every_layer() const {
 }
 
 bool Session::needs_capture() const {
-    return options_.capture_attention || options_.reference_run || options_.policy.kind == PolicyKind::H2O;
+    return options_.capture_attention || options_.reference_run || policy_info(options_.policy.kind).scores_attention;
 }
 
 std::vector<int32_t> Session::held_positions(int32_t layer) const {
@@ -156,10 +159,49 @@ std::vector<int32_t> Session::held_positions(int32_t layer) const {
 
 std::vector<double> Session::scores_of(int32_t layer, const std::vector<int32_t>& positions) const {
     std::vector<double> out(positions.size(), 0.0);
+    if (options_.policy.kind == PolicyKind::Tova) return latest_attention(layer, positions);
+    if (options_.policy.kind == PolicyKind::Knorm || options_.policy.kind == PolicyKind::KeyDiff)
+        return key_scores(layer, positions);
     if (h2o_scores_.empty()) return out;
     const auto& s = h2o_scores_[static_cast<size_t>(layer)];
     for (size_t i = 0; i < positions.size(); ++i)
         if (static_cast<size_t>(positions[i]) < s.size()) out[i] = s[static_cast<size_t>(positions[i])];
+    return out;
+}
+
+std::vector<double> Session::latest_attention(int32_t layer, const std::vector<int32_t>& positions) const {
+    std::vector<double> out(positions.size(), 0.0);
+    if (last_row_.layers.empty()) return out;  // no query captured yet (e.g. just switched from an uncaptured policy)
+    const LayerAttention& la = last_row_.layers[static_cast<size_t>(layer)];
+    const int32_t n_head = model_.config().n_head;
+    const size_t n_keys = la.key_positions.size();
+    // Both lists are increasing: walk them together.
+    size_t j = 0;
+    for (size_t i = 0; i < positions.size(); ++i) {
+        while (j < n_keys && la.key_positions[j] < positions[i]) ++j;
+        if (j == n_keys || la.key_positions[j] != positions[i]) continue;  // not attended: stored after the query
+        double sum = 0;
+        for (int32_t h = 0; h < n_head; ++h) sum += la.probs[static_cast<size_t>(h) * n_keys + j];
+        out[i] = sum / n_head;
+    }
+    return out;
+}
+
+std::vector<double> Session::key_scores(int32_t layer, const std::vector<int32_t>& positions) const {
+    std::vector<double> out(positions.size(), 0.0);
+    if (positions.empty()) return out;
+    std::vector<int32_t> slots(positions.size());
+    for (size_t i = 0; i < positions.size(); ++i) slots[i] = cache_.slot_of(layer, positions[i]);
+    const int32_t heads = cache_.layout().heads_per_group[static_cast<size_t>(layer)];  // one group per layer today
+    std::vector<float> per_head(slots.size() * static_cast<size_t>(heads));  // [slots][heads]
+    if (options_.policy.kind == PolicyKind::Knorm) cache_.storage().key_norms(layer, 0, slots, per_head.data());
+    else cache_.storage().key_cosines_to_mean(layer, 0, slots, per_head.data());
+    // Higher = more worth keeping: a low norm (Knorm), a low similarity to the mean key (KeyDiff).
+    for (size_t i = 0; i < slots.size(); ++i) {
+        double sum = 0;
+        for (int32_t h = 0; h < heads; ++h) sum += per_head[i * static_cast<size_t>(heads) + static_cast<size_t>(h)];
+        out[i] = -(sum / heads);
+    }
     return out;
 }
 

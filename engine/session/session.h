@@ -115,6 +115,12 @@ private:
     std::vector<int32_t> held_positions(int32_t layer) const;
     std::vector<double> scores_of(int32_t layer, const std::vector<int32_t>& positions) const;
     void accumulate_h2o(const std::vector<QueryAttention>& rows);
+    // Tova's scores: the latest captured query's attention on each position
+    // (mean over the layer's heads), 0 where that query did not see it.
+    std::vector<double> latest_attention(int32_t layer, const std::vector<int32_t>& positions) const;
+    // Knorm's and KeyDiff's scores from the stored keys (the storage's
+    // key_norms / key_cosines_to_mean, averaged over the layer's KV heads), negated.
+    std::vector<double> key_scores(int32_t layer, const std::vector<int32_t>& positions) const;
     void fill_snapshot(StepSnapshot& snap);
     ReferenceMetrics reference_metrics() const;
 

@@ -1,8 +1,9 @@
 #pragma once
 // Which policy-dock controls mean something under each cache policy (the
-// others are disabled, not hidden, so the layout does not jump). Mirrors the
-// fields PolicyConfig::validate accepts per kind.
+// others are disabled, not hidden, so the layout does not jump). Read from
+// each policy's parameters in the registry.
 #include "kv/kv_policy.h"
+#include "kv/policy_registry.h"
 
 namespace kvscope::gui {
 
@@ -11,15 +12,17 @@ struct PolicyControlsInUse {
     bool sinks = false;       // S
     bool pins = false;        // pinned list, remove, pin every k
     bool h2o = false;         // H and R
+    bool budget = false;      // B (tova)
     bool layer_pattern = false;  // every k-th layer full
 };
 
 inline PolicyControlsInUse controls_in_use(PolicyKind kind) {
     PolicyControlsInUse use;
-    use.window = kind == PolicyKind::Window || kind == PolicyKind::SinksWindow || kind == PolicyKind::Global;
-    use.sinks = kind == PolicyKind::SinksWindow;
-    use.pins = kind == PolicyKind::Global;
-    use.h2o = kind == PolicyKind::H2O;
+    use.window = policy_uses(kind, "window");
+    use.sinks = policy_uses(kind, "sinks");
+    use.pins = policy_uses(kind, "pin");
+    use.h2o = policy_uses(kind, "h2o");
+    use.budget = policy_uses(kind, "budget");
     use.layer_pattern = kind != PolicyKind::Full;  // a full policy keeps every layer full anyway
     return use;
 }

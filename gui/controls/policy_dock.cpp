@@ -51,6 +51,7 @@ PolicyPanel::PolicyPanel(QWidget* parent) : QWidget(parent) {
     sinks_->setValueSilently(4);
     h2o_heavy_spin_->setValue(64);
     h2o_recent_spin_->setValue(192);
+    budget_spin_->setValue(256);
     select_data(kv_type_combo_, static_cast<int>(policy_.kv_type));
     select_data(position_combo_, static_cast<int>(policy_.positions));
     updateEnabled();
@@ -67,6 +68,7 @@ PolicyPanel::PolicyPanel(QWidget* parent) : QWidget(parent) {
     const std::pair<CheckedSpinBox*, Field> spins[] = {{pin_every_spin_, Field::PinEvery},
                                                        {h2o_heavy_spin_, Field::H2oHeavy},
                                                        {h2o_recent_spin_, Field::H2oRecent},
+                                                       {budget_spin_, Field::Budget},
                                                        {full_every_spin_, Field::FullEvery}};
     for (const auto& [spin, field] : spins) {
         connect(spin, qOverload<int>(&QSpinBox::valueChanged), this, [this, f = field] { onEdited(f); });
@@ -122,12 +124,14 @@ void PolicyPanel::setLimits(int32_t n_ctx, int32_t n_layer, int32_t text_length)
 void PolicyPanel::applyLimitsToWidgets() {
     // Ranges only: Qt clamps values that fall outside them (a smaller model).
     // Signals are blocked so that clamping does not count as a user edit.
-    const QSignalBlocker b1(pin_every_spin_), b2(h2o_heavy_spin_), b3(h2o_recent_spin_), b4(full_every_spin_);
+    const QSignalBlocker b1(pin_every_spin_), b2(h2o_heavy_spin_), b3(h2o_recent_spin_), b4(full_every_spin_),
+        b5(budget_spin_);
     window_->setRange(1, n_ctx_);
     sinks_->setRange(0, std::max(0, n_ctx_ - 1));
     pin_every_spin_->setRange(0, n_ctx_);
     h2o_heavy_spin_->setRange(0, std::max(0, n_ctx_ - 1));
     h2o_recent_spin_->setRange(1, n_ctx_);
+    budget_spin_->setRange(1, n_ctx_);
     full_every_spin_->setRange(0, n_layer_);
 }
 
@@ -147,7 +151,7 @@ void PolicyPanel::setPolicy(const PolicyConfig& policy) {
 
 void PolicyPanel::showPolicy(const PolicyConfig& p) {
     const QSignalBlocker b1(kind_combo_), b2(pin_every_spin_), b3(h2o_heavy_spin_), b4(h2o_recent_spin_),
-        b5(full_every_spin_), b6(dynamic_edit_), b7(kv_type_combo_), b8(position_combo_);
+        b5(full_every_spin_), b6(dynamic_edit_), b7(kv_type_combo_), b8(position_combo_), b9(budget_spin_);
     select_data(kind_combo_, static_cast<int>(p.kind));
     const PolicyControlsInUse use = controls_in_use(p.kind);
     // Fields the policy does not use keep what they showed, ready for a switch back.
@@ -161,6 +165,7 @@ void PolicyPanel::showPolicy(const PolicyConfig& p) {
         h2o_heavy_spin_->setValue(p.h2o_heavy);
         h2o_recent_spin_->setValue(p.h2o_recent);
     }
+    if (use.budget) budget_spin_->setValue(p.budget);
     full_every_spin_->setValue(p.full_every);
     dynamic_edit_->setText(format_dynamic_window_spec(p.dynamic));
     select_data(kv_type_combo_, static_cast<int>(p.kv_type));
@@ -178,6 +183,7 @@ void PolicyPanel::updateEnabled() {
     remove_pins_button_->setEnabled(use.pins && !pin_list_->selectedItems().isEmpty());
     h2o_heavy_spin_->setEnabled(use.h2o);
     h2o_recent_spin_->setEnabled(use.h2o);
+    budget_spin_->setEnabled(use.budget);
     full_every_spin_->setEnabled(use.layer_pattern);
 }
 
@@ -217,6 +223,7 @@ bool PolicyPanel::policyFromControls(PolicyConfig& out, QString& error, const st
         p.h2o_heavy = held(Field::H2oHeavy) && in_force.h2o ? policy_.h2o_heavy : h2o_heavy_spin_->value();
         p.h2o_recent = held(Field::H2oRecent) && in_force.h2o ? policy_.h2o_recent : h2o_recent_spin_->value();
     }
+    if (use.budget) p.budget = held(Field::Budget) && in_force.budget ? policy_.budget : budget_spin_->value();
     if (use.layer_pattern)
         p.full_every = held(Field::FullEvery) && in_force.layer_pattern ? policy_.full_every : full_every_spin_->value();
     p.kv_type = held(Field::KvType) ? policy_.kv_type : static_cast<KvValueType>(kv_type_combo_->currentData().toInt());
@@ -294,6 +301,7 @@ QList<QWidget*> PolicyPanel::widgetsOf(Field field) const {
         case Field::PinEvery: return {pin_every_spin_};
         case Field::H2oHeavy: return {h2o_heavy_spin_};
         case Field::H2oRecent: return {h2o_recent_spin_};
+        case Field::Budget: return {budget_spin_};
         case Field::FullEvery: return {full_every_spin_};
         case Field::Dynamic: return {dynamic_edit_};
         case Field::KvType: return {kv_type_combo_};
@@ -312,6 +320,7 @@ QString PolicyPanel::fieldName(Field field) const {
         case Field::PinEvery: return tr("Pin every k-th");
         case Field::H2oHeavy: return tr("Heavy H");
         case Field::H2oRecent: return tr("Recent R");
+        case Field::Budget: return tr("Budget B");
         case Field::FullEvery: return tr("Every k-th layer full");
         case Field::Dynamic: return tr("Dynamic window");
         case Field::KvType: return tr("KV value type");

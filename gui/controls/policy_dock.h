@@ -89,7 +89,7 @@ public:
     void setTokenText(std::function<QString(int32_t)> token_text);
 
     // The form's fields, for refusals and for tests.
-    enum class Field { Kind, Window, Sinks, Pins, PinEvery, H2oHeavy, H2oRecent, FullEvery, Dynamic, KvType, Positions, InForce };
+    enum class Field { Kind, Window, Sinks, Pins, PinEvery, H2oHeavy, H2oRecent, Budget, FullEvery, Dynamic, KvType, Positions, InForce };
     // Whether `field` stands refused (its widget outlined).
     bool isRefused(Field field) const;
 
@@ -143,6 +143,7 @@ private:
     CheckedSpinBox* pin_every_spin_ = nullptr;
     CheckedSpinBox* h2o_heavy_spin_ = nullptr;
     CheckedSpinBox* h2o_recent_spin_ = nullptr;
+    CheckedSpinBox* budget_spin_ = nullptr;  // tova's B
     CheckedSpinBox* full_every_spin_ = nullptr;
     QLineEdit* dynamic_edit_ = nullptr;
     QComboBox* kv_type_combo_ = nullptr;

@@ -17,6 +17,7 @@
 #include "controls/refusal_label.h"
 #include "controls/policy_dock.h"
 #include "controls/slider_spin.h"
+#include "kv/policy_registry.h"
 
 namespace kvscope::gui {
 namespace {
@@ -61,11 +62,8 @@ void PolicyPanel::buildWidgets() {
     auto* policy_form = new QFormLayout(policy_box);
     kind_combo_ = new QComboBox(policy_box);
     kind_combo_->setObjectName(QStringLiteral("policyKindCombo"));
-    kind_combo_->addItem(tr("full"), static_cast<int>(PolicyKind::Full));
-    kind_combo_->addItem(tr("window"), static_cast<int>(PolicyKind::Window));
-    kind_combo_->addItem(tr("sinks + window"), static_cast<int>(PolicyKind::SinksWindow));
-    kind_combo_->addItem(tr("global"), static_cast<int>(PolicyKind::Global));
-    kind_combo_->addItem(tr("h2o"), static_cast<int>(PolicyKind::H2O));
+    for (const PolicyInfo& info : policy_registry())
+        kind_combo_->addItem(QString::fromUtf8(info.label), static_cast<int>(info.kind));
     policy_form->addRow(tr("Policy"), kind_combo_);
     window_ = new SliderSpin(policy_box);
     window_->setObjectName(QStringLiteral("windowControl"));
@@ -77,6 +75,8 @@ void PolicyPanel::buildWidgets() {
     sinks_->slider()->setObjectName(QStringLiteral("sinksSlider"));
     sinks_->spinBox()->setObjectName(QStringLiteral("sinksSpin"));
     policy_form->addRow(tr("Sinks S"), sinks_);
+    budget_spin_ = make_spin(policy_box, "budgetSpin");
+    policy_form->addRow(tr("Budget B"), budget_spin_);
     top->addWidget(policy_box);
 
     // --- pins (global policy)
@@ -164,6 +164,7 @@ void PolicyPanel::setToolTips() {
         "sinks + window: the first S positions (attention sinks) plus the last W − S (StreamingLLM)\n"
         "global: pinned positions kept forever plus the last W (Longformer-style global tokens)\n"
         "h2o: the H positions with the most accumulated attention plus the R most recent (Heavy-Hitter Oracle)\n"
+        "tova: at most B positions; over budget, those the latest query attended to least go (TOVA)\n"
         "Changes apply from the next step; Replay re-runs the text under them."));
     window_->setToolTips(tr("Window W: how many recent positions a layer keeps (window, sinks + window, global).\n"
                             "Under sinks + window, W counts the sinks. Ignored when a dynamic window is set."));
@@ -174,6 +175,9 @@ void PolicyPanel::setToolTips() {
     pin_every_spin_->setToolTip(tr("Also pin every k-th position (0, 1·k, 2·k, ...); off = 0."));
     h2o_heavy_spin_->setToolTip(tr("Heavy hitters H: keep the H older positions that received the most attention so far\n"
                                    "(H2O, Zhang et al. 2023)."));
+    budget_spin_->setToolTip(tr("Budget B (tova): the most positions a layer holds, the new one included. Over budget, the\n"
+                                "positions the latest query attended to least (mean over the layer's heads) are evicted\n"
+                                "(TOVA, Oren et al. 2024)."));
     h2o_recent_spin_->setToolTip(tr("Recent R: always keep the R most recent positions (at least 1: the new token)."));
     full_every_spin_->setToolTip(tr("Per-layer pattern: every k-th layer (1-based) keeps the full cache, the others follow\n"
                                     "the policy (Gemma-style interleave); off = 0."));

@@ -17,6 +17,7 @@ const QString kPins = QStringLiteral("pins");
 const QString kPinEvery = QStringLiteral("pin_every");
 const QString kH2oHeavy = QStringLiteral("h2o_heavy");
 const QString kH2oRecent = QStringLiteral("h2o_recent");
+const QString kBudget = QStringLiteral("budget");  // absent in settings written before tova: 0
 const QString kFullEvery = QStringLiteral("full_every");
 const QString kDynamic = QStringLiteral("dynamic");
 const QString kKvType = QStringLiteral("kv_type");
@@ -118,6 +119,7 @@ QVariantMap policyToSettings(const PolicyConfig& policy) {
     map.insert(kPinEvery, policy.pin_every);
     map.insert(kH2oHeavy, policy.h2o_heavy);
     map.insert(kH2oRecent, policy.h2o_recent);
+    map.insert(kBudget, policy.budget);
     map.insert(kFullEvery, policy.full_every);
     map.insert(kDynamic, steps.join(QLatin1Char(',')));
     map.insert(kKvType, QString::fromLatin1(kv_value_type_name(policy.kv_type)));
@@ -135,9 +137,10 @@ std::optional<PolicyConfig> policyFromSettings(const QVariantMap& map) {
     const auto h2o_heavy = int_field(map, kH2oHeavy);
     const auto h2o_recent = int_field(map, kH2oRecent);
     const auto full_every = int_field(map, kFullEvery);
+    const auto budget = map.contains(kBudget) ? int_field(map, kBudget) : std::optional<int32_t>(0);
     const auto pins_text = string_field(map, kPins);
     const auto steps_text = string_field(map, kDynamic);
-    if (!kind || !kv_type || !positions || !window || !sinks || !pin_every || !h2o_heavy || !h2o_recent || !full_every ||
+    if (!kind || !kv_type || !positions || !window || !sinks || !pin_every || !h2o_heavy || !h2o_recent || !budget || !full_every ||
         !pins_text || !steps_text)
         return std::nullopt;
     auto pins = parse_pins(*pins_text);
@@ -152,6 +155,7 @@ std::optional<PolicyConfig> policyFromSettings(const QVariantMap& map) {
     p.pin_every = *pin_every;
     p.h2o_heavy = *h2o_heavy;
     p.h2o_recent = *h2o_recent;
+    p.budget = *budget;
     p.full_every = *full_every;
     p.dynamic = std::move(*steps);
     p.kv_type = *kv_type;

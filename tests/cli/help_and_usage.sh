@@ -97,7 +97,7 @@ expect 2 "^kvscope-cli generate: option --ctx needs an integer, got '010x'$" -- 
 expect 2 "^kvscope-cli generate: option --trace-budget must be between 1 and" -- generate "$m" -p hi --trace-budget 0
 expect 2 "^kvscope-cli generate: option --prompt needs a value$" -- generate "$m" -p
 expect 2 "^kvscope-cli generate: option --json cannot take 'maybe'$" -- generate "$m" -p hi --json=maybe
-expect 2 "^kvscope-cli generate: option --policy must be one of full, window, sinks, global, h2o; got 'lru'$" -- \
+expect 2 "^kvscope-cli generate: option --policy must be one of full, window, sinks, global, h2o, tova, knorm, keydiff; got 'lru'$" -- \
     generate "$m" -p hi --policy lru
 expect 2 "^kvscope-cli generate: option --window needs a whole number >= 0, got '1.5'$" -- generate "$m" -p hi --window 1.5
 

@@ -12,7 +12,7 @@ m="$tmp/none.gguf"
 t="$tmp/text.txt"
 printf 'The grass is green. The sky is blue. The sun is yellow. Here we go.\n' >"$t"
 
-expect 2 "option --policy must be one of full, window, sinks, global, h2o" -- ppl "$m" "$t" --policy bogus
+expect 2 "option --policy must be one of full, window, sinks, global, h2o, tova, knorm, keydiff" -- ppl "$m" "$t" --policy bogus
 expect 2 "option --window needs a whole number" -- ppl "$m" "$t" --window abc
 expect 2 "option --window needs a whole number" -- ppl "$m" "$t" --window -4
 expect 2 "option --sinks needs a whole number" -- ppl "$m" "$t" --window 8 --sinks 2x
@@ -20,7 +20,12 @@ expect 2 "option --pin needs a whole number" -- ppl "$m" "$t" --window 8 --pin 1
 expect 2 "option --pin-every needs a whole number >= 1" -- ppl "$m" "$t" --window 8 --pin-every 0
 expect 2 "option --h2o needs HEAVY,RECENT" -- ppl "$m" "$t" --h2o 64
 expect 2 "option --h2o needs a whole number" -- ppl "$m" "$t" --h2o 64,abc
-expect 2 "option --h2o HEAVY,RECENT is needed" -- ppl "$m" "$t" --policy h2o
+expect 2 "option --h2o HEAVY,RECENT (or --budget B) is needed" -- ppl "$m" "$t" --policy h2o
+expect 2 "option --budget B is needed with --policy tova" -- ppl "$m" "$t" --policy tova
+expect 2 "option --budget needs a whole number >= 1" -- ppl "$m" "$t" --budget 0
+expect 2 "options --budget and --window/--dynamic-window both size the window" -- ppl "$m" "$t" --window 8 --budget 8
+expect 2 "options --budget and --h2o both size h2o" -- ppl "$m" "$t" --h2o 4,4 --budget 8
+expect 2 "option --policy full keeps every position: drop --budget" -- ppl "$m" "$t" --policy full --budget 8
 expect 2 "option --layer-pattern needs full:K" -- ppl "$m" "$t" --layer-pattern half:2
 expect 2 "option --layer-pattern needs K >= 1" -- ppl "$m" "$t" --layer-pattern full:0
 expect 2 "option --dynamic-window needs LENGTH:WINDOW" -- ppl "$m" "$t" --dynamic-window 1024:full,1:2:3
@@ -40,7 +45,7 @@ expect 2 "option --max-tokens needs an integer" -- ppl "$m" "$t" --max-tokens ma
 expect 2 "option --windows entries must be between 1" -- sweep "$m" "$t" --windows 0,128
 expect 2 "option --windows needs a comma list of integers" -- sweep "$m" "$t" --windows 128,,256
 expect 2 "option --sinks entries must be between 0" -- sweep "$m" "$t" --windows 128 --sinks -1
-expect 2 "option --policies entries must be among full, window, sinks" -- sweep "$m" "$t" --windows 8 --policies h2o
+expect 2 "option --policies entries must be among full, window, sinks, h2o, tova, knorm, keydiff" -- sweep "$m" "$t" --windows 8 --policies global
 expect 2 "option --kv-types entries must be among f32, f16, q8_0" -- sweep "$m" "$t" --windows 8 --kv-types f8
 expect 2 "needs at least one window" -- sweep "$m" "$t" --policies window
 expect 2 "give a text file" -- sweep --windows 8
@@ -66,6 +71,15 @@ if [ -f "$model" ]; then
     fi
     expect 1 "cannot write '$tmp/no/such/dir/out.csv'" -- \
         sweep "$model" "$t" --policies full --max-tokens 6 --no-reference --threads 1 --csv "$tmp/no/such/dir/out.csv"
+    # --budget alone is tova; a budget beyond the context is refused with its range (exit 2).
+    # (ppl's context is the text's length: 20 tokens here)
+    expect 2 "budget B must be between 1 and 20 (the context length is 20), got 9000" -- ppl "$model" "$t" --budget 9000 --threads 1
+    if "$cli" ppl "$model" "$t" --budget 6 --max-tokens 12 --threads 1 >"$tmp/out" 2>"$tmp/err"; then
+        grep -q "tova(6)" "$tmp/out" || { echo "FAIL: ppl --budget 6 did not run tova(6): $(cat "$tmp/out")" >&2; failures=$((failures + 1)); }
+    else
+        echo "FAIL: ppl --budget exited $?: $(cat "$tmp/err")" >&2
+        failures=$((failures + 1))
+    fi
     if "$cli" sweep "$model" "$t" --policies full,window,sinks --windows 3 --sinks 0,1 --max-tokens 6 --no-reference \
         --threads 1 --csv "$tmp/out.csv" --png "$tmp/out.png" >/dev/null 2>"$tmp/err"; then
         head -1 "$tmp/out.csv" | grep -q "^policy,window,sinks,kv_type" ||

@@ -57,11 +57,32 @@ TEST(Sweep, PlanRefusesImpossibleGrids) {
     grid.sinks = {-1};
     EXPECT_THROW(sweep_plan(grid), InvalidSetting);
     grid.sinks = {0};
-    grid.policies = {PolicyKind::H2O};
+    grid.policies = {PolicyKind::Global};  // its pins belong to one text
     EXPECT_THROW(sweep_plan(grid), InvalidSetting);
     grid.policies = {PolicyKind::Full};
     grid.windows = {};
     EXPECT_EQ(sweep_plan(grid).size(), 1u);
+}
+
+TEST(Sweep, TovaAndH2OTakeEachWindowAsTheirBudget) {
+    SweepGrid grid;
+    grid.policies = {PolicyKind::Tova, PolicyKind::H2O};
+    grid.windows = {1, 64, 257};
+    const auto rows = sweep_plan(grid);
+    ASSERT_EQ(rows.size(), 6u);
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(rows[i].policy.kind, PolicyKind::Tova);
+        EXPECT_EQ(rows[i].policy.budget, grid.windows[i]);
+        EXPECT_EQ(sweep_size(rows[i].policy), grid.windows[i]);
+        EXPECT_EQ(rows[3 + i].policy.kind, PolicyKind::H2O);
+        EXPECT_EQ(sweep_size(rows[3 + i].policy), grid.windows[i]);
+        EXPECT_NO_THROW(rows[3 + i].policy.validate(1024, 30, 10)) << rows[3 + i].policy.describe();
+        EXPECT_NO_THROW(rows[i].policy.validate(1024, 30, 10)) << rows[i].policy.describe();
+    }
+    EXPECT_EQ(rows[4].policy.h2o_heavy, 32);
+    EXPECT_EQ(rows[5].policy.h2o_heavy, 128);
+    EXPECT_EQ(rows[5].policy.h2o_recent, 129);
+    EXPECT_EQ(sweep_csv({rows[0]}).substr(sweep_csv({rows[0]}).find('\n') + 1, 9), "tova,1,0,");
 }
 
 TEST(Sweep, CsvHasAHeaderAndEmptyNumbersForSkippedRows) {

@@ -383,15 +383,53 @@ private slots:
         QVERIFY(enabled("windowControl") && !enabled("sinksControl") && enabled("pinList") && enabled("pinEverySpin"));
         choose(panel, PolicyKind::H2O);
         QVERIFY(!enabled("windowControl") && enabled("h2oHeavySpin") && enabled("h2oRecentSpin") && !enabled("pinList"));
+        QVERIFY(!enabled("budgetSpin"));
+        choose(panel, PolicyKind::Tova);
+        QVERIFY(enabled("budgetSpin") && !enabled("windowControl") && !enabled("h2oHeavySpin") && enabled("fullEverySpin"));
         // Disabled, not hidden.
         QVERIFY(!child<QWidget>(panel, "windowControl")->isHidden());
         // Every control explains itself.
         for (const char* name : {"policyKindCombo", "windowSlider", "windowSpin", "sinksSlider", "sinksSpin", "pinList",
-                                 "pinEverySpin", "h2oHeavySpin", "h2oRecentSpin", "fullEverySpin", "dynamicWindowEdit",
+                                 "pinEverySpin", "h2oHeavySpin", "h2oRecentSpin", "budgetSpin", "fullEverySpin", "dynamicWindowEdit",
                                  "kvTypeCombo", "positionModeCombo", "referenceRunCheck", "replayButton"})
             QVERIFY2(!child<QWidget>(panel, name)->toolTip().isEmpty(), name);
         QVERIFY(child<QWidget>(panel, "sinksSpin")->toolTip().contains(QStringLiteral("StreamingLLM")));
         QVERIFY(child<QWidget>(panel, "h2oHeavySpin")->toolTip().contains(QStringLiteral("H2O")));
+        QVERIFY(child<QWidget>(panel, "budgetSpin")->toolTip().contains(QStringLiteral("TOVA")));
+    }
+
+    // A person picks tova from the policy list with the keyboard and types a
+    // budget: the policy in force is tova with that budget, and a budget of 0
+    // is refused with the reason, keeping the budget in force.
+    void tovaIsChosenAndSizedWithTheKeyboard() {
+        PolicyPanel panel;
+        panel.setLimits(512, 30, 100);
+        QSignalSpy spy(&panel, &PolicyPanel::policyChanged);
+        auto* combo = child<QComboBox>(panel, "policyKindCombo");
+        const int tova_row = combo->findText(QStringLiteral("tova"));  // the registry's labels, in its order
+        QVERIFY(tova_row > 0);
+        QCOMPARE(combo->currentIndex(), 0);
+        combo->setFocus();
+        for (int i = 0; i < tova_row; ++i) QTest::keyClick(combo, Qt::Key_Down);
+        QCOMPARE(combo->currentText(), QStringLiteral("tova"));
+        auto* budget = child<QSpinBox>(panel, "budgetSpin");
+        budget->setFocus();
+        budget->selectAll();
+        QTest::keyClicks(budget, QStringLiteral("96"));
+        QTest::keyClick(budget, Qt::Key_Return);
+        QVERIFY(spy.count() >= 1);
+        const PolicyConfig last = emitted(spy, spy.count() - 1);
+        QCOMPARE(last.kind, PolicyKind::Tova);
+        QCOMPARE(last.budget, 96);
+        QCOMPARE(panel.policy().describe(), std::string("tova(96) f16 original"));
+        QSignalSpy said(&panel, &PolicyPanel::refused);
+        budget->selectAll();
+        QTest::keyClicks(budget, QStringLiteral("0"));
+        QTest::keyClick(budget, Qt::Key_Return);
+        QCOMPARE(panel.policy().budget, 96);
+        QCOMPARE(said.count(), 1);
+        QVERIFY2(said.at(0).at(0).toString().contains(QStringLiteral("Budget B: 0 is outside 1 to 512; kept 96")),
+                 qPrintable(said.at(0).at(0).toString()));
     }
 
     void layerPatternReachesThePolicy() {

@@ -30,6 +30,7 @@ PolicyConfig every_field_set() {
     p.pin_every = 16;
     p.h2o_heavy = 64;
     p.h2o_recent = 192;
+    p.budget = 320;
     p.full_every = 5;
     p.dynamic = {{1024, 0}, {8192, 2048}, {INT32_MAX, 4096}};
     p.kv_type = KvValueType::Q8_0;
@@ -50,7 +51,7 @@ private slots:
         QCOMPARE(map.value(QStringLiteral("positions")).toString(), QStringLiteral("in-cache"));
         QCOMPARE(map.value(QStringLiteral("pins")).toString(), QStringLiteral("0,7,40"));
         QCOMPARE(map.value(QStringLiteral("dynamic")).toString(), QStringLiteral("1024:0,8192:2048,2147483647:4096"));
-        QCOMPARE(map.size(), 11);
+        QCOMPARE(map.size(), 12);
         const std::optional<PolicyConfig> back = policyFromSettings(map);
         QVERIFY(back.has_value());
         QVERIFY(*back == p);
@@ -65,7 +66,8 @@ private slots:
         QVERIFY(*from_text == p);
 
         // Each kind / type / mode and the empty lists too.
-        for (PolicyKind kind : {PolicyKind::Full, PolicyKind::Window, PolicyKind::SinksWindow, PolicyKind::Global, PolicyKind::H2O})
+        for (PolicyKind kind : {PolicyKind::Full, PolicyKind::Window, PolicyKind::SinksWindow, PolicyKind::Global, PolicyKind::H2O,
+                                 PolicyKind::Tova})
             for (KvValueType type : {KvValueType::F32, KvValueType::F16, KvValueType::Q8_0})
                 for (PositionMode mode : {PositionMode::Original, PositionMode::InCache}) {
                     PolicyConfig q;
@@ -119,10 +121,16 @@ private slots:
         const QVariantMap good = policyToSettings(every_field_set());
         QVERIFY(policyFromSettings(good).has_value());
 
-        // Each key missing.
+        // Each key missing, except the budget: settings written before tova lack it and read as 0.
         for (auto it = good.cbegin(); it != good.cend(); ++it) {
             QVariantMap m = good;
             m.remove(it.key());
+            if (it.key() == QStringLiteral("budget")) {
+                const auto older = policyFromSettings(m);
+                QVERIFY(older.has_value());
+                QCOMPARE(older->budget, 0);
+                continue;
+            }
             QVERIFY2(!policyFromSettings(m).has_value(), qPrintable(it.key()));
         }
 
@@ -147,6 +155,8 @@ private slots:
             {"h2o_heavy", QVariant()},
             {"h2o_recent", QStringLiteral("0x10")},
             {"full_every", QStringLiteral("1.0")},
+            {"budget", QStringLiteral("b")},
+            {"budget", 1.5},
             {"pins", QStringLiteral("1,x,3")},
             {"pins", QStringLiteral("1,,3")},
             {"pins", QStringLiteral("99999999999")},

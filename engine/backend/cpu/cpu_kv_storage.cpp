@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "kv/key_scores.h"
 #include "quant/quant.h"
 #include "util/error.h"
 #include "util/fp16.h"
@@ -144,6 +145,13 @@ void CpuKvStorage::key_norms(int32_t layer, int32_t group, const std::vector<int
             out[i * sz(heads) + sz(h)] = static_cast<float>(std::sqrt(sum));
         }
     }
+}
+
+void CpuKvStorage::key_cosines_to_mean(int32_t layer, int32_t group, const std::vector<int32_t>& slots, float* out) const {
+    const auto n_values = sz(slot_values(layer));  // heads of the group × head_dim
+    std::vector<float> keys(slots.size() * n_values);  // [slots][heads of the group][head_dim]
+    for (size_t i = 0; i < slots.size(); ++i) load_k(layer, group, slots[i], keys.data() + i * n_values);
+    cosines_to_mean_key(keys.data(), slots.size(), layout().heads_per_group[sz(layer)], layout().shape.head_dim, out);
 }
 
 }  // namespace kvscope

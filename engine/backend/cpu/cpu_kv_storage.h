@@ -28,6 +28,7 @@ public:
     void ensure_slots(int32_t layer, int32_t group, int32_t n_slots) override;
     size_t allocated_bytes() const override;
     void key_norms(int32_t layer, int32_t group, const std::vector<int32_t>& slots, float* out) const override;
+    void key_cosines_to_mean(int32_t layer, int32_t group, const std::vector<int32_t>& slots, float* out) const override;
 
     // Bytes of K (or V) of one slot of a group: heads of the group × head bytes.
     size_t slot_bytes(int32_t layer) const;
