@@ -1,5 +1,6 @@
 // kvscope-cli policies: the cache policies the engine has (policy_registry.h),
-// each with its rule, paper and parameters, as text or one JSON list.
+// each with its rule, paper and parameters, and the presets built of them, as
+// text or one JSON object {"policies": [...], "presets": [...]}.
 #include <cstdio>
 #include <string>
 
@@ -26,7 +27,10 @@ nlohmann::json registry_json() {
         list.push_back({{"name", info.name}, {"label", info.label}, {"rule", info.rule}, {"paper", info.paper},
                         {"parameters", params}, {"scores_attention", info.scores_attention}, {"sweepable", info.sweepable}});
     }
-    return list;
+    nlohmann::json presets = nlohmann::json::array();
+    for (const PolicyPreset& p : policy_presets())
+        presets.push_back({{"name", p.name}, {"builds", p.builds}, {"paper", p.paper}});
+    return {{"policies", list}, {"presets", presets}};
 }
 
 }  // namespace
@@ -34,7 +38,7 @@ nlohmann::json registry_json() {
 int cmd_policies(const std::vector<std::string>& argv) {
     CommandApp app("policies");
     bool json = false;
-    app.add_flag("--json", json, "one JSON list instead of text");
+    app.add_flag("--json", json, "one JSON object instead of text");
     if (!app.parse_arguments(argv)) return 0;
     if (json) {
         std::printf("%s\n", registry_json().dump(2).c_str());
@@ -49,7 +53,9 @@ int cmd_policies(const std::vector<std::string>& argv) {
         if (info.sweepable) std::printf("  sweep: one row per --windows value (its size)\n");
         std::printf("\n");
     }
-    std::printf("Every policy also takes --layer-pattern, --kv-type and --positions; --budget B sizes any of them.\n");
+    std::printf("Every policy also takes --layer-pattern, --kv-type and --positions; --budget B sizes any of them.\n\n");
+    std::printf("Presets (--preset NAME, sized by --window or --budget and --sinks, default 4):\n");
+    for (const PolicyPreset& p : policy_presets()) std::printf("%s\n  builds: %s\n  paper: %s\n", p.name, p.builds, p.paper);
     return 0;
 }
 

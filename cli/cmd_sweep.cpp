@@ -93,7 +93,7 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     std::printf("%-7s %6s %5s %-5s %14s %10s %10s %7s  %s\n", "policy", "W", "S", "kv", "kv_bytes", "ppl", "mean_kl",
                 "top1", "note");
     for (const SweepRow& r : rows) {
-        std::printf("%-7s %6d %5d %-5s ", policy_kind_name(r.policy.kind), r.policy.window, r.policy.sinks,
+        std::printf("%-7s %6d %5d %-5s ", policy_kind_name(r.policy.kind), sweep_size(r.policy), r.policy.sinks,
                     kv_value_type_name(r.policy.kv_type));
         if (r.ran())
             std::printf("%14" PRIu64 " %10.4f %10.6f %7.4f\n", r.kv_bytes, r.ppl, r.mean_kl, r.top1);

@@ -141,6 +141,15 @@ void add_policy_options(CLI::App& app, PolicyFlags& flags) {
                    "the most positions a layer holds, for any policy: the B of tova, knorm and keydiff, the "
                    "window W (sinks included), h2o's H + R (halved, as in its paper); alone, it means --policy tova")
         ->type_name("B")->check(whole_number(1))->group(kGroup);
+    app.add_flag("--pin-separators", flags.pin_separators,
+                 "global policy: also pin every separator token (. , ; : ! ? and line breaks), as SepLLM")
+        ->group(kGroup);
+    std::string presets;
+    for (const PolicyPreset& p : policy_presets()) presets += (presets.empty() ? "" : ", ") + std::string(p.name);
+    app.add_option("--preset", flags.preset,
+                   presets + ": a published method built of these pieces, sized by --window (or --budget) and --sinks "
+                             "(default 4); `kvscope-cli policies` says what each expands to")
+        ->type_name("NAME")->group(kGroup);
     add_parsed_option(app, "--layer-pattern", flags.full_every, parse_layer_pattern,
                       "full:K = every K-th layer keeps everything (Gemma-style)")
         ->type_name("PATTERN")->group(kGroup);
@@ -150,12 +159,41 @@ void add_policy_options(CLI::App& app, PolicyFlags& flags) {
     add_storage_options(app, flags);
 }
 
+namespace {
+
+// --preset NAME: its expansion, with the storage and layer flags on top.
+PolicyConfig preset_from_flags(const PolicyFlags& flags) {
+    const PolicyPreset* preset = find_policy_preset(*flags.preset);
+    if (preset == nullptr) {
+        std::string names;
+        for (const PolicyPreset& p : policy_presets()) names += (names.empty() ? "" : ", ") + std::string(p.name);
+        throw UsageError("option --preset must be one of " + names + "; got '" + *flags.preset + "'");
+    }
+    const std::string with = std::string(" with --preset ") + preset->name;
+    if (flags.kind) throw UsageError("options --preset and --policy both choose the policy: give one");
+    if (flags.h2o || flags.pins || flags.pin_every || flags.dynamic || flags.pin_separators)
+        throw UsageError("options --h2o, --pin, --pin-every, --pin-separators and --dynamic-window do not go" + with);
+    if (flags.window && flags.budget) throw UsageError("options --budget and --window both size the window: give one");
+    if (!flags.window && !flags.budget) throw UsageError("option --window (or --budget) is needed" + with);
+    PolicyConfig p = preset->make(flags.window ? *flags.window : *flags.budget, flags.sinks.value_or(4));
+    if (flags.positions && *flags.positions != p.positions)
+        throw UsageError(std::string("option --positions ") + position_mode_name(*flags.positions) + " does not go" + with +
+                         " (it uses " + position_mode_name(p.positions) + " positions)");
+    p.kv_type = flags.kv_type.value_or(p.kv_type);
+    p.full_every = flags.full_every.value_or(0);
+    return p;
+}
+
+}  // namespace
+
 PolicyConfig policy_from_flags(const PolicyFlags& flags) {
+    if (flags.preset) return preset_from_flags(flags);
     PolicyConfig p;
     p.window = flags.window.value_or(0);
     p.sinks = flags.sinks.value_or(0);
     p.pins = flags.pins.value_or(std::set<int32_t>{});
     p.pin_every = flags.pin_every.value_or(0);
+    p.pin_separators = flags.pin_separators;
     if (flags.h2o) std::tie(p.h2o_heavy, p.h2o_recent) = *flags.h2o;
     p.full_every = flags.full_every.value_or(0);
     p.dynamic = flags.dynamic.value_or(std::vector<DynamicWindowStep>{});
@@ -166,7 +204,7 @@ PolicyConfig policy_from_flags(const PolicyFlags& flags) {
         p.kind = *flags.kind;
     } else if (flags.h2o) {
         p.kind = PolicyKind::H2O;
-    } else if (flags.pins || flags.pin_every) {
+    } else if (flags.pins || flags.pin_every || flags.pin_separators) {
         p.kind = PolicyKind::Global;
     } else if (p.sinks > 0) {
         p.kind = PolicyKind::SinksWindow;

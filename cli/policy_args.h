@@ -2,6 +2,9 @@
 // The cache-policy flags the decoding commands share (generate, bench,
 // heatmap, ppl; passkey and sweep take some of them), defined once here:
 //   --policy NAME   (policy_registry.h; default: inferred, see below)
+//   --preset sepllm|lm-infinite   a published method built of the pieces below,
+//                                 sized by --window (or --budget) and --sinks (default 4)
+//   --pin-separators              global: also pin every separator token (SepLLM)
 //   --window W   --sinks S   --pin P,Q,...   --pin-every K   --h2o H,R   --budget B
 //   --layer-pattern full:K        every K-th layer (1-based) keeps everything
 //   --dynamic-window SPEC         e.g. "1024:full,8192:2048,4096": below 1,024
@@ -19,6 +22,7 @@
 
 #include <optional>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -35,7 +39,9 @@ struct PolicyFlags {
     std::optional<std::set<int32_t>> pins;
     std::optional<int32_t> pin_every;
     std::optional<std::pair<int32_t, int32_t>> h2o;  // heavy, recent
-    std::optional<int32_t> budget;                   // tova's B
+    std::optional<int32_t> budget;                   // the policy's size (see --budget)
+    bool pin_separators = false;                     // --pin-separators (global: SepLLM's pins)
+    std::optional<std::string> preset;               // --preset NAME (policy_registry.h's presets)
     std::optional<int32_t> full_every;               // --layer-pattern full:K
     std::optional<std::vector<DynamicWindowStep>> dynamic;
     std::optional<KvValueType> kv_type;

@@ -46,12 +46,14 @@ void PolicyConfig::validate(int32_t n_ctx, int32_t n_layer, int32_t text_length)
             throw InvalidSetting(range_message("sinks S", 0, std::max(0, w - 1), sinks, "S must be smaller than the window W = " + std::to_string(w)));
     }
     if (kind == PolicyKind::Global) {
+        // Global sinks are kept on top of the window (they need not lie inside the text yet).
+        if (sinks < 0 || sinks > n_ctx) throw InvalidSetting(range_message("sinks S", 0, n_ctx, sinks));
         for (int32_t p : pins)
             if (p < 0 || p >= text_length)
                 throw InvalidSetting(range_message("pinned position", 0, std::max(0, text_length - 1), p,
                                                    "the text has " + std::to_string(text_length) + " positions"));
         if (pin_every < 0 || pin_every > n_ctx) throw InvalidSetting(range_message("pin-every k", 0, n_ctx, pin_every, "0 = off"));
-    } else if (!pins.empty() || pin_every != 0) {
+    } else if (!pins.empty() || pin_every != 0 || pin_separators) {
         throw InvalidSetting(std::string("pins apply to the global policy only (policy is ") + policy_kind_name(kind) + ")");
     }
     if (kind == PolicyKind::H2O) {
@@ -105,7 +107,8 @@ int32_t PolicyConfig::layer_capacity(int32_t layer, int32_t n_ctx) const {
             for (const auto& step : dynamic) w = step.window == 0 ? n_ctx : std::max(w, step.window);
             cap = w;
             if (kind == PolicyKind::Global)
-                cap += static_cast<int64_t>(pins.size()) + (pin_every > 0 ? n_ctx / pin_every + 1 : 0);
+                cap += static_cast<int64_t>(sinks) + static_cast<int64_t>(pins.size()) + (pin_every > 0 ? n_ctx / pin_every + 1 : 0);
+            if (kind == PolicyKind::Global && pin_separators) cap = n_ctx;  // as many as the text has
             break;
         }
         case PolicyKind::H2O: cap = int64_t{h2o_heavy} + h2o_recent; break;
@@ -125,8 +128,11 @@ std::string PolicyConfig::describe() const {
         case PolicyKind::Window: s << "window(" << window << ")"; break;
         case PolicyKind::SinksWindow: s << "sinks(" << sinks << ")+window(" << window << ")"; break;
         case PolicyKind::Global:
-            s << "global(" << pins.size() << " pins";
+            s << "global(";
+            if (sinks) s << sinks << " sinks, ";
+            s << pins.size() << " pins";
             if (pin_every) s << ", every " << pin_every;
+            if (pin_separators) s << ", separators";
             s << ")+window(" << window << ")";
             break;
         case PolicyKind::H2O: s << "h2o(" << h2o_heavy << "," << h2o_recent << ")"; break;
@@ -185,7 +191,7 @@ std::vector<int32_t> positions_to_evict(const PolicyConfig& c, int32_t layer, co
     for (int32_t p : held) {
         if (p >= first_recent) continue;
         if (c.kind == PolicyKind::SinksWindow && p < c.sinks) continue;
-        if (c.kind == PolicyKind::Global && is_pinned(c, p)) continue;
+        if (c.kind == PolicyKind::Global && (p < c.sinks || is_pinned(c, p))) continue;
         out.push_back(p);
     }
     return out;
@@ -227,7 +233,7 @@ std::vector<SlotRole> position_roles(const PolicyConfig& c, int32_t layer, const
     const int32_t last = held.back();
     for (size_t i = 0; i < held.size(); ++i) {
         const int32_t p = held[i];
-        if (c.kind == PolicyKind::SinksWindow && p < c.sinks) roles[i] = SlotRole::Sink;
+        if ((c.kind == PolicyKind::SinksWindow || c.kind == PolicyKind::Global) && p < c.sinks) roles[i] = SlotRole::Sink;
         else if (c.kind == PolicyKind::Global && is_pinned(c, p)) roles[i] = SlotRole::Global;
         else if (c.kind == PolicyKind::H2O && p <= last - c.h2o_recent) roles[i] = SlotRole::HeavyHitter;
         else if (is_budget_by_score(c.kind) && p != last) roles[i] = SlotRole::HeavyHitter;  // kept by its score

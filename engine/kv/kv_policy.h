@@ -16,7 +16,7 @@ enum class PolicyKind {
     Full,         // keep every position
     Window,       // the last W positions (rolling buffer: slot = p mod W)
     SinksWindow,  // the first S positions + the last W − S (StreamingLLM); W counts the sinks
-    Global,       // pinned positions (kept until unpinned) + the last W positions
+    Global,       // the first S + pinned positions (kept until unpinned) + the last W positions
     H2O,          // the H positions with the most accumulated attention + the R most recent
     Tova,         // at most B positions: over budget, the least attended by the latest query go (TOVA)
     Knorm,        // at most B positions: over budget, the keys with the largest L2 norm go
@@ -39,9 +39,10 @@ struct DynamicWindowStep {
 struct PolicyConfig {
     PolicyKind kind = PolicyKind::Full;
     int32_t window = 0;               // W (Window, SinksWindow, Global)
-    int32_t sinks = 0;                // S (SinksWindow)
+    int32_t sinks = 0;                // S (SinksWindow: inside W; Global: on top of W)
     std::set<int32_t> pins;           // pinned positions (Global)
     int32_t pin_every = 0;            // Global: also pin every k-th position (0 = off)
+    bool pin_separators = false;      // Global: also pin every separator token (SepLLM; the session finds them)
     int32_t h2o_heavy = 0;            // H (H2O)
     int32_t h2o_recent = 0;           // R (H2O)
     int32_t budget = 0;               // B (Tova, Knorm, KeyDiff): the most positions a layer holds, the new one included

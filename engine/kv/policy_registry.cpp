@@ -8,7 +8,8 @@ namespace kvscope {
 namespace {
 
 const PolicyParameter kWindow{"window", "W", 1, true, 256, "keep the last W positions; under sinks + window W counts the sinks"};
-const PolicyParameter kSinks{"sinks", "S", 0, true, 4, "also keep the first S positions (attention sinks); S < W"};
+const PolicyParameter kSinks{"sinks", "S", 0, true, 4,
+                             "also keep the first S positions (attention sinks); under sinks + window S < W"};
 const PolicyParameter kPins{"pin", "P,Q,...", 0, true, 0, "positions kept until unpinned (inside the text)"};
 const PolicyParameter kPinEvery{"pin-every", "k", 0, true, 0, "also pin every k-th position (0 = off)"};
 const PolicyParameter kH2o{"h2o", "H,R", 0, true, 64, "the H heaviest older positions and the R most recent (H + R <= context)"};
@@ -22,8 +23,10 @@ std::vector<PolicyInfo> make_registry() {
         {PolicyKind::SinksWindow, "sinks", "sinks + window", "the first S positions plus the last W − S",
          "StreamingLLM: Efficient Streaming Language Models with Attention Sinks (Xiao et al. 2023)", {kWindow, kSinks},
          false, true},
-        {PolicyKind::Global, "global", "global", "pinned positions (kept until unpinned) plus the last W",
-         "Longformer's global tokens (Beltagy et al. 2020)", {kWindow, kPins, kPinEvery}, false, false},
+        {PolicyKind::Global, "global", "global",
+         "the first S positions, the pinned ones (kept until unpinned; with --pin-separators every separator token "
+         "too) plus the last W",
+         "Longformer's global tokens (Beltagy et al. 2020)", {kWindow, kSinks, kPins, kPinEvery}, false, false},
         {PolicyKind::H2O, "h2o", "h2o",
          "the R most recent positions plus the H older ones with the most attention accumulated over every "
          "query so far (summed over heads)",
@@ -45,7 +48,48 @@ std::vector<PolicyInfo> make_registry() {
     };
 }
 
+PolicyConfig sepllm(int32_t window, int32_t sinks) {
+    PolicyConfig p;
+    p.kind = PolicyKind::Global;
+    p.window = window;
+    p.sinks = sinks;
+    p.pin_separators = true;
+    return p;
+}
+
+PolicyConfig lm_infinite(int32_t window, int32_t sinks) {
+    PolicyConfig p;
+    p.kind = PolicyKind::SinksWindow;
+    p.window = window;
+    p.sinks = sinks;
+    p.positions = PositionMode::InCache;
+    return p;
+}
+
 }  // namespace
+
+const std::vector<PolicyPreset>& policy_presets() {
+    static const std::vector<PolicyPreset> presets = {
+        {"sepllm",
+         "global: the first S positions and every separator token (. , ; : ! ? and line breaks) kept, plus the "
+         "last W",
+         "SepLLM: Accelerate Large Language Models by Compressing One Segment into One Separator (Chen et al. 2024)",
+         sepllm},
+        {"lm-infinite",
+         "sinks + window with in-cache positions: the first S positions and the last W − S, RoPE at the cache rank, "
+         "so a query sees the first tokens at a distance of at most about W (LM-Infinite's distance cap; give W = "
+         "the trained context length to reproduce it)",
+         "LM-Infinite: Zero-Shot Extreme Length Generalization for Large Language Models (Han et al. 2024)",
+         lm_infinite},
+    };
+    return presets;
+}
+
+const PolicyPreset* find_policy_preset(const std::string& name) {
+    for (const PolicyPreset& p : policy_presets())
+        if (name == p.name) return &p;
+    return nullptr;
+}
 
 const std::vector<PolicyInfo>& policy_registry() {
     static const std::vector<PolicyInfo> registry = make_registry();

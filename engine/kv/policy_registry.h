@@ -37,8 +37,20 @@ struct PolicyInfo {
     bool sweepable;         // `sweep` runs it (its size comes from the grid's windows)
 };
 
+// A published method made of the pieces above: a name that expands to one
+// PolicyConfig for a window W and S first tokens (the CLI's --preset).
+struct PolicyPreset {
+    const char* name;    // "sepllm"
+    const char* builds;  // what it expands to, in words
+    const char* paper;
+    PolicyConfig (*make)(int32_t window, int32_t sinks);
+};
+
 // In the order the front ends list them.
 const std::vector<PolicyInfo>& policy_registry();
+const std::vector<PolicyPreset>& policy_presets();
+// nullptr when there is no preset of that name.
+const PolicyPreset* find_policy_preset(const std::string& name);
 // The entry of a kind (every kind has one).
 const PolicyInfo& policy_info(PolicyKind kind);
 // Whether the kind reads the named parameter ("window", "sinks", "pin",

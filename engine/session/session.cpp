@@ -7,6 +7,7 @@
 
 #include "eval/metrics.h"
 #include "kv/policy_registry.h"
+#include "tokenizer/separators.h"
 #include "util/error.h"
 #include "util/process_memory.h"
 
@@ -236,8 +237,19 @@ void Session::evict_outside_native_windows(KvCache& cache, int32_t next, std::ve
     }
 }
 
+PolicyConfig Session::policy_with_separators() const {
+    PolicyConfig p = options_.policy;
+    p.pins.insert(separator_positions_.begin(), separator_positions_.end());
+    return p;
+}
+
 void Session::feed(const std::vector<TokenId>& tokens, int32_t first_position) {
     const int32_t n_layer = model_.config().n_layer;
+    // Every separator is noted, whatever the policy, so that switching to
+    // SepLLM's pins later finds the ones already in the text.
+    for (size_t i = 0; i < tokens.size(); ++i)
+        if (is_separator_piece(model_.tokenizer().token_to_piece(tokens[i], false)))
+            separator_positions_.insert(first_position + static_cast<int32_t>(i));
     const bool capture = needs_capture();
     std::vector<QueryAttention> rows;
     auto run = [&](const std::vector<TokenId>& batch, const std::vector<int32_t>& positions) {
@@ -282,9 +294,12 @@ void Session::feed(const std::vector<TokenId>& tokens, int32_t first_position) {
         for (size_t i = 0; i < tokens.size(); ++i) {
             const int32_t position = first_position + static_cast<int32_t>(i);
             const auto t0 = std::chrono::steady_clock::now();
+            PolicyConfig with_separators;
+            const PolicyConfig& policy =
+                options_.policy.pin_separators ? (with_separators = policy_with_separators()) : options_.policy;
             for (int32_t l = 0; l < n_layer; ++l) {
                 const std::vector<int32_t> held = held_positions(l);
-                for (int32_t p : positions_to_evict(options_.policy, l, held, scores_of(l, held), position,
+                for (int32_t p : positions_to_evict(policy, l, held, scores_of(l, held), position,
                                                     evicting_window(l))) {
                     cache_.evict(l, p);
                     pending_evicted_[static_cast<size_t>(l)].push_back(p);
@@ -321,6 +336,7 @@ void Session::prefill(const std::vector<TokenId>& prompt) {
     }
     sampler_.reset();
     h2o_scores_.clear();
+    separator_positions_.clear();
     captured_.clear();
     last_row_ = QueryAttention{};
     pending_evicted_.assign(static_cast<size_t>(c.n_layer), {});
@@ -359,19 +375,22 @@ void Session::fill_snapshot(StepSnapshot& snap) {
     if (options_.cache_views) {
         snap.layers.resize(static_cast<size_t>(c.n_layer));
         const int32_t next = n_fed_;  // the position the next fed token takes
+        PolicyConfig with_separators;
+        const PolicyConfig& policy =
+            options_.policy.pin_separators ? (with_separators = policy_with_separators()) : options_.policy;
         for (int32_t l = 0; l < c.n_layer; ++l) {
             LayerCacheView& v = snap.layers[static_cast<size_t>(l)];
             v.held_positions = held_positions(l);
             const std::vector<double> scores = scores_of(l, v.held_positions);
             v.held_slots = cache_.held_slots(l);
-            v.held_roles = position_roles(options_.policy, l, v.held_positions, scores);
+            v.held_roles = position_roles(policy, l, v.held_positions, scores);
             v.evicted = std::move(pending_evicted_[static_cast<size_t>(l)]);
             pending_evicted_[static_cast<size_t>(l)].clear();
             v.block_table.clear();
             for (size_t i = 0; i < v.held_slots.size(); i += kPageSize) v.block_table.push_back(v.held_slots[i] / kPageSize);
             v.native_window = c.layer_window(l);
             v.capacity = layer_capacity_with_native(options_.policy, l, n_ctx_, evicting_window(l));
-            const auto evict_next = positions_to_evict(options_.policy, l, v.held_positions, scores, next, evicting_window(l));
+            const auto evict_next = positions_to_evict(policy, l, v.held_positions, scores, next, evicting_window(l));
             v.next_slot = evict_next.empty() ? cache_.next_free_slot(l) : cache_.slot_of(l, evict_next.back());
         }
     }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,8 @@ private:
     // Knorm's and KeyDiff's scores from the stored keys (the storage's
     // key_norms / key_cosines_to_mean, averaged over the layer's KV heads), negated.
     std::vector<double> key_scores(int32_t layer, const std::vector<int32_t>& positions) const;
+    // The policy with every separator fed so far pinned (pin_separators).
+    PolicyConfig policy_with_separators() const;
     void fill_snapshot(StepSnapshot& snap);
     ReferenceMetrics reference_metrics() const;
 
@@ -137,6 +140,7 @@ private:
     double prefill_ms_ = 0;
     StepSnapshot prefill_snapshot_;
     std::vector<std::vector<double>> h2o_scores_;     // [layer][position] accumulated attention (H2O)
+    std::set<int32_t> separator_positions_;           // positions fed whose token is a separator (SepLLM's pins)
     std::vector<std::vector<int32_t>> pending_evicted_;  // [layer] positions evicted since the last snapshot
     std::vector<QueryAttention> captured_;            // attention rows fed since the last snapshot
     QueryAttention last_row_;                         // the latest token's attention (reference metrics)

@@ -79,6 +79,7 @@ PolicyPanel::PolicyPanel(QWidget* parent) : QWidget(parent) {
         connect(control, &SliderSpin::valueRefused, this,
                 [this, f = field](const QString& why) { refuse(f, tr("%1: %2").arg(fieldName(f), why)); });
     connect(dynamic_edit_, &QLineEdit::editingFinished, this, [this] { onEdited(Field::Dynamic); });
+    connect(pin_separators_check_, &QCheckBox::toggled, this, [this] { onEdited(Field::PinSeparators); });
     connect(kv_type_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { onEdited(Field::KvType); });
     connect(position_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { onEdited(Field::Positions); });
     connect(remove_pins_button_, &QPushButton::clicked, this, &PolicyPanel::removeSelectedPins);
@@ -151,7 +152,8 @@ void PolicyPanel::setPolicy(const PolicyConfig& policy) {
 
 void PolicyPanel::showPolicy(const PolicyConfig& p) {
     const QSignalBlocker b1(kind_combo_), b2(pin_every_spin_), b3(h2o_heavy_spin_), b4(h2o_recent_spin_),
-        b5(full_every_spin_), b6(dynamic_edit_), b7(kv_type_combo_), b8(position_combo_), b9(budget_spin_);
+        b5(full_every_spin_), b6(dynamic_edit_), b7(kv_type_combo_), b8(position_combo_), b9(budget_spin_),
+        b10(pin_separators_check_);
     select_data(kind_combo_, static_cast<int>(p.kind));
     const PolicyControlsInUse use = controls_in_use(p.kind);
     // Fields the policy does not use keep what they showed, ready for a switch back.
@@ -160,6 +162,7 @@ void PolicyPanel::showPolicy(const PolicyConfig& p) {
     if (use.pins) {
         setPinList(p.pins);
         pin_every_spin_->setValue(p.pin_every);
+        pin_separators_check_->setChecked(p.pin_separators);
     }
     if (use.h2o) {
         h2o_heavy_spin_->setValue(p.h2o_heavy);
@@ -180,6 +183,7 @@ void PolicyPanel::updateEnabled() {
     sinks_->setEnabled(use.sinks);
     pin_list_->setEnabled(use.pins);
     pin_every_spin_->setEnabled(use.pins);
+    pin_separators_check_->setEnabled(use.pins);
     remove_pins_button_->setEnabled(use.pins && !pin_list_->selectedItems().isEmpty());
     h2o_heavy_spin_->setEnabled(use.h2o);
     h2o_recent_spin_->setEnabled(use.h2o);
@@ -218,6 +222,8 @@ bool PolicyPanel::policyFromControls(PolicyConfig& out, QString& error, const st
     if (use.pins) {
         p.pins = held(Field::Pins) && in_force.pins ? policy_.pins : pinsInList();
         p.pin_every = held(Field::PinEvery) && in_force.pins ? policy_.pin_every : pin_every_spin_->value();
+        p.pin_separators = held(Field::PinSeparators) && in_force.pins ? policy_.pin_separators
+                                                                       : pin_separators_check_->isChecked();
     }
     if (use.h2o) {
         p.h2o_heavy = held(Field::H2oHeavy) && in_force.h2o ? policy_.h2o_heavy : h2o_heavy_spin_->value();
@@ -299,6 +305,7 @@ QList<QWidget*> PolicyPanel::widgetsOf(Field field) const {
         case Field::Sinks: return {sinks_->spinBox()};
         case Field::Pins: return {pin_list_};
         case Field::PinEvery: return {pin_every_spin_};
+        case Field::PinSeparators: return {pin_separators_check_};
         case Field::H2oHeavy: return {h2o_heavy_spin_};
         case Field::H2oRecent: return {h2o_recent_spin_};
         case Field::Budget: return {budget_spin_};
@@ -318,6 +325,7 @@ QString PolicyPanel::fieldName(Field field) const {
         case Field::Sinks: return tr("Sinks S");
         case Field::Pins: return tr("Pinned tokens");
         case Field::PinEvery: return tr("Pin every k-th");
+        case Field::PinSeparators: return tr("Pin separators");
         case Field::H2oHeavy: return tr("Heavy H");
         case Field::H2oRecent: return tr("Recent R");
         case Field::Budget: return tr("Budget B");

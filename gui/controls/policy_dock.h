@@ -89,7 +89,7 @@ public:
     void setTokenText(std::function<QString(int32_t)> token_text);
 
     // The form's fields, for refusals and for tests.
-    enum class Field { Kind, Window, Sinks, Pins, PinEvery, H2oHeavy, H2oRecent, Budget, FullEvery, Dynamic, KvType, Positions, InForce };
+    enum class Field { Kind, Window, Sinks, Pins, PinEvery, PinSeparators, H2oHeavy, H2oRecent, Budget, FullEvery, Dynamic, KvType, Positions, InForce };
     // Whether `field` stands refused (its widget outlined).
     bool isRefused(Field field) const;
 
@@ -144,6 +144,7 @@ private:
     CheckedSpinBox* h2o_heavy_spin_ = nullptr;
     CheckedSpinBox* h2o_recent_spin_ = nullptr;
     CheckedSpinBox* budget_spin_ = nullptr;  // tova's B
+    QCheckBox* pin_separators_check_ = nullptr;  // global: SepLLM's separator pins
     CheckedSpinBox* full_every_spin_ = nullptr;
     QLineEdit* dynamic_edit_ = nullptr;
     QComboBox* kv_type_combo_ = nullptr;

@@ -97,6 +97,9 @@ void PolicyPanel::buildWidgets() {
     pin_every_spin_->setSpecialValueText(tr("off"));
     pins_row->addWidget(pin_every_spin_);
     pins_layout->addLayout(pins_row);
+    pin_separators_check_ = new QCheckBox(tr("Pin separators (. , ; : ! ? line breaks)"), pins_box);
+    pin_separators_check_->setObjectName(QStringLiteral("pinSeparatorsCheck"));
+    pins_layout->addWidget(pin_separators_check_);
     top->addWidget(pins_box);
 
     // --- h2o
@@ -162,17 +165,22 @@ void PolicyPanel::setToolTips() {
         "full: every position (capacity = context length)\n"
         "window: the last W positions (Mistral-style rolling buffer)\n"
         "sinks + window: the first S positions (attention sinks) plus the last W − S (StreamingLLM)\n"
-        "global: pinned positions kept forever plus the last W (Longformer-style global tokens)\n"
+        "global: the first S and the pinned positions kept forever plus the last W (Longformer-style global tokens;\n"
+        "  with Pin separators ticked, SepLLM)\n"
         "h2o: the H positions with the most accumulated attention plus the R most recent (Heavy-Hitter Oracle)\n"
         "tova: at most B positions; over budget, those the latest query attended to least go (TOVA)\n"
         "Changes apply from the next step; Replay re-runs the text under them."));
     window_->setToolTips(tr("Window W: how many recent positions a layer keeps (window, sinks + window, global).\n"
                             "Under sinks + window, W counts the sinks. Ignored when a dynamic window is set."));
     sinks_->setToolTips(tr("Sinks S: the first S positions, kept forever (StreamingLLM's attention sinks: the model\n"
-                           "dumps attention on the first tokens, and evicting them breaks it). Must be smaller than W."));
+                           "dumps attention on the first tokens, and evicting them breaks it). Under sinks + window they\n"
+                           "count in W and must be fewer than W; under global they are kept on top of W (SepLLM's first tokens)."));
     pin_list_->setToolTip(tr("Positions kept forever under the global policy. Click a token in the text to pin or unpin it."));
     remove_pins_button_->setToolTip(tr("Unpin the selected positions."));
     pin_every_spin_->setToolTip(tr("Also pin every k-th position (0, 1·k, 2·k, ...); off = 0."));
+    pin_separators_check_->setToolTip(tr("Also pin every separator token as it arrives: punctuation that ends a clause or\n"
+                                         "sentence and line breaks (SepLLM, Chen et al. 2024: pin the first tokens too and\n"
+                                         "keep a window, and the separators carry the segments they close)."));
     h2o_heavy_spin_->setToolTip(tr("Heavy hitters H: keep the H older positions that received the most attention so far\n"
                                    "(H2O, Zhang et al. 2023)."));
     budget_spin_->setToolTip(tr("Budget B (tova): the most positions a layer holds, the new one included. Over budget, the\n"

@@ -18,6 +18,7 @@ const QString kPinEvery = QStringLiteral("pin_every");
 const QString kH2oHeavy = QStringLiteral("h2o_heavy");
 const QString kH2oRecent = QStringLiteral("h2o_recent");
 const QString kBudget = QStringLiteral("budget");  // absent in settings written before tova: 0
+const QString kPinSeparators = QStringLiteral("pin_separators");  // absent in older settings: false
 const QString kFullEvery = QStringLiteral("full_every");
 const QString kDynamic = QStringLiteral("dynamic");
 const QString kKvType = QStringLiteral("kv_type");
@@ -63,6 +64,18 @@ std::optional<QString> string_field(const QVariantMap& map, const QString& key) 
     const auto it = map.constFind(key);
     if (it == map.constEnd() || it->typeId() != QMetaType::QString) return std::nullopt;
     return it->toString();
+}
+
+// A bool, or the text "true"/"false" (INI backends give strings back); anything else is malformed.
+std::optional<bool> bool_field(const QVariantMap& map, const QString& key) {
+    const auto it = map.constFind(key);
+    if (it == map.constEnd()) return std::nullopt;
+    if (it->typeId() == QMetaType::Bool) return it->toBool();
+    if (it->typeId() != QMetaType::QString) return std::nullopt;
+    const QString text = it->toString().trimmed();
+    if (text == QStringLiteral("true")) return true;
+    if (text == QStringLiteral("false")) return false;
+    return std::nullopt;
 }
 
 // One of the engine's names through its parser (which throws InvalidSetting for others).
@@ -120,6 +133,7 @@ QVariantMap policyToSettings(const PolicyConfig& policy) {
     map.insert(kH2oHeavy, policy.h2o_heavy);
     map.insert(kH2oRecent, policy.h2o_recent);
     map.insert(kBudget, policy.budget);
+    map.insert(kPinSeparators, policy.pin_separators);
     map.insert(kFullEvery, policy.full_every);
     map.insert(kDynamic, steps.join(QLatin1Char(',')));
     map.insert(kKvType, QString::fromLatin1(kv_value_type_name(policy.kv_type)));
@@ -138,9 +152,10 @@ std::optional<PolicyConfig> policyFromSettings(const QVariantMap& map) {
     const auto h2o_recent = int_field(map, kH2oRecent);
     const auto full_every = int_field(map, kFullEvery);
     const auto budget = map.contains(kBudget) ? int_field(map, kBudget) : std::optional<int32_t>(0);
+    const auto pin_separators = map.contains(kPinSeparators) ? bool_field(map, kPinSeparators) : std::optional<bool>(false);
     const auto pins_text = string_field(map, kPins);
     const auto steps_text = string_field(map, kDynamic);
-    if (!kind || !kv_type || !positions || !window || !sinks || !pin_every || !h2o_heavy || !h2o_recent || !budget || !full_every ||
+    if (!kind || !kv_type || !positions || !window || !sinks || !pin_every || !h2o_heavy || !h2o_recent || !budget || !pin_separators || !full_every ||
         !pins_text || !steps_text)
         return std::nullopt;
     auto pins = parse_pins(*pins_text);
@@ -156,6 +171,7 @@ std::optional<PolicyConfig> policyFromSettings(const QVariantMap& map) {
     p.h2o_heavy = *h2o_heavy;
     p.h2o_recent = *h2o_recent;
     p.budget = *budget;
+    p.pin_separators = *pin_separators;
     p.full_every = *full_every;
     p.dynamic = std::move(*steps);
     p.kv_type = *kv_type;

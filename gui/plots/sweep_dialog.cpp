@@ -277,7 +277,7 @@ void SweepDialog::showPlan(const std::vector<SweepRow>& plan) {
         const SweepRow& row = plan[static_cast<size_t>(r)];
         const PolicyKind kind = row.policy.kind;
         table_->setItem(r, kPolicy, cell(QString::fromLatin1(policy_kind_name(kind)), false));
-        table_->setItem(r, kWindow, cell(kind == PolicyKind::Full ? dash() : QString::number(row.policy.window), true));
+        table_->setItem(r, kWindow, cell(kind == PolicyKind::Full ? dash() : QString::number(sweep_size(row.policy)), true));
         table_->setItem(r, kSinks, cell(kind == PolicyKind::SinksWindow ? QString::number(row.policy.sinks) : dash(), true));
         table_->setItem(r, kKvType, cell(QString::fromLatin1(kv_value_type_name(row.policy.kv_type)), false));
         for (int c : {kKvBytes, kPpl, kMeanKl, kTop1}) table_->setItem(r, c, cell(QString(), true));

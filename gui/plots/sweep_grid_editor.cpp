@@ -3,6 +3,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QSpinBox>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "kv/policy_registry.h"
 #include "plots/int_list_text.h"
 #include "plots/sweep_row_count.h"
 #include "util/error.h"
@@ -40,17 +42,29 @@ QHBoxLayout* row_of(std::initializer_list<QWidget*> widgets) {
 }  // namespace
 
 SweepGridEditor::SweepGridEditor(QWidget* parent) : QWidget(parent) {
-    policy_full_ = check_box("full", "policyFull", "One row per KV type with every position kept (the baseline)", this);
-    policy_window_ = check_box("window", "policyWindow", "The last W positions, for each window W", this);
-    policy_sinks_ = check_box("sinks + window", "policySinks",
-                              "The first S positions (attention sinks) and the last W − S, for each W and S > 0 "
-                              "(S = 0 is the plain window)",
-                              this);
+    auto* policies = new QWidget(this);
+    auto* policy_grid = new QGridLayout(policies);
+    policy_grid->setContentsMargins(0, 0, 0, 0);
+    constexpr int kBoxesPerRow = 4;
+    for (PolicyKind kind : sweep_policies()) {
+        const PolicyInfo& info = policy_info(kind);
+        QString name = QString::fromLatin1(info.name);
+        name[0] = name[0].toUpper();
+        QString tip = QString::fromUtf8(info.rule);
+        tip[0] = tip[0].toUpper();
+        if (kind == PolicyKind::Full) tip = QStringLiteral("One row per KV type with every position kept (the baseline)");
+        else if (kind == PolicyKind::SinksWindow) tip += QStringLiteral(", for each W and S > 0 (S = 0 is the plain window)");
+        else if (kind != PolicyKind::Window) tip += QStringLiteral("; each window W is its budget");
+        auto* box = check_box(QString::fromUtf8(info.label), QStringLiteral("policy") + name, tip, policies);
+        const int i = static_cast<int>(policy_boxes_.size());
+        policy_grid->addWidget(box, i / kBoxesPerRow, i % kBoxesPerRow);
+        policy_boxes_.emplace_back(kind, box);
+    }
     windows_ = new QLineEdit(this);
     windows_->setObjectName(QStringLiteral("windowsEdit"));
     windows_->setPlaceholderText(QStringLiteral("16, 32, 64"));
-    windows_->setToolTip(QStringLiteral("Window sizes W (positions kept, sinks included), separated by commas; each "
-                                        "at least 1 and at most the text's length"));
+    windows_->setToolTip(QStringLiteral("Window sizes W (positions kept, sinks included; the budget of h2o, tova, knorm "
+                                        "and keydiff), separated by commas; each at least 1 and at most the text's length"));
     sinks_ = new QLineEdit(this);
     sinks_->setObjectName(QStringLiteral("sinksEdit"));
     sinks_->setPlaceholderText(QStringLiteral("0, 4"));
@@ -75,7 +89,7 @@ SweepGridEditor::SweepGridEditor(QWidget* parent) : QWidget(parent) {
 
     auto* form = new QFormLayout(this);
     form->setContentsMargins(0, 0, 0, 0);
-    form->addRow(QStringLiteral("Policies"), row_of({policy_full_, policy_window_, policy_sinks_}));
+    form->addRow(QStringLiteral("Policies"), policies);
     form->addRow(QStringLiteral("Windows W"), windows_);
     form->addRow(QStringLiteral("Sinks S"), sinks_);
     form->addRow(QStringLiteral("KV types"), row_of({kv_f32_, kv_f16_, kv_q8_}));
@@ -86,7 +100,8 @@ SweepGridEditor::SweepGridEditor(QWidget* parent) : QWidget(parent) {
     setFields(SweepGrid{});
     setThreads(std::min(4, threads_->maximum()));
 
-    for (QCheckBox* box : {policy_full_, policy_window_, policy_sinks_, kv_f32_, kv_f16_, kv_q8_, reference_})
+    for (const auto& [kind, box] : policy_boxes_) connect(box, &QCheckBox::toggled, this, &SweepGridEditor::changed);
+    for (QCheckBox* box : {kv_f32_, kv_f16_, kv_q8_, reference_})
         connect(box, &QCheckBox::toggled, this, &SweepGridEditor::changed);
     for (QLineEdit* edit : {windows_, sinks_}) connect(edit, &QLineEdit::textChanged, this, &SweepGridEditor::changed);
     connect(positions_, &QComboBox::currentIndexChanged, this, &SweepGridEditor::changed);
@@ -100,9 +115,7 @@ void SweepGridEditor::setGrid(const SweepGrid& grid) {
 
 void SweepGridEditor::setFields(const SweepGrid& grid) {
     const QSignalBlocker block(this);
-    policy_full_->setChecked(has(grid.policies, PolicyKind::Full));
-    policy_window_->setChecked(has(grid.policies, PolicyKind::Window));
-    policy_sinks_->setChecked(has(grid.policies, PolicyKind::SinksWindow));
+    for (const auto& [kind, box] : policy_boxes_) box->setChecked(has(grid.policies, kind));
     windows_->setText(format_int_list(grid.windows));
     sinks_->setText(format_int_list(grid.sinks));
     kv_f32_->setChecked(has(grid.kv_types, KvValueType::F32));
@@ -115,9 +128,8 @@ void SweepGridEditor::setFields(const SweepGrid& grid) {
 SweepGrid SweepGridEditor::grid() const {
     SweepGrid g;
     g.policies.clear();
-    if (policy_full_->isChecked()) g.policies.push_back(PolicyKind::Full);
-    if (policy_window_->isChecked()) g.policies.push_back(PolicyKind::Window);
-    if (policy_sinks_->isChecked()) g.policies.push_back(PolicyKind::SinksWindow);
+    for (const auto& [kind, box] : policy_boxes_)
+        if (box->isChecked()) g.policies.push_back(kind);
     g.windows = parse_int_list(windows_->text(), QStringLiteral("windows"), 1).values;
     g.sinks = parse_int_list(sinks_->text(), QStringLiteral("sinks"), 0).values;
     g.kv_types.clear();
@@ -131,7 +143,7 @@ SweepGrid SweepGridEditor::grid() const {
 
 QString SweepGridEditor::error() const {
     const SweepGrid g = grid();
-    const bool windowed = has(g.policies, PolicyKind::Window) || has(g.policies, PolicyKind::SinksWindow);
+    const bool windowed = std::any_of(g.policies.begin(), g.policies.end(), [](PolicyKind k) { return k != PolicyKind::Full; });
     // The lists only matter (and are only checked) for the policies that use them.
     if (windowed) {
         const IntListParse w = parse_int_list(windows_->text(), QStringLiteral("windows"), 1);

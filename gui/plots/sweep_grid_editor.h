@@ -4,6 +4,9 @@
 
 #include <QWidget>
 
+#include <utility>
+#include <vector>
+
 #include "eval/sweep.h"
 
 class QCheckBox;
@@ -36,9 +39,9 @@ signals:
 private:
     void setFields(const SweepGrid& grid);  // without the changed() signal
 
-    QCheckBox* policy_full_ = nullptr;
-    QCheckBox* policy_window_ = nullptr;
-    QCheckBox* policy_sinks_ = nullptr;
+    // One box per sweepable policy of the registry, in its order (object
+    // names "policy" + the name capitalised: policyFull, policySinks, policyTova, ...).
+    std::vector<std::pair<PolicyKind, QCheckBox*>> policy_boxes_;
     QLineEdit* windows_ = nullptr;
     QLineEdit* sinks_ = nullptr;
     QCheckBox* kv_f32_ = nullptr;

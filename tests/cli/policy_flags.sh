@@ -26,6 +26,12 @@ expect 2 "option --budget needs a whole number >= 1" -- ppl "$m" "$t" --budget 0
 expect 2 "options --budget and --window/--dynamic-window both size the window" -- ppl "$m" "$t" --window 8 --budget 8
 expect 2 "options --budget and --h2o both size h2o" -- ppl "$m" "$t" --h2o 4,4 --budget 8
 expect 2 "option --policy full keeps every position: drop --budget" -- ppl "$m" "$t" --policy full --budget 8
+expect 2 "option --preset must be one of sepllm, lm-infinite; got 'snapkv'" -- ppl "$m" "$t" --preset snapkv --window 8
+expect 2 "option --window (or --budget) is needed with --preset sepllm" -- ppl "$m" "$t" --preset sepllm
+expect 2 "options --preset and --policy both choose the policy" -- ppl "$m" "$t" --preset sepllm --policy window --window 8
+expect 2 "option --positions original does not go with --preset lm-infinite (it uses in-cache positions)" -- \
+    ppl "$m" "$t" --preset lm-infinite --window 8 --positions original
+expect 2 "do not go with --preset sepllm" -- ppl "$m" "$t" --preset sepllm --window 8 --pin 3
 expect 2 "option --layer-pattern needs full:K" -- ppl "$m" "$t" --layer-pattern half:2
 expect 2 "option --layer-pattern needs K >= 1" -- ppl "$m" "$t" --layer-pattern full:0
 expect 2 "option --dynamic-window needs LENGTH:WINDOW" -- ppl "$m" "$t" --dynamic-window 1024:full,1:2:3
@@ -80,6 +86,15 @@ if [ -f "$model" ]; then
         echo "FAIL: ppl --budget exited $?: $(cat "$tmp/err")" >&2
         failures=$((failures + 1))
     fi
+    for preset in "sepllm:global(2 sinks, 0 pins, separators)+window(8) f16 original" "lm-infinite:sinks(2)+window(8) f16 in-cache"; do
+        if "$cli" ppl "$model" "$t" --preset "${preset%%:*}" --window 8 --sinks 2 --max-tokens 16 --threads 1 >"$tmp/out" 2>"$tmp/err"; then
+            grep -qF "policy      ${preset#*:}" "$tmp/out" ||
+                { echo "FAIL: --preset ${preset%%:*} ran $(grep policy "$tmp/out")" >&2; failures=$((failures + 1)); }
+        else
+            echo "FAIL: ppl --preset ${preset%%:*} exited $?: $(cat "$tmp/err")" >&2
+            failures=$((failures + 1))
+        fi
+    done
     if "$cli" sweep "$model" "$t" --policies full,window,sinks --windows 3 --sinks 0,1 --max-tokens 6 --no-reference \
         --threads 1 --csv "$tmp/out.csv" --png "$tmp/out.png" >/dev/null 2>"$tmp/err"; then
         head -1 "$tmp/out.csv" | grep -q "^policy,window,sinks,kv_type" ||

@@ -380,7 +380,7 @@ private slots:
         choose(panel, PolicyKind::SinksWindow);
         QVERIFY(enabled("windowControl") && enabled("sinksControl") && !enabled("pinEverySpin"));
         choose(panel, PolicyKind::Global);
-        QVERIFY(enabled("windowControl") && !enabled("sinksControl") && enabled("pinList") && enabled("pinEverySpin"));
+        QVERIFY(enabled("windowControl") && enabled("sinksControl") && enabled("pinList") && enabled("pinEverySpin"));
         choose(panel, PolicyKind::H2O);
         QVERIFY(!enabled("windowControl") && enabled("h2oHeavySpin") && enabled("h2oRecentSpin") && !enabled("pinList"));
         QVERIFY(!enabled("budgetSpin"));
@@ -396,6 +396,25 @@ private slots:
         QVERIFY(child<QWidget>(panel, "sinksSpin")->toolTip().contains(QStringLiteral("StreamingLLM")));
         QVERIFY(child<QWidget>(panel, "h2oHeavySpin")->toolTip().contains(QStringLiteral("H2O")));
         QVERIFY(child<QWidget>(panel, "budgetSpin")->toolTip().contains(QStringLiteral("TOVA")));
+    }
+
+    // SepLLM's pins: the global policy's "Pin separators" box, ticked with the
+    // space bar, reaches the policy in force; it is off under other policies.
+    void pinSeparatorsIsTickedWithTheKeyboard() {
+        PolicyPanel panel;
+        panel.setLimits(512, 30, 100);
+        auto* box = child<QCheckBox>(panel, "pinSeparatorsCheck");
+        QVERIFY(!box->isEnabled());
+        choose(panel, PolicyKind::Global);
+        QVERIFY(box->isEnabled());
+        QVERIFY(box->toolTip().contains(QStringLiteral("SepLLM")));
+        box->setFocus();
+        QTest::keyClick(box, Qt::Key_Space);
+        QVERIFY(box->isChecked());
+        QVERIFY(panel.policy().pin_separators);
+        QCOMPARE(panel.policy().describe(), std::string("global(4 sinks, 0 pins, separators)+window(256) f16 original"));
+        QTest::keyClick(box, Qt::Key_Space);
+        QVERIFY(!panel.policy().pin_separators);
     }
 
     // A person picks tova from the policy list with the keyboard and types a

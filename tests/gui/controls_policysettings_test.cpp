@@ -31,6 +31,7 @@ PolicyConfig every_field_set() {
     p.h2o_heavy = 64;
     p.h2o_recent = 192;
     p.budget = 320;
+    p.pin_separators = true;
     p.full_every = 5;
     p.dynamic = {{1024, 0}, {8192, 2048}, {INT32_MAX, 4096}};
     p.kv_type = KvValueType::Q8_0;
@@ -51,7 +52,7 @@ private slots:
         QCOMPARE(map.value(QStringLiteral("positions")).toString(), QStringLiteral("in-cache"));
         QCOMPARE(map.value(QStringLiteral("pins")).toString(), QStringLiteral("0,7,40"));
         QCOMPARE(map.value(QStringLiteral("dynamic")).toString(), QStringLiteral("1024:0,8192:2048,2147483647:4096"));
-        QCOMPARE(map.size(), 12);
+        QCOMPARE(map.size(), 13);
         const std::optional<PolicyConfig> back = policyFromSettings(map);
         QVERIFY(back.has_value());
         QVERIFY(*back == p);
@@ -121,14 +122,15 @@ private slots:
         const QVariantMap good = policyToSettings(every_field_set());
         QVERIFY(policyFromSettings(good).has_value());
 
-        // Each key missing, except the budget: settings written before tova lack it and read as 0.
+        // Each key missing, except the budget and pin_separators: settings written before them lack them.
         for (auto it = good.cbegin(); it != good.cend(); ++it) {
             QVariantMap m = good;
             m.remove(it.key());
-            if (it.key() == QStringLiteral("budget")) {
-                const auto older = policyFromSettings(m);
+            if (it.key() == QStringLiteral("budget") || it.key() == QStringLiteral("pin_separators")) {
+                const auto older = policyFromSettings(m);  // written before these existed
                 QVERIFY(older.has_value());
-                QCOMPARE(older->budget, 0);
+                QCOMPARE(older->budget, it.key() == QStringLiteral("budget") ? 0 : 320);
+                QCOMPARE(older->pin_separators, it.key() == QStringLiteral("budget"));
                 continue;
             }
             QVERIFY2(!policyFromSettings(m).has_value(), qPrintable(it.key()));
@@ -157,6 +159,8 @@ private slots:
             {"full_every", QStringLiteral("1.0")},
             {"budget", QStringLiteral("b")},
             {"budget", 1.5},
+            {"pin_separators", QStringLiteral("yes")},
+            {"pin_separators", 1},
             {"pins", QStringLiteral("1,x,3")},
             {"pins", QStringLiteral("1,,3")},
             {"pins", QStringLiteral("99999999999")},

@@ -368,6 +368,8 @@ void PlotsSweepTest::rowCountMatchesSweepPlan() {
     QCOMPARE(sweep_row_count(g), uint64_t{plan.size()});
     g.policies.push_back(kvscope::PolicyKind::Window);
     QCOMPARE(sweep_row_count(g), uint64_t{kvscope::sweep_plan(g).size()});
+    g.policies = kvscope::sweep_policies();  // every policy the registry lets a sweep run
+    QCOMPARE(sweep_row_count(g), uint64_t{kvscope::sweep_plan(g).size()});
 }
 
 void PlotsSweepTest::hugeGridIsRefusedWithAMessage() {
@@ -413,6 +415,19 @@ void PlotsSweepTest::hugeGridIsRefusedWithAMessage() {
     QVERIFY(error->text().isEmpty());
     QVERIFY(run->isEnabled());
     QCOMPARE(table->rowCount(), 5);
+
+    // The registry's scoring methods are there to tick: tova adds one row per
+    // window, which is its budget.
+    auto* tova = dialog.findChild<QCheckBox*>("policyTova");
+    QVERIFY(tova != nullptr);
+    QVERIFY(tova->toolTip().contains(QStringLiteral("budget")));
+    QTest::mouseClick(tova, Qt::LeftButton, {}, QPoint(8, tova->height() / 2));
+    QVERIFY(tova->isChecked());
+    QVERIFY(run->isEnabled());
+    QCOMPARE(table->rowCount(), 7);
+    QCOMPARE(table->item(5, 0)->text(), QStringLiteral("tova"));
+    QCOMPARE(table->item(5, 1)->text(), QStringLiteral("8"));
+    QCOMPARE(table->item(6, 1)->text(), QStringLiteral("16"));
 }
 
 void PlotsSweepTest::textFileIsTokenized() {
