@@ -55,6 +55,23 @@ std::pair<int32_t, int32_t> parse_h2o(const std::string& text) {
     return {parse_whole_number(parts[0]), parse_whole_number(parts[1])};
 }
 
+PolicyFlags::Budget parse_budget(const std::string& text) {
+    if (!text.empty() && text.back() == '%') {
+        try {
+            const int32_t p = parse_whole_number(text.substr(0, text.size() - 1), 1);
+            if (p > 100) throw UsageError("");
+            return {p, true};
+        } catch (const UsageError&) {
+            throw UsageError("needs a percentage from 1% to 100%, got '" + text + "'");
+        }
+    }
+    try {
+        return {parse_whole_number(text, 1), false};
+    } catch (const UsageError&) {
+        throw UsageError("needs a whole number >= 1 or a percentage (e.g. 20%), got '" + text + "'");
+    }
+}
+
 int32_t parse_layer_pattern(const std::string& text) {
     const auto parts = split(text, ':');
     if (parts.size() != 2 || parts[0] != "full")
@@ -74,6 +91,14 @@ void add_kv_type_option(CLI::App& app, PolicyFlags& flags) {
 
 // --budget B as the policy's own size; a size given twice is a usage error.
 void apply_budget(const PolicyFlags& flags, PolicyConfig& p) {
+    if (flags.budget_percent) {
+        if (p.kind != PolicyKind::H2O && !is_budget_by_score(p.kind))
+            throw UsageError(std::string("option --budget P% applies to h2o, tova, knorm and keydiff (policy is ") +
+                             policy_kind_name(p.kind) + "); give a number of positions");
+        if (flags.h2o) throw UsageError("options --budget and --h2o both size h2o: give one");
+        p.budget_percent = *flags.budget_percent;
+        return;
+    }
     if (!flags.budget) return;
     const int32_t b = *flags.budget;
     switch (p.kind) {
@@ -137,10 +162,11 @@ void add_policy_options(CLI::App& app, PolicyFlags& flags) {
         ->type_name("K")->check(whole_number(1))->group(kGroup);
     add_parsed_option(app, "--h2o", flags.h2o, parse_h2o, "H2O: keep the H heaviest and the R most recent positions")
         ->type_name("H,R")->group(kGroup);
-    app.add_option("--budget", flags.budget,
-                   "the most positions a layer holds, for any policy: the B of tova, knorm and keydiff, the "
-                   "window W (sinks included), h2o's H + R (halved, as in its paper); alone, it means --policy tova")
-        ->type_name("B")->check(whole_number(1))->group(kGroup);
+    add_parsed_option(app, "--budget", flags.budget_given, parse_budget,
+                      "the most positions a layer holds, for any policy: the B of tova, knorm and keydiff, the "
+                      "window W (sinks included), h2o's H + R (halved, as in its paper); P% = that share of the "
+                      "positions seen (h2o and the scoring methods); alone, it means --policy tova")
+        ->type_name("B|P%")->group(kGroup);
     app.add_flag("--pin-separators", flags.pin_separators,
                  "global policy: also pin every separator token (. , ; : ! ? and line breaks), as SepLLM")
         ->group(kGroup);
@@ -186,8 +212,13 @@ PolicyConfig preset_from_flags(const PolicyFlags& flags) {
 
 }  // namespace
 
-PolicyConfig policy_from_flags(const PolicyFlags& flags) {
-    if (flags.preset) return preset_from_flags(flags);
+PolicyConfig policy_from_flags(const PolicyFlags& given) {
+    PolicyFlags flags = given;
+    if (flags.budget_given) (flags.budget_given->percent ? flags.budget_percent : flags.budget) = flags.budget_given->value;
+    if (flags.preset) {
+        if (flags.budget_percent) throw UsageError("option --budget P% does not go with --preset: give a number of positions");
+        return preset_from_flags(flags);
+    }
     PolicyConfig p;
     p.window = flags.window.value_or(0);
     p.sinks = flags.sinks.value_or(0);
@@ -210,7 +241,7 @@ PolicyConfig policy_from_flags(const PolicyFlags& flags) {
         p.kind = PolicyKind::SinksWindow;
     } else if (flags.window || flags.dynamic) {
         p.kind = PolicyKind::Window;
-    } else if (flags.budget) {
+    } else if (flags.budget || flags.budget_percent) {
         p.kind = PolicyKind::Tova;
     }
 
@@ -220,9 +251,9 @@ PolicyConfig policy_from_flags(const PolicyFlags& flags) {
     if (windowed && p.window == 0 && p.dynamic.empty())
         throw UsageError(std::string("option --window is needed with --policy ") + policy_kind_name(p.kind) +
                          " (or --dynamic-window, or --budget)");
-    if (p.kind == PolicyKind::H2O && !flags.h2o && !flags.budget)
+    if (p.kind == PolicyKind::H2O && !flags.h2o && !flags.budget && !flags.budget_percent)
         throw UsageError("option --h2o HEAVY,RECENT (or --budget B) is needed with --policy h2o");
-    if (is_budget_by_score(p.kind) && !flags.budget)
+    if (is_budget_by_score(p.kind) && !flags.budget && !flags.budget_percent)
         throw UsageError(std::string("option --budget B is needed with --policy ") + policy_kind_name(p.kind));
     if (p.kind == PolicyKind::Full &&
         (flags.window || flags.sinks || flags.h2o || flags.pins || flags.pin_every || flags.dynamic))

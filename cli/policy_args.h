@@ -5,7 +5,7 @@
 //   --preset sepllm|lm-infinite   a published method built of the pieces below,
 //                                 sized by --window (or --budget) and --sinks (default 4)
 //   --pin-separators              global: also pin every separator token (SepLLM)
-//   --window W   --sinks S   --pin P,Q,...   --pin-every K   --h2o H,R   --budget B
+//   --window W   --sinks S   --pin P,Q,...   --pin-every K   --h2o H,R   --budget B|P%
 //   --layer-pattern full:K        every K-th layer (1-based) keeps everything
 //   --dynamic-window SPEC         e.g. "1024:full,8192:2048,4096": below 1,024
 //                                 positions full, below 8,192 a window of
@@ -39,7 +39,15 @@ struct PolicyFlags {
     std::optional<std::set<int32_t>> pins;
     std::optional<int32_t> pin_every;
     std::optional<std::pair<int32_t, int32_t>> h2o;  // heavy, recent
-    std::optional<int32_t> budget;                   // the policy's size (see --budget)
+    // --budget as given: a number of positions, or P% of the positions seen.
+    struct Budget {
+        int32_t value = 0;
+        bool percent = false;
+    };
+    std::optional<Budget> budget_given;
+    // Filled by policy_from_flags from budget_given (one of the two).
+    std::optional<int32_t> budget;
+    std::optional<int32_t> budget_percent;
     bool pin_separators = false;                     // --pin-separators (global: SepLLM's pins)
     std::optional<std::string> preset;               // --preset NAME (policy_registry.h's presets)
     std::optional<int32_t> full_every;               // --layer-pattern full:K

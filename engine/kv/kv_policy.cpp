@@ -56,13 +56,20 @@ void PolicyConfig::validate(int32_t n_ctx, int32_t n_layer, int32_t text_length)
     } else if (!pins.empty() || pin_every != 0 || pin_separators) {
         throw InvalidSetting(std::string("pins apply to the global policy only (policy is ") + policy_kind_name(kind) + ")");
     }
-    if (kind == PolicyKind::H2O) {
+    if (budget_percent != 0) {
+        if (kind != PolicyKind::H2O && !is_budget_by_score(kind))
+            throw InvalidSetting(std::string("a budget in percent applies to h2o, tova, knorm and keydiff (policy is ") +
+                                 policy_kind_name(kind) + ")");
+        if (budget_percent < 1 || budget_percent > 100)
+            throw InvalidSetting(range_message("budget in percent", 1, 100, budget_percent, "of the positions seen"));
+    }
+    if (kind == PolicyKind::H2O && budget_percent == 0) {
         if (h2o_heavy < 0) throw InvalidSetting(range_message("h2o heavy hitters H", 0, n_ctx - 1, h2o_heavy));
         if (h2o_recent < 1) throw InvalidSetting(range_message("h2o recent R", 1, n_ctx, h2o_recent));
         if (static_cast<int64_t>(h2o_heavy) + h2o_recent > n_ctx)
             throw InvalidSetting(range_message("h2o H + R", 2, n_ctx, int64_t{h2o_heavy} + h2o_recent, "the cache capacity"));
     }
-    if (is_budget_by_score(kind) && (budget < 1 || budget > n_ctx))
+    if (is_budget_by_score(kind) && budget_percent == 0 && (budget < 1 || budget > n_ctx))
         throw InvalidSetting(range_message("budget B", 1, n_ctx, budget, "the context length is " + std::to_string(n_ctx)));
     if (full_every < 0 || full_every > n_layer)
         throw InvalidSetting(range_message("layer pattern (every k-th layer full)", 0, n_layer, full_every, "0 = off"));
@@ -81,6 +88,18 @@ void PolicyConfig::validate(int32_t n_ctx, int32_t n_layer, int32_t text_length)
             previous = step.below;
         }
     }
+}
+
+int32_t PolicyConfig::budget_at(int32_t next) const {
+    if (budget_percent == 0) return budget;
+    const int64_t seen = int64_t{next} + 1;  // the new position included
+    return static_cast<int32_t>(std::max<int64_t>(1, (int64_t{budget_percent} * seen + 99) / 100));
+}
+
+std::pair<int32_t, int32_t> PolicyConfig::h2o_at(int32_t next) const {
+    if (budget_percent == 0) return {h2o_heavy, h2o_recent};
+    const int32_t b = budget_at(next);
+    return {b / 2, b - b / 2};
 }
 
 int32_t PolicyConfig::window_at(int32_t length) const {
@@ -111,10 +130,10 @@ int32_t PolicyConfig::layer_capacity(int32_t layer, int32_t n_ctx) const {
             if (kind == PolicyKind::Global && pin_separators) cap = n_ctx;  // as many as the text has
             break;
         }
-        case PolicyKind::H2O: cap = int64_t{h2o_heavy} + h2o_recent; break;
+        case PolicyKind::H2O: cap = budget_percent ? budget_at(n_ctx - 1) : int64_t{h2o_heavy} + h2o_recent; break;
         case PolicyKind::Tova:
         case PolicyKind::Knorm:
-        case PolicyKind::KeyDiff: cap = budget; break;
+        case PolicyKind::KeyDiff: cap = budget_at(n_ctx - 1); break;
     }
     return static_cast<int32_t>(std::min<int64_t>(cap, n_ctx));
 }
@@ -135,10 +154,18 @@ std::string PolicyConfig::describe() const {
             if (pin_separators) s << ", separators";
             s << ")+window(" << window << ")";
             break;
-        case PolicyKind::H2O: s << "h2o(" << h2o_heavy << "," << h2o_recent << ")"; break;
+        case PolicyKind::H2O:
+            if (budget_percent) s << "h2o(" << budget_percent << "%)";
+            else s << "h2o(" << h2o_heavy << "," << h2o_recent << ")";
+            break;
         case PolicyKind::Tova:
         case PolicyKind::Knorm:
-        case PolicyKind::KeyDiff: s << policy_kind_name(kind) << "(" << budget << ")"; break;
+        case PolicyKind::KeyDiff:
+            s << policy_kind_name(kind) << "(";
+            if (budget_percent) s << budget_percent << "%";
+            else s << budget;
+            s << ")";
+            break;
     }
     if (!dynamic.empty()) {
         s << " dynamic[";
@@ -162,20 +189,21 @@ std::vector<int32_t> positions_to_evict(const PolicyConfig& c, int32_t layer, co
     if (c.kind == PolicyKind::H2O) {
         // The R most recent positions (the new one included) stay; of the
         // others, the H with the most accumulated attention stay (ties: older first).
-        const int32_t first_recent = next - c.h2o_recent + 1;
+        const auto [heavy, recent] = c.h2o_at(next);
+        const int32_t first_recent = next - recent + 1;
         std::vector<size_t> older;
         for (size_t i = 0; i < held.size(); ++i)
             if (held[i] < first_recent) older.push_back(i);
-        if (static_cast<int32_t>(older.size()) <= c.h2o_heavy) return out;
+        if (static_cast<int32_t>(older.size()) <= heavy) return out;
         std::stable_sort(older.begin(), older.end(), [&](size_t a, size_t b) { return score[a] > score[b]; });
-        for (size_t k = static_cast<size_t>(c.h2o_heavy); k < older.size(); ++k) out.push_back(held[older[k]]);
+        for (size_t k = static_cast<size_t>(heavy); k < older.size(); ++k) out.push_back(held[older[k]]);
         std::sort(out.begin(), out.end());
         return out;
     }
     if (is_budget_by_score(c.kind)) {
         // Room for the new position: the held.size() − (B − 1) lowest scores
         // go (ties: older first), so the layer holds B with `next` stored.
-        const int64_t excess = static_cast<int64_t>(held.size()) - (c.budget - 1);
+        const int64_t excess = static_cast<int64_t>(held.size()) - (c.budget_at(next) - 1);
         if (excess <= 0) return out;
         std::vector<size_t> order(held.size());
         std::iota(order.begin(), order.end(), size_t{0});
@@ -235,7 +263,7 @@ std::vector<SlotRole> position_roles(const PolicyConfig& c, int32_t layer, const
         const int32_t p = held[i];
         if ((c.kind == PolicyKind::SinksWindow || c.kind == PolicyKind::Global) && p < c.sinks) roles[i] = SlotRole::Sink;
         else if (c.kind == PolicyKind::Global && is_pinned(c, p)) roles[i] = SlotRole::Global;
-        else if (c.kind == PolicyKind::H2O && p <= last - c.h2o_recent) roles[i] = SlotRole::HeavyHitter;
+        else if (c.kind == PolicyKind::H2O && p <= last - c.h2o_at(last).second) roles[i] = SlotRole::HeavyHitter;
         else if (is_budget_by_score(c.kind) && p != last) roles[i] = SlotRole::HeavyHitter;  // kept by its score
     }
     return roles;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kv/kv_types.h"
@@ -46,6 +47,9 @@ struct PolicyConfig {
     int32_t h2o_heavy = 0;            // H (H2O)
     int32_t h2o_recent = 0;           // R (H2O)
     int32_t budget = 0;               // B (Tova, Knorm, KeyDiff): the most positions a layer holds, the new one included
+    // 1..100: the budget follows the text instead, ⌈percent × positions seen / 100⌉
+    // (at least 1), for Tova, Knorm, KeyDiff (B) and H2O (H + R, halved); 0 = off.
+    int32_t budget_percent = 0;
     int32_t full_every = 0;           // per-layer pattern: every k-th layer (1-based) keeps everything (0 = off)
     std::vector<DynamicWindowStep> dynamic;  // non-empty: the window follows the length (Window/SinksWindow/Global)
     KvValueType kv_type = KvValueType::F16;
@@ -62,6 +66,11 @@ struct PolicyConfig {
     bool layer_is_full(int32_t layer) const;
     // The window in force at a sequence of `length` positions (dynamic steps applied); 0 = full.
     int32_t window_at(int32_t length) const;
+    // The budget B in force when position `next` is stored (budget_percent applied).
+    int32_t budget_at(int32_t next) const;
+    // H2O's (heavy H, recent R) in force when `next` is stored: the fixed pair,
+    // or the percent budget split H = ⌊B/2⌋, R = B − H.
+    std::pair<int32_t, int32_t> h2o_at(int32_t next) const;
 
     std::string describe() const;  // e.g. "sinks(4)+window(256) f16 in-cache"
 

@@ -19,6 +19,7 @@ const QString kH2oHeavy = QStringLiteral("h2o_heavy");
 const QString kH2oRecent = QStringLiteral("h2o_recent");
 const QString kBudget = QStringLiteral("budget");  // absent in settings written before tova: 0
 const QString kPinSeparators = QStringLiteral("pin_separators");  // absent in older settings: false
+const QString kBudgetPercent = QStringLiteral("budget_percent");  // absent in older settings: 0
 const QString kFullEvery = QStringLiteral("full_every");
 const QString kDynamic = QStringLiteral("dynamic");
 const QString kKvType = QStringLiteral("kv_type");
@@ -134,6 +135,7 @@ QVariantMap policyToSettings(const PolicyConfig& policy) {
     map.insert(kH2oRecent, policy.h2o_recent);
     map.insert(kBudget, policy.budget);
     map.insert(kPinSeparators, policy.pin_separators);
+    map.insert(kBudgetPercent, policy.budget_percent);
     map.insert(kFullEvery, policy.full_every);
     map.insert(kDynamic, steps.join(QLatin1Char(',')));
     map.insert(kKvType, QString::fromLatin1(kv_value_type_name(policy.kv_type)));
@@ -153,9 +155,10 @@ std::optional<PolicyConfig> policyFromSettings(const QVariantMap& map) {
     const auto full_every = int_field(map, kFullEvery);
     const auto budget = map.contains(kBudget) ? int_field(map, kBudget) : std::optional<int32_t>(0);
     const auto pin_separators = map.contains(kPinSeparators) ? bool_field(map, kPinSeparators) : std::optional<bool>(false);
+    const auto budget_percent = map.contains(kBudgetPercent) ? int_field(map, kBudgetPercent) : std::optional<int32_t>(0);
     const auto pins_text = string_field(map, kPins);
     const auto steps_text = string_field(map, kDynamic);
-    if (!kind || !kv_type || !positions || !window || !sinks || !pin_every || !h2o_heavy || !h2o_recent || !budget || !pin_separators || !full_every ||
+    if (!kind || !kv_type || !positions || !window || !sinks || !pin_every || !h2o_heavy || !h2o_recent || !budget || !budget_percent || !pin_separators || !full_every ||
         !pins_text || !steps_text)
         return std::nullopt;
     auto pins = parse_pins(*pins_text);
@@ -172,6 +175,7 @@ std::optional<PolicyConfig> policyFromSettings(const QVariantMap& map) {
     p.h2o_recent = *h2o_recent;
     p.budget = *budget;
     p.pin_separators = *pin_separators;
+    p.budget_percent = *budget_percent;
     p.full_every = *full_every;
     p.dynamic = std::move(*steps);
     p.kv_type = *kv_type;

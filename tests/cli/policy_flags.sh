@@ -22,7 +22,9 @@ expect 2 "option --h2o needs HEAVY,RECENT" -- ppl "$m" "$t" --h2o 64
 expect 2 "option --h2o needs a whole number" -- ppl "$m" "$t" --h2o 64,abc
 expect 2 "option --h2o HEAVY,RECENT (or --budget B) is needed" -- ppl "$m" "$t" --policy h2o
 expect 2 "option --budget B is needed with --policy tova" -- ppl "$m" "$t" --policy tova
-expect 2 "option --budget needs a whole number >= 1" -- ppl "$m" "$t" --budget 0
+expect 2 "option --budget needs a whole number >= 1 or a percentage" -- ppl "$m" "$t" --budget 0
+expect 2 "option --budget needs a percentage from 1% to 100%, got '120%'" -- ppl "$m" "$t" --budget 120%
+expect 2 "option --budget P% applies to h2o, tova, knorm and keydiff (policy is window)" -- ppl "$m" "$t" --policy window --budget 20%
 expect 2 "options --budget and --window/--dynamic-window both size the window" -- ppl "$m" "$t" --window 8 --budget 8
 expect 2 "options --budget and --h2o both size h2o" -- ppl "$m" "$t" --h2o 4,4 --budget 8
 expect 2 "option --policy full keeps every position: drop --budget" -- ppl "$m" "$t" --policy full --budget 8
@@ -80,6 +82,12 @@ if [ -f "$model" ]; then
     # --budget alone is tova; a budget beyond the context is refused with its range (exit 2).
     # (ppl's context is the text's length: 20 tokens here)
     expect 2 "budget B must be between 1 and 20 (the context length is 20), got 9000" -- ppl "$model" "$t" --budget 9000 --threads 1
+    if "$cli" ppl "$model" "$t" --policy h2o --budget 20% --max-tokens 12 --threads 1 >"$tmp/out" 2>"$tmp/err"; then
+        grep -q "h2o(20%)" "$tmp/out" || { echo "FAIL: ppl --budget 20% did not run h2o(20%): $(cat "$tmp/out")" >&2; failures=$((failures + 1)); }
+    else
+        echo "FAIL: ppl --budget 20% exited $?: $(cat "$tmp/err")" >&2
+        failures=$((failures + 1))
+    fi
     if "$cli" ppl "$model" "$t" --budget 6 --max-tokens 12 --threads 1 >"$tmp/out" 2>"$tmp/err"; then
         grep -q "tova(6)" "$tmp/out" || { echo "FAIL: ppl --budget 6 did not run tova(6): $(cat "$tmp/out")" >&2; failures=$((failures + 1)); }
     else

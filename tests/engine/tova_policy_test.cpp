@@ -85,6 +85,49 @@ TEST(Tova, ABudgetOutsideTheContextIsRefusedWithItsRange) {
     EXPECT_NO_THROW(tova(100).validate(100, 4, 10));
 }
 
+TEST(Tova, APercentBudgetFollowsThePositionsSeen) {
+    PolicyConfig p = tova(0);
+    p.budget_percent = 25;
+    EXPECT_EQ(p.budget_at(0), 1);   // 1 seen: ⌈0.25⌉
+    EXPECT_EQ(p.budget_at(3), 1);   // 4 seen
+    EXPECT_EQ(p.budget_at(4), 2);   // 5 seen: ⌈1.25⌉
+    EXPECT_EQ(p.budget_at(99), 25);
+    EXPECT_EQ(p.layer_capacity(0, 1000), 250);
+    EXPECT_EQ(p.describe(), "tova(25%) f16 original");
+    EXPECT_NO_THROW(p.validate(1000, 4, 10));
+    // At position 8 (9 seen) B = 3: of the 8 held, 6 go (the lowest scores).
+    EXPECT_EQ(positions_to_evict(p, 0, {0, 1, 2, 3, 4, 5, 6, 7}, {8, 1, 7, 2, 6, 3, 5, 4}, 8),
+              (std::vector<int32_t>{1, 3, 4, 5, 6, 7}));
+    PolicyConfig h;
+    h.kind = PolicyKind::H2O;
+    h.budget_percent = 20;
+    EXPECT_EQ(h.h2o_at(49), (std::pair<int32_t, int32_t>{5, 5}));  // 50 seen: B = 10, halved
+    EXPECT_EQ(h.h2o_at(50), (std::pair<int32_t, int32_t>{5, 6}));  // 51 seen: B = ⌈10.2⌉ = 11
+    EXPECT_EQ(h.describe(), "h2o(20%) f16 original");
+    PolicyConfig w;
+    w.kind = PolicyKind::Window;
+    w.window = 8;
+    w.budget_percent = 20;
+    EXPECT_THROW(w.validate(100, 4, 10), InvalidSetting);  // a percent budget is for h2o and the scoring methods
+    p.budget_percent = 101;
+    EXPECT_THROW(p.validate(1000, 4, 10), InvalidSetting);
+}
+
+TEST(Tova, APercentBudgetHoldsThatShareOfTheTextInEveryLayer) {
+    REQUIRE_SHARED_MODEL(model);
+    SessionOptions so;
+    so.policy = tova(0);
+    so.policy.budget_percent = 30;
+    auto s = make(*model, so);
+    s->prefill(prompt_of(*model));
+    for (int i = 0; i < 10; ++i) {
+        const StepSnapshot now = s->step();
+        const int32_t seen = now.position;  // positions fed so far
+        for (const auto& v : now.layers)
+            ASSERT_EQ(static_cast<int32_t>(v.held_positions.size()), (30 * seen + 99) / 100) << "step " << i;
+    }
+}
+
 TEST(Tova, EvictsWhatTheLatestQueryAttendedToLeast) {
     REQUIRE_SHARED_MODEL(model);
     const int32_t budget = 10, n_head = model->config().n_head;

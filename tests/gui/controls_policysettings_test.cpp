@@ -32,6 +32,7 @@ PolicyConfig every_field_set() {
     p.h2o_recent = 192;
     p.budget = 320;
     p.pin_separators = true;
+    p.budget_percent = 20;
     p.full_every = 5;
     p.dynamic = {{1024, 0}, {8192, 2048}, {INT32_MAX, 4096}};
     p.kv_type = KvValueType::Q8_0;
@@ -52,7 +53,7 @@ private slots:
         QCOMPARE(map.value(QStringLiteral("positions")).toString(), QStringLiteral("in-cache"));
         QCOMPARE(map.value(QStringLiteral("pins")).toString(), QStringLiteral("0,7,40"));
         QCOMPARE(map.value(QStringLiteral("dynamic")).toString(), QStringLiteral("1024:0,8192:2048,2147483647:4096"));
-        QCOMPARE(map.size(), 13);
+        QCOMPARE(map.size(), 14);
         const std::optional<PolicyConfig> back = policyFromSettings(map);
         QVERIFY(back.has_value());
         QVERIFY(*back == p);
@@ -122,15 +123,17 @@ private slots:
         const QVariantMap good = policyToSettings(every_field_set());
         QVERIFY(policyFromSettings(good).has_value());
 
-        // Each key missing, except the budget and pin_separators: settings written before them lack them.
+        // Each key missing, except the newer ones: settings written before them lack them.
         for (auto it = good.cbegin(); it != good.cend(); ++it) {
             QVariantMap m = good;
             m.remove(it.key());
-            if (it.key() == QStringLiteral("budget") || it.key() == QStringLiteral("pin_separators")) {
-                const auto older = policyFromSettings(m);  // written before these existed
+            if (it.key() == QStringLiteral("budget") || it.key() == QStringLiteral("pin_separators") ||
+                it.key() == QStringLiteral("budget_percent")) {
+                const auto older = policyFromSettings(m);  // written before these existed: their defaults
                 QVERIFY(older.has_value());
                 QCOMPARE(older->budget, it.key() == QStringLiteral("budget") ? 0 : 320);
-                QCOMPARE(older->pin_separators, it.key() == QStringLiteral("budget"));
+                QCOMPARE(older->pin_separators, it.key() != QStringLiteral("pin_separators"));
+                QCOMPARE(older->budget_percent, it.key() == QStringLiteral("budget_percent") ? 0 : 20);
                 continue;
             }
             QVERIFY2(!policyFromSettings(m).has_value(), qPrintable(it.key()));
@@ -161,6 +164,7 @@ private slots:
             {"budget", 1.5},
             {"pin_separators", QStringLiteral("yes")},
             {"pin_separators", 1},
+            {"budget_percent", QStringLiteral("20%")},
             {"pins", QStringLiteral("1,x,3")},
             {"pins", QStringLiteral("1,,3")},
             {"pins", QStringLiteral("99999999999")},
