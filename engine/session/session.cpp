@@ -141,7 +141,10 @@ int32_t Session::evicting_window(int32_t layer) const {
 
 bool Session::policy_bounds_every_layer() const {
     const PolicyConfig& p = options_.policy;
-    if (p.kind == PolicyKind::Full || p.full_every > 0 || p.pin_every > 0) return false;
+    // Pins that come with the text (every k-th, every separator) and budgets
+    // that grow with it (a percent) are bounded by the context only.
+    if (p.kind == PolicyKind::Full || p.full_every > 0 || p.pin_every > 0 || p.pin_separators || p.budget_percent > 0)
+        return false;
     for (const auto& step : p.dynamic)
         if (step.window == 0) return false;
     return true;

@@ -39,6 +39,34 @@ TEST(PolicyPresets, ExpandToTheirPieces) {
     EXPECT_EQ(s.layer_capacity(0, 500), 500);  // as many separators as the text has
 }
 
+// Separators pile up with the text, so SepLLM (like a percent budget) cannot
+// run past the context as a window can: it stops there with "context full".
+TEST(PolicyPresets, SeparatorPinsAndPercentBudgetsStopAtTheContext) {
+    REQUIRE_SHARED_MODEL(model);
+    const auto prompt = model->tokenizer().encode("One, two, three. Four; five: six!", true, true);
+    PolicyConfig percent;
+    percent.kind = PolicyKind::Tova;
+    percent.budget_percent = 50;
+    PolicyConfig window;
+    window.kind = PolicyKind::Window;
+    window.window = 8;
+    for (const PolicyConfig& policy : {find_policy_preset("sepllm")->make(8, 2), percent, window}) {
+        SessionOptions so;
+        so.n_ctx = static_cast<int32_t>(prompt.size()) + 6;
+        so.policy = policy;
+        Session s(*model, std::make_unique<CpuBackend>(*model, 2), so);
+        s.prefill(prompt);
+        int steps = 0;
+        try {
+            for (; steps < 20; ++steps) s.step(model->tokenizer().encode(",", false, false).front());
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("context full"), std::string::npos) << e.what();
+        }
+        if (policy.kind == PolicyKind::Window) EXPECT_EQ(steps, 20) << "a window runs past the context";
+        else EXPECT_EQ(steps, 7) << policy.describe() << " stops when the context is full";
+    }
+}
+
 TEST(PolicyPresets, SepLlmKeepsTheFirstTokensEverySeparatorAndTheWindow) {
     REQUIRE_SHARED_MODEL(model);
     const int32_t window = 6, first = 2;
