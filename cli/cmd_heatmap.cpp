@@ -144,7 +144,7 @@ int cmd_heatmap(const std::vector<std::string>& argv) {
     const auto mark = [&d](std::vector<render::MarkSpan>& marks, int32_t key) {
         for (const render::MarkSpan& m : render::held_spans(d, key)) marks.push_back(m);
     };
-    if (policy.kind == PolicyKind::SinksWindow)
+    if (policy.kind == PolicyKind::SinksWindow || policy.kind == PolicyKind::Global)
         for (int32_t s = 0; s < policy.sinks && s < n_keys; ++s) mark(d.sink_marks, s);
     if (policy.kind == PolicyKind::Global)
         for (int32_t k = 0; k < n_keys; ++k)

@@ -152,9 +152,9 @@ void add_policy_options(CLI::App& app, PolicyFlags& flags) {
                       names_text(policy_kind_names()) + " (`kvscope-cli policies` gives their rules); without it, "
                       "inferred from the flags below")
         ->type_name("NAME")->group(kGroup);
-    app.add_option("--window", flags.window, "keep the last W positions; W counts the sinks")
+    app.add_option("--window", flags.window, "keep the last W positions; under sinks, W counts the sinks")
         ->type_name("W")->check(whole_number())->group(kGroup);
-    app.add_option("--sinks", flags.sinks, "also keep the first S positions (attention sinks)")
+    app.add_option("--sinks", flags.sinks, "also keep the first S positions (attention sinks; sinks and global policies)")
         ->type_name("S")->check(whole_number())->group(kGroup);
     add_parsed_option(app, "--pin", flags.pins, parse_pins, "pin these positions (global policy)")
         ->type_name("P,Q,...")->group(kGroup);
@@ -164,8 +164,8 @@ void add_policy_options(CLI::App& app, PolicyFlags& flags) {
         ->type_name("H,R")->group(kGroup);
     add_parsed_option(app, "--budget", flags.budget_given, parse_budget,
                       "the most positions a layer holds, for any policy: the B of tova, knorm and keydiff, the "
-                      "window W (sinks included), h2o's H + R (halved, as in its paper); P% = that share of the "
-                      "positions seen (h2o and the scoring methods); alone, it means --policy tova")
+                      "window W (global: sinks and pins on top), h2o's H + R (halved, as in its paper); P% = that "
+                      "share of the positions seen (h2o and the scoring methods); alone, it means --policy tova")
         ->type_name("B|P%")->group(kGroup);
     app.add_flag("--pin-separators", flags.pin_separators,
                  "global policy: also pin every separator token (. , ; : ! ? and line breaks), as SepLLM")

@@ -33,7 +33,8 @@ void check_grid(const SweepGrid& grid) {
             throw InvalidSetting(std::string("the sweep runs the policies ") + sweep_policy_names() + ", not " +
                                  policy_kind_name(k));
     const bool sized = std::any_of(grid.policies.begin(), grid.policies.end(), [](PolicyKind k) { return k != PolicyKind::Full; });
-    if (sized && grid.windows.empty()) throw InvalidSetting("the sweep needs at least one window (or budget) for window/sinks/tova");
+    if (sized && grid.windows.empty())
+        throw InvalidSetting("the sweep needs at least one window (the budget of h2o, tova, knorm, keydiff) for every policy but full");
     for (int32_t w : grid.windows)
         if (w < 1) throw InvalidSetting("sweep windows must be at least 1, got " + std::to_string(w));
     if (contains(grid.policies, PolicyKind::SinksWindow) && grid.sinks.empty())

@@ -67,7 +67,8 @@ std::string native_window_note(const PolicyConfig& policy, const ModelConfig& co
     std::string s = std::to_string(n_local) + " local layers keep at most their own " + std::to_string(w) +
                     "-token window (the model's), whatever the policy keeps";
     // A policy window wider than the model's (at any length) is not widened on local layers.
-    int32_t widest = policy.kind == PolicyKind::H2O      ? policy.h2o_heavy + policy.h2o_recent
+    int32_t widest = policy.budget_percent > 0           ? INT32_MAX  // grows with the text
+                     : policy.kind == PolicyKind::H2O      ? policy.h2o_heavy + policy.h2o_recent
                      : is_budget_by_score(policy.kind) ? policy.budget
                                                        : policy.window;
     for (const auto& step : policy.dynamic) widest = step.window == 0 ? INT32_MAX : std::max(widest, step.window);
@@ -144,6 +145,9 @@ bool Session::policy_bounds_every_layer() const {
     // Pins that come with the text (every k-th, every separator) and budgets
     // that grow with it (a percent) are bounded by the context only.
     if (p.kind == PolicyKind::Full || p.full_every > 0 || p.pin_every > 0 || p.pin_separators || p.budget_percent > 0)
+        return false;
+    // Global sinks and pins sit on top of W: together they may not fit.
+    if (p.kind == PolicyKind::Global && int64_t{p.window} + p.sinks + static_cast<int64_t>(p.pins.size()) >= n_ctx_)
         return false;
     for (const auto& step : p.dynamic)
         if (step.window == 0) return false;

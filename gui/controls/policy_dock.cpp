@@ -145,6 +145,7 @@ void PolicyPanel::setPolicy(const PolicyConfig& policy) {
     drag_emit_timer_->stop();
     emit_pending_ = false;
     policy_ = policy;
+    keep_percent_budget_ = policy.budget_percent > 0;
     showPolicy(policy);
     clearRefusals();
     updateInForceLabel();
@@ -230,6 +231,12 @@ bool PolicyPanel::policyFromControls(PolicyConfig& out, QString& error, const st
         p.h2o_recent = held(Field::H2oRecent) && in_force.h2o ? policy_.h2o_recent : h2o_recent_spin_->value();
     }
     if (use.budget) p.budget = held(Field::Budget) && in_force.budget ? policy_.budget : budget_spin_->value();
+    if (keep_percent_budget_ && p.kind == policy_.kind) {
+        p.budget_percent = policy_.budget_percent;
+        p.budget = policy_.budget;
+        p.h2o_heavy = policy_.h2o_heavy;
+        p.h2o_recent = policy_.h2o_recent;
+    }
     if (use.layer_pattern)
         p.full_every = held(Field::FullEvery) && in_force.layer_pattern ? policy_.full_every : full_every_spin_->value();
     p.kv_type = held(Field::KvType) ? policy_.kv_type : static_cast<KvValueType>(kv_type_combo_->currentData().toInt());
@@ -246,6 +253,8 @@ std::set<PolicyPanel::Field> PolicyPanel::refusedFields() const {
 }
 
 void PolicyPanel::onEdited(Field field) {
+    if (field == Field::Kind || field == Field::Budget || field == Field::H2oHeavy || field == Field::H2oRecent)
+        keep_percent_budget_ = false;  // a size chosen here replaces the percent
     refusals_->clear(static_cast<int>(field));
     // First everything the controls show: when that fits, every refusal goes.
     PolicyConfig candidate;

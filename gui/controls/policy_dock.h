@@ -134,6 +134,9 @@ private:
     std::unique_ptr<FieldRefusals> refusals_;
     std::function<QString(int32_t)> token_text_;
     bool emit_pending_ = false;  // a change seen mid-drag is waiting for the coalescing timer
+    // A percent budget in force (set by setPolicy: the dock has no control for
+    // it) stays until the policy or its size controls are edited.
+    bool keep_percent_budget_ = false;
 
     QComboBox* kind_combo_ = nullptr;
     SliderSpin* window_ = nullptr;

@@ -169,6 +169,8 @@ void PolicyPanel::setToolTips() {
         "  with Pin separators ticked, SepLLM)\n"
         "h2o: the H positions with the most accumulated attention plus the R most recent (Heavy-Hitter Oracle)\n"
         "tova: at most B positions; over budget, those the latest query attended to least go (TOVA)\n"
+        "knorm: at most B positions; over budget, the keys with the largest norm go\n"
+        "keydiff: at most B positions; over budget, the keys most like the mean key go (KeyDiff)\n"
         "Changes apply from the next step; Replay re-runs the text under them."));
     window_->setToolTips(tr("Window W: how many recent positions a layer keeps (window, sinks + window, global).\n"
                             "Under sinks + window, W counts the sinks. Ignored when a dynamic window is set."));
@@ -183,9 +185,9 @@ void PolicyPanel::setToolTips() {
                                          "keep a window, and the separators carry the segments they close)."));
     h2o_heavy_spin_->setToolTip(tr("Heavy hitters H: keep the H older positions that received the most attention so far\n"
                                    "(H2O, Zhang et al. 2023)."));
-    budget_spin_->setToolTip(tr("Budget B (tova): the most positions a layer holds, the new one included. Over budget, the\n"
-                                "positions the latest query attended to least (mean over the layer's heads) are evicted\n"
-                                "(TOVA, Oren et al. 2024)."));
+    budget_spin_->setToolTip(tr("Budget B (tova, knorm, keydiff): the most positions a layer holds, the new one included.\n"
+                                "Over budget, tova evicts what the latest query attended to least (TOVA, Oren et al. 2024),\n"
+                                "knorm the keys with the largest L2 norm, keydiff the keys most like the mean key."));
     h2o_recent_spin_->setToolTip(tr("Recent R: always keep the R most recent positions (at least 1: the new token)."));
     full_every_spin_->setToolTip(tr("Per-layer pattern: every k-th layer (1-based) keeps the full cache, the others follow\n"
                                     "the policy (Gemma-style interleave); off = 0."));

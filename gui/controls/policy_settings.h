@@ -7,7 +7,8 @@
 // QSettings' INI backend reads a one-element list back as a single string.
 //
 // Keys: kind, window, sinks, pins, pin_every, h2o_heavy, h2o_recent,
-// full_every, dynamic, kv_type, positions.
+// full_every, dynamic, kv_type, positions; and budget, pin_separators,
+// budget_percent, which settings written before them lack (read as 0 / false).
 #include <QVariantMap>
 
 #include <optional>

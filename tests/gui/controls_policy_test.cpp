@@ -417,6 +417,30 @@ private slots:
         QVERIFY(!panel.policy().pin_separators);
     }
 
+    // A percent budget (from saved settings or the CLI's --budget P%) has no
+    // control of its own: it stays through other edits and goes only when the
+    // budget is typed.
+    void aPercentBudgetSurvivesOtherEdits() {
+        PolicyPanel panel;
+        panel.setLimits(512, 30, 100);
+        PolicyConfig p;
+        p.kind = PolicyKind::Tova;
+        p.budget_percent = 30;
+        panel.setPolicy(p);
+        auto* kv = child<QComboBox>(panel, "kvTypeCombo");
+        kv->setCurrentIndex(kv->findData(static_cast<int>(KvValueType::Q8_0)));
+        QCOMPARE(panel.policy().kv_type, KvValueType::Q8_0);
+        QCOMPARE(panel.policy().budget_percent, 30);
+        QCOMPARE(panel.policy().describe(), std::string("tova(30%) q8_0 original"));
+        auto* budget = child<QSpinBox>(panel, "budgetSpin");
+        budget->setFocus();
+        budget->selectAll();
+        QTest::keyClicks(budget, QStringLiteral("48"));
+        QTest::keyClick(budget, Qt::Key_Return);
+        QCOMPARE(panel.policy().budget_percent, 0);
+        QCOMPARE(panel.policy().budget, 48);
+    }
+
     // A person picks tova from the policy list with the keyboard and types a
     // budget: the policy in force is tova with that budget, and a budget of 0
     // is refused with the reason, keeping the budget in force.
